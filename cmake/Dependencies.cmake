@@ -1,0 +1,23 @@
+# Every dependency is a Debian package; docs/architecture.md says why each one earns its place.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(DCMTK REQUIRED CONFIG)
+find_package(SQLite3 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(GTest REQUIRED)
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(PostgreSQL)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(ZSTD IMPORTED_TARGET libzstd)
+
+# Helper: strata_test(NAME SOURCES... LIBS ...) builds a GoogleTest binary registered with CTest.
+function(strata_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()

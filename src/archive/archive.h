@@ -1,0 +1,86 @@
+// Archive: the one door to stored images. Network services (DIMSE, DICOMweb), the CLI and
+// the converter all go through it: Store, Find, Locate, Read. It hides which tier holds an
+// instance; a read from a pack is one ranged read of the cold store, verified by checksum.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cold/cold_store.h"
+#include "hot/hot_store.h"
+#include "index/catalog.h"
+#include "util/status.h"
+
+namespace strata {
+
+class GroupCommitter;
+
+// What to do when an instance arrives whose SOP Instance UID is stored with other bytes.
+enum class DuplicatePolicy {
+  kKeep,     // keep the stored instance; the sender gets a warning (default)
+  kReplace,  // the new bytes replace the stored ones
+  kReject,   // the sender gets a failure
+};
+Result<DuplicatePolicy> ParseDuplicatePolicy(const std::string& s);
+
+struct ArchiveOptions {
+  std::string hot_dir;
+  CatalogOptions catalog;
+  ColdStoreOptions cold;
+  DuplicatePolicy duplicates = DuplicatePolicy::kKeep;
+  int read_ahead = 8;  // ranged reads in flight while streaming a cold study
+};
+
+struct StoreResult {
+  enum class Outcome { kStored, kIdentical, kDuplicateKept, kReplaced };
+  Outcome outcome = Outcome::kStored;
+  InstanceRecord record;
+  std::string warning;  // set for kDuplicateKept
+};
+
+class Archive {
+ public:
+  static Result<std::unique_ptr<Archive>> Open(const ArchiveOptions& options);
+  ~Archive();
+
+  // A temp path on the hot tier's filesystem where a caller may write incoming data before
+  // handing it to StoreFile (so that storing is a rename, not a copy).
+  std::string NewIncomingPath() { return hot_->NewIncomingPath(); }
+  // Stores the Part 10 file at TEMP_PATH, which the archive takes over (moved or deleted,
+  // whatever the outcome). When EXPECTED_SOP_UID is given, the file must carry it. Returns
+  // once the instance is durable in the hot tier and the catalog.
+  Result<StoreResult> StoreFile(const std::string& temp_path, const std::string& expected_sop_uid = "",
+                                const std::string& expected_sop_class = "");
+  Result<StoreResult> StoreBytes(std::string_view part10);
+
+  Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
+  // Instances of a study/series/instance, in series and instance-number order.
+  Result<std::vector<InstanceRecord>> Locate(const std::string& study_uid, const std::string& series_uid = "",
+                                             const std::string& sop_uid = "") {
+    return catalog_->ListInstances(study_uid, series_uid, sop_uid);
+  }
+  // The Part 10 bytes of one instance, verified against the catalog's checksum.
+  Result<std::string> Read(const InstanceRecord& record);
+  // Reads RECORDS in order, keeping up to read_ahead reads in flight, and hands each result
+  // to SINK in order. SINK returning an error stops the stream.
+  Status ReadStream(const std::vector<InstanceRecord>& records,
+                    const std::function<Status(const InstanceRecord&, Result<std::string>&&)>& sink);
+
+  Catalog* catalog() { return catalog_.get(); }
+  HotStore* hot() { return hot_.get(); }
+  ColdStore* cold() { return cold_.get(); }
+  const ArchiveOptions& options() const { return options_; }
+
+ private:
+  explicit Archive(ArchiveOptions options);
+  ArchiveOptions options_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<HotStore> hot_;
+  std::unique_ptr<ColdStore> cold_;
+  std::unique_ptr<GroupCommitter> committer_;
+};
+
+}  // namespace strata

@@ -1,0 +1,86 @@
+#include "archive/group_committer.h"
+
+#include <set>
+
+#include "util/file_util.h"
+#include "util/log.h"
+
+namespace strata {
+
+GroupCommitter::GroupCommitter(Catalog* catalog, bool replace_duplicates, size_t max_batch)
+    : catalog_(catalog), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record, std::vector<std::string> dirs) {
+  Item item{record, std::move(dirs), {}};
+  auto fut = item.done.get_future();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stop_) return Status::Unavailable("archive is shutting down");
+    queue_.push_back(&item);
+  }
+  cv_.notify_one();
+  return fut.get();
+}
+
+void GroupCommitter::Run() {
+  std::vector<Item*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty() && stop_) return;
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
+  ++batches_;
+  std::set<std::string> dirs;
+  for (Item* it : batch) dirs.insert(it->dirs.begin(), it->dirs.end());
+  Status sync;
+  for (const auto& d : dirs) {
+    sync = SyncDir(d);
+    if (!sync.ok()) break;
+  }
+  if (!sync.ok()) {
+    for (Item* it : batch) it->done.set_value(sync);
+    return;
+  }
+  std::vector<InstanceRecord> records;
+  records.reserve(batch.size());
+  for (Item* it : batch) records.push_back(it->record);
+  auto res = catalog_->AddInstances(records, replace_);
+  if (res.ok()) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(res.value()[i]));
+    return;
+  }
+  if (batch.size() == 1) {
+    batch[0]->done.set_value(res.status());
+    return;
+  }
+  // One bad record must not fail its neighbours: retry one by one.
+  spdlog::warn("group commit of {} instances failed ({}); committing one by one", batch.size(),
+               res.status().ToString());
+  for (Item* it : batch) {
+    auto one = catalog_->AddInstances({it->record}, replace_);
+    if (one.ok()) it->done.set_value(std::move(one.value()[0]));
+    else it->done.set_value(one.status());
+  }
+}
+
+}  // namespace strata

@@ -1,0 +1,34 @@
+#include <cstdlib>
+
+#include "archive/archive.h"
+#include "cli/serve_command.h"
+
+namespace strata {
+
+Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
+  ArchiveOptions o;
+  o.hot_dir = config.Get("hot_dir");
+  o.catalog.url = config.Get("catalog");
+  o.cold.url = config.Get("cold");
+  auto env_or = [](const std::string& v, const char* env) {
+    if (!v.empty()) return v;
+    const char* e = std::getenv(env);
+    return std::string(e ? e : "");
+  };
+  o.cold.endpoint = env_or(config.Get("s3.endpoint"), "AWS_ENDPOINT_URL");
+  o.cold.region = env_or(config.Get("s3.region"), "AWS_REGION");
+  if (o.cold.region.empty()) o.cold.region = env_or("", "AWS_DEFAULT_REGION");
+  if (o.cold.region.empty()) o.cold.region = "us-east-1";
+  o.cold.access_key = env_or(config.Get("s3.access_key"), "AWS_ACCESS_KEY_ID");
+  o.cold.secret_key = env_or(config.Get("s3.secret_key"), "AWS_SECRET_ACCESS_KEY");
+  o.cold.path_style = config.GetBool("s3.path_style");
+  o.cold.ca_file = config.Get("s3.ca_file");
+  STRATA_ASSIGN_OR_RETURN(int64_t parallel, config.GetInt("s3.parallel"));
+  o.cold.parallel_parts = static_cast<int>(parallel);
+  STRATA_ASSIGN_OR_RETURN(o.duplicates, ParseDuplicatePolicy(config.Get("duplicates")));
+  STRATA_ASSIGN_OR_RETURN(int64_t ahead, config.GetInt("read_ahead"));
+  o.read_ahead = static_cast<int>(ahead);
+  return o;
+}
+
+}  // namespace strata

@@ -1,0 +1,62 @@
+#include "cli/serve_command.h"
+
+#include <csignal>
+#include <thread>
+
+#include "archive/archive.h"
+#include "net/dimse/dimse_server.h"
+#include "util/file_util.h"
+#include "util/log.h"
+
+namespace strata {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+}  // namespace
+
+int RunServe(const Config& config) {
+  auto opts = ArchiveOptionsFromConfig(config);
+  if (!opts.ok()) {
+    spdlog::error("configuration: {}", opts.status().ToString());
+    return 2;
+  }
+  if (Status s = MakeDirs(config.Get("data")); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return 1;
+  }
+  auto archive = Archive::Open(opts.value());
+  if (!archive.ok()) {
+    spdlog::error("cannot open the archive: {}", archive.status().ToString());
+    return 1;
+  }
+  DimseOptions d;
+  d.aet = config.Get("aet");
+  d.bind = config.Get("bind");
+  d.port = static_cast<int>(config.GetInt("port").value());
+  d.max_associations = static_cast<int>(config.GetInt("dimse.max_associations").value());
+  d.max_pdu = static_cast<unsigned>(config.GetInt("dimse.max_pdu").value());
+  d.idle_timeout_s = static_cast<int>(config.GetInt("dimse.idle_timeout").value());
+  d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
+  d.move_destinations = config.GetMap("dimse.move_destinations");
+  DimseServer dimse(archive->get(), d);
+  auto port = dimse.Start();
+  if (!port.ok()) {
+    spdlog::error("cannot start DICOM service: {}", port.status().ToString());
+    return 1;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  spdlog::info("event=start aet={} dimse={}:{} catalog={} hot={} cold={}", d.aet, d.bind, port.value(),
+               opts->catalog.url, opts->hot_dir, (*archive)->cold()->Describe());
+  std::thread dimse_thread([&] { dimse.Serve(); });
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("event=stopping");
+  dimse.Stop();
+  dimse_thread.join();
+  return 0;
+}
+
+}  // namespace strata

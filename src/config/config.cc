@@ -1,0 +1,230 @@
+#include "config/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <toml.hpp>
+
+namespace strata {
+
+const std::vector<SettingDef>& AllSettings() {
+  using T = SettingDef;
+  static const std::vector<SettingDef> defs = {
+      {"data", "./strata-data", "data directory (catalog, hot tier and local cold store live here by default)", T::kString},
+      {"log_level", "info", "trace, debug, info, warn or error", T::kString},
+      {"node_id", "", "this node's name in a multi-node setup (default: hostname-pid)", T::kString},
+      {"aet", "STRATA", "our DICOM AE title", T::kString},
+      {"bind", "127.0.0.1", "address the DICOM and HTTP ports listen on", T::kString},
+      {"port", "11112", "DICOM (DIMSE) port", T::kInt},
+      {"http_port", "8080", "HTTP port (DICOMweb and the web page); 0 = off", T::kInt},
+      {"catalog", "sqlite:${data}/catalog.db", "catalog URL: sqlite:PATH or postgresql://...", T::kString},
+      {"hot_dir", "${data}/hot", "hot tier directory (local or shared filesystem)", T::kString},
+      {"cold", "file:${data}/cold", "cold store URL: file:DIR or s3://BUCKET[/PREFIX]", T::kString},
+      {"duplicates", "keep", "re-sent SOP Instance UID with other bytes: keep (warn), replace or reject", T::kString},
+      {"read_ahead", "8", "cold reads in flight while streaming a study", T::kInt},
+      {"dimse.max_associations", "32", "associations served at once; more are rejected (transient)", T::kInt},
+      {"dimse.max_pdu", "131072", "maximum PDU size we receive and send", T::kInt},
+      {"dimse.idle_timeout", "60", "seconds an association may stay silent", T::kInt},
+      {"dimse.allowed_aets", "", "calling AE titles allowed (empty = any)", T::kList},
+      {"dimse.move_destinations", "", "C-MOVE destinations: AE=host:port,...", T::kMap},
+      {"s3.endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL)", T::kString},
+      {"s3.region", "", "S3 region (default: AWS_REGION or us-east-1)", T::kString},
+      {"s3.access_key", "", "S3 access key (default: AWS_ACCESS_KEY_ID)", T::kString},
+      {"s3.secret_key", "", "S3 secret key (default: AWS_SECRET_ACCESS_KEY)", T::kString},
+      {"s3.path_style", "true", "path-style addressing (false: virtual-hosted)", T::kBool},
+      {"s3.ca_file", "", "extra CA bundle for HTTPS", T::kString},
+      {"s3.parallel", "4", "parallel part uploads / ranged reads per operation", T::kInt},
+      {"tiering.enabled", "true", "run the converter in the server", T::kBool},
+      {"tiering.older_than", "7d", "migrate studies whose last image arrived longer ago than this", T::kString},
+      {"tiering.study_date_older_than", "", "also/instead: StudyDate older than this (e.g. 365d)", T::kString},
+      {"tiering.interval", "5m", "how often the converter looks for work", T::kString},
+      {"tiering.window", "", "only run between these local times, e.g. 22:00-06:00 (empty = always)", T::kString},
+      {"tiering.studies_at_once", "2", "studies migrated in parallel", T::kInt},
+      {"tiering.codec", "none", "compression when packing: none, jpeg-ls, j2k or htj2k", T::kString},
+      {"tiering.lease", "10m", "how long a migration claim lasts before another node may take it over", T::kString},
+      {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
+      {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
+  };
+  return defs;
+}
+
+std::string Config::EnvName(const std::string& name) {
+  std::string e = "STRATA_";
+  for (char c : name) e += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return e;
+}
+
+std::string Config::FlagName(const std::string& name) {
+  std::string f = "--";
+  for (char c : name) f += (c == '.' || c == '_') ? '-' : c;
+  return f;
+}
+
+namespace {
+
+const SettingDef* FindDef(const std::string& name) {
+  for (const auto& d : AllSettings())
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+nlohmann::json TomlToJson(const toml::value& v) {
+  if (v.is_table()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, x] : v.as_table()) j[k] = TomlToJson(x);
+    return j;
+  }
+  if (v.is_array()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& x : v.as_array()) j.push_back(TomlToJson(x));
+    return j;
+  }
+  if (v.is_boolean()) return v.as_boolean();
+  if (v.is_integer()) return v.as_integer();
+  if (v.is_floating()) return v.as_floating();
+  if (v.is_string()) return v.as_string().str;
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// Flattens {"dimse": {"port": 1}} to {"dimse.port": 1}; maps stay objects.
+void Flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, nlohmann::json>* out,
+             std::vector<std::string>* unknown) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    const SettingDef* d = FindDef(key);
+    if (d) {
+      (*out)[key] = it.value();
+    } else if (it.value().is_object()) {
+      Flatten(it.value(), key, out, unknown);
+    } else {
+      unknown->push_back(key);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Config> Config::Load(const std::string& file, const std::map<std::string, std::string>& overrides) {
+  Config c;
+  for (const auto& d : AllSettings()) c.values_[d.name] = std::string(d.def);
+  if (!file.empty()) {
+    nlohmann::json j;
+    try {
+      if (file.size() > 5 && file.substr(file.size() - 5) == ".toml") {
+        j = TomlToJson(toml::parse(file));
+      } else {
+        std::ifstream in(file);
+        if (!in) return Status::NotFound("cannot open config file " + file);
+        j = nlohmann::json::parse(in);
+      }
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument("config file " + file + ": " + e.what());
+    }
+    if (!j.is_object()) return Status::InvalidArgument("config file " + file + " must hold an object/table");
+    std::vector<std::string> unknown;
+    std::map<std::string, nlohmann::json> flat;
+    Flatten(j, "", &flat, &unknown);
+    if (!unknown.empty()) {
+      std::string list;
+      for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+      return Status::InvalidArgument("config file " + file + ": unknown setting(s): " + list);
+    }
+    for (auto& [k, v] : flat) c.values_[k] = v;
+  }
+  for (const auto& d : AllSettings()) {
+    if (const char* e = std::getenv(EnvName(d.name).c_str())) c.values_[d.name] = std::string(e);
+  }
+  for (const auto& [k, v] : overrides) {
+    if (!FindDef(k)) return Status::InvalidArgument("unknown setting " + k);
+    c.values_[k] = v;
+  }
+  // Validate numbers and booleans now, so that a typo fails at start-up, not later.
+  for (const auto& d : AllSettings()) {
+    if (d.type == SettingDef::kInt) {
+      auto r = c.GetInt(d.name);
+      if (!r.ok()) return r.status();
+    }
+  }
+  return c;
+}
+
+std::string Config::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return {};
+  std::string s = it->second.is_string() ? it->second.get<std::string>() : it->second.dump();
+  if (name != "data") {
+    const std::string data = Get("data");
+    for (size_t p; (p = s.find("${data}")) != std::string::npos;) s.replace(p, 7, data);
+  }
+  return s;
+}
+
+Result<int64_t> Config::GetInt(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second.is_number_integer()) return it->second.get<int64_t>();
+  std::string s = Get(name);
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(s, &used);
+    if (used == s.size()) return v;
+  } catch (...) {
+  }
+  return Status::InvalidArgument("setting " + name + " must be a whole number, not '" + s + "'");
+}
+
+bool Config::GetBool(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second.is_boolean()) return it->second.get<bool>();
+  std::string s = Get(name);
+  return s == "1" || s == "true" || s == "yes" || s == "on";
+}
+
+std::vector<std::string> Config::GetList(const std::string& name) const {
+  std::vector<std::string> out;
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second.is_array()) {
+    for (const auto& x : it->second) out.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+    return out;
+  }
+  std::string s = Get(name);
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t p = s.find(',', start);
+    std::string item = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
+    if (!item.empty()) out.push_back(item);
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Config::GetMap(const std::string& name) const {
+  std::map<std::string, std::string> out;
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second.is_object()) {
+    for (auto x = it->second.begin(); x != it->second.end(); ++x)
+      out[x.key()] = x.value().is_string() ? x.value().get<std::string>() : x.value().dump();
+    return out;
+  }
+  for (const auto& item : GetList(name)) {
+    size_t eq = item.find('=');
+    if (eq != std::string::npos) out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+nlohmann::json Config::ToJson(bool mask_secrets) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& d : AllSettings()) {
+    std::string v = Get(d.name);
+    if (mask_secrets && (std::string(d.name) == "s3.secret_key" || std::string(d.name) == "web.auth") && !v.empty())
+      v = "***";
+    j[d.name] = v;
+  }
+  return j;
+}
+
+}  // namespace strata

@@ -1,0 +1,114 @@
+#include "dicom/dataset_reader.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include "dicom/uid.h"
+
+namespace strata {
+namespace {
+
+// Elements longer than this stay on disk (Pixel Data, big private blobs).
+constexpr Uint32 kMaxReadLength = 4096;
+
+std::string GetString(DcmItem* ds, const DcmTagKey& key) {
+  OFString v;
+  if (ds->findAndGetOFStringArray(key, v).good()) {
+    std::string s(v.c_str(), v.length());
+    // DICOM pads to even length with space (or NUL for UI).
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    size_t start = 0;
+    while (start < s.size() && s[start] == ' ') ++start;
+    return s.substr(start);
+  }
+  return {};
+}
+
+int64_t GetInt(DcmItem* ds, const DcmTagKey& key) {
+  std::string s = GetString(ds, key);
+  if (s.empty()) {
+    Uint16 us = 0;
+    if (ds->findAndGetUint16(key, us).good()) return us;
+    return 0;
+  }
+  try {
+    return std::stoll(s);
+  } catch (...) {
+    return 0;
+  }
+}
+
+Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
+  DcmDataset* ds = ff.getDataset();
+  DcmMetaInfo* meta = ff.getMetaInfo();
+  InstanceRecord& r = *out;
+  r.sop_uid = TrimUid(GetString(ds, DCM_SOPInstanceUID));
+  r.sop_class_uid = TrimUid(GetString(ds, DCM_SOPClassUID));
+  r.study_uid = TrimUid(GetString(ds, DCM_StudyInstanceUID));
+  r.series_uid = TrimUid(GetString(ds, DCM_SeriesInstanceUID));
+  STRATA_RETURN_IF_ERROR(ValidateUid(r.sop_uid, "SOPInstanceUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(r.sop_class_uid, "SOPClassUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(r.study_uid, "StudyInstanceUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(r.series_uid, "SeriesInstanceUID"));
+  // The meta header must agree with the dataset about identity.
+  std::string meta_sop = TrimUid(GetString(meta, DCM_MediaStorageSOPInstanceUID));
+  if (!meta_sop.empty() && meta_sop != r.sop_uid)
+    return Status::InvalidArgument("MediaStorageSOPInstanceUID " + meta_sop +
+                                   " differs from SOPInstanceUID " + r.sop_uid);
+  r.transfer_syntax = TrimUid(GetString(meta, DCM_TransferSyntaxUID));
+  if (r.transfer_syntax.empty()) {
+    DcmXfer x(ds->getOriginalXfer());
+    r.transfer_syntax = x.getXferID();
+  }
+  STRATA_RETURN_IF_ERROR(ValidateUid(r.transfer_syntax, "TransferSyntaxUID"));
+
+  r.patient_id = GetString(ds, DCM_PatientID);
+  r.issuer = GetString(ds, DCM_IssuerOfPatientID);
+  r.patient_name = GetString(ds, DCM_PatientName);
+  r.birth_date = GetString(ds, DCM_PatientBirthDate);
+  r.sex = GetString(ds, DCM_PatientSex);
+  r.study_date = GetString(ds, DCM_StudyDate);
+  r.study_time = GetString(ds, DCM_StudyTime);
+  r.accession = GetString(ds, DCM_AccessionNumber);
+  r.study_id = GetString(ds, DCM_StudyID);
+  r.study_description = GetString(ds, DCM_StudyDescription);
+  r.referring_physician = GetString(ds, DCM_ReferringPhysicianName);
+  r.modality = GetString(ds, DCM_Modality);
+  r.series_description = GetString(ds, DCM_SeriesDescription);
+  r.body_part = GetString(ds, DCM_BodyPartExamined);
+  r.series_date = GetString(ds, DCM_SeriesDate);
+  r.series_time = GetString(ds, DCM_SeriesTime);
+  r.series_number = GetInt(ds, DCM_SeriesNumber);
+  r.instance_number = GetInt(ds, DCM_InstanceNumber);
+  r.rows = GetInt(ds, DCM_Rows);
+  r.columns = GetInt(ds, DCM_Columns);
+  r.frames = GetInt(ds, DCM_NumberOfFrames);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ReadInstanceAttributes(const std::string& path, InstanceRecord* out) {
+  DcmFileFormat ff;
+  OFCondition cond = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxReadLength,
+                                 ERM_autoDetect);
+  if (cond.bad()) return Status::InvalidArgument(std::string("not a readable DICOM file: ") + cond.text());
+  return Fill(ff, out);
+}
+
+Status ReadInstanceAttributesFromBuffer(std::string_view bytes, InstanceRecord* out) {
+  DcmInputBufferStream in;
+  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  in.setEos();
+  DcmFileFormat ff;
+  ff.transferInit();
+  OFCondition cond = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  ff.transferEnd();
+  if (cond.bad()) return Status::InvalidArgument(std::string("not a readable DICOM file: ") + cond.text());
+  return Fill(ff, out);
+}
+
+}  // namespace strata

@@ -1,0 +1,42 @@
+// HotStore: one file per instance on fast storage (a local or shared filesystem).
+// Layout: <root>/<h1>/<h2>/<StudyUID>/<SeriesUID>/<SOPUID>.<checksum8>.dcm where h1/h2 are two
+// hex bytes of a hash of the Study UID: 65536 buckets, so no directory grows to millions of
+// entries. The checksum in the name keeps two versions of one SOP Instance UID apart until the
+// catalog decides which one stays. Incoming data is written under <root>/.incoming and renamed
+// into place, so a file in the layout is always complete.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "index/records.h"
+#include "util/status.h"
+
+namespace strata {
+
+class HotStore {
+ public:
+  explicit HotStore(std::string root);
+  Status Init();  // creates the root, removes leftover temp files of a crashed process
+
+  const std::string& root() const { return root_; }
+  // A fresh path for incoming data, on the same filesystem as the layout.
+  std::string NewIncomingPath();
+  // The layout path (relative to the root) for an instance. UIDs must have been validated.
+  static std::string RelativePathFor(const InstanceRecord& r);
+  std::string AbsolutePath(const std::string& relative) const;
+  // Makes the file at TEMP durable (fsync) and renames it to RELATIVE, creating directories.
+  // Directories whose entries changed are appended to DIRS_TO_SYNC: the caller fsyncs them
+  // (once per group commit) before it declares the instance stored.
+  Status Place(const std::string& temp, const std::string& relative, std::vector<std::string>* dirs_to_sync);
+  Result<std::string> Read(const std::string& relative) const;
+  Status Remove(const std::string& relative);
+  // Bytes used under the root (walks the tree; for stats pages, not hot paths).
+  Result<uint64_t> UsedBytes() const;
+
+ private:
+  std::string root_;
+  std::string incoming_;
+};
+
+}  // namespace strata

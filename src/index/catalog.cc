@@ -1,0 +1,23 @@
+#include "index/catalog.h"
+
+#include "index/sql_catalog.h"
+#include "index/sqlite_database.h"
+
+namespace strata {
+
+// Defined in pg_database.cc when libpq is available.
+Result<std::unique_ptr<SqlDatabase>> OpenPostgresDatabase(const std::string& url);
+
+Result<std::unique_ptr<Catalog>> OpenCatalog(const CatalogOptions& options) {
+  const std::string& url = options.url;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    STRATA_ASSIGN_OR_RETURN(auto db, OpenPostgresDatabase(url));
+    return OpenSqlCatalog(std::move(db));
+  }
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  if (path.empty()) return Status::InvalidArgument("empty catalog path");
+  STRATA_ASSIGN_OR_RETURN(auto db, OpenSqliteDatabase(path));
+  return OpenSqlCatalog(std::move(db));
+}
+
+}  // namespace strata

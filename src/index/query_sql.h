@@ -1,0 +1,31 @@
+// Turns a Query (C-FIND / QIDO-RS keys) into one SQL SELECT over the catalog schema.
+// Matching rules are PS3.4 C.2.2.2: single value, wildcard (* ?), UID list, date/time range;
+// an empty key is universal matching. Person names match case-insensitively.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dicom/attributes.h"
+#include "index/records.h"
+#include "index/sql_database.h"
+#include "util/status.h"
+
+namespace strata {
+
+struct SqlQuery {
+  std::string sql;
+  std::vector<SqlValue> params;
+  // The attribute each selected column holds, in order.
+  std::vector<const AttributeDef*> columns;
+};
+
+// InvalidArgument for keys that cannot be matched (e.g. a malformed UID in a UID list or a
+// malformed date range).
+Result<SqlQuery> BuildFindSql(const Query& query);
+
+// "*"/"?" wildcard to a LIKE pattern with '!' as the escape character.
+std::string WildcardToLike(const std::string& pattern);
+bool HasWildcard(const std::string& value);
+
+}  // namespace strata

@@ -1,0 +1,93 @@
+// SqlDatabase: the little a catalog needs from a SQL engine, so that one SqlCatalog serves
+// SQLite and PostgreSQL alike. SQL text uses '?' placeholders; drivers translate.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "util/status.h"
+
+namespace strata {
+
+using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+inline std::string SqlText(const SqlValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return {};
+}
+inline int64_t SqlInt(const SqlValue& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* s = std::get_if<std::string>(&v)) {
+    try { return std::stoll(*s); } catch (...) { return 0; }
+  }
+  return 0;
+}
+
+enum class SqlDialect { kSqlite, kPostgres };
+
+// One connection, used by one thread at a time.
+class SqlConnection {
+ public:
+  virtual ~SqlConnection() = default;
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) = 0;
+  // Returns the number of rows changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
+  // Runs several statements separated by ';' (schema scripts), no parameters.
+  virtual Status ExecScript(std::string_view sql) = 0;
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  virtual Status Rollback() = 0;
+};
+
+class SqlDatabase;
+
+// A connection borrowed from the database; given back when destroyed.
+class SqlLease {
+ public:
+  SqlLease(SqlDatabase* db, std::unique_ptr<SqlConnection> conn, bool write)
+      : db_(db), conn_(std::move(conn)), write_(write) {}
+  SqlLease(SqlLease&&) = default;
+  ~SqlLease();
+  SqlConnection* operator->() { return conn_.get(); }
+  SqlConnection& operator*() { return *conn_; }
+
+ private:
+  SqlDatabase* db_;
+  std::unique_ptr<SqlConnection> conn_;
+  bool write_;
+};
+
+class SqlDatabase {
+ public:
+  virtual ~SqlDatabase() = default;
+  virtual SqlDialect dialect() const = 0;
+  // WRITE asks for the connection that may write (SQLite has one writer; Postgres any).
+  virtual Result<SqlLease> Acquire(bool write) = 0;
+  virtual void Release(std::unique_ptr<SqlConnection> conn, bool write) = 0;
+};
+
+inline SqlLease::~SqlLease() {
+  if (db_ && conn_) db_->Release(std::move(conn_), write_);
+}
+
+// Runs FN inside a transaction on CONN; rolls back if FN or the commit fails.
+template <typename Fn>
+Status InTransaction(SqlConnection& conn, Fn&& fn) {
+  STRATA_RETURN_IF_ERROR(conn.Begin());
+  Status s = fn();
+  if (!s.ok()) {
+    (void)conn.Rollback();
+    return s;
+  }
+  s = conn.Commit();
+  if (!s.ok()) (void)conn.Rollback();
+  return s;
+}
+
+}  // namespace strata

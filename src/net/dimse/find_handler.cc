@@ -1,0 +1,120 @@
+#include "net/dimse/find_handler.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcelem.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+
+#include "dicom/uid.h"
+
+namespace strata {
+namespace {
+
+std::string ElementString(DcmElement* el) {
+  OFString v;
+  if (el->getOFStringArray(v).bad()) return {};
+  std::string s(v.c_str(), v.length());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  size_t start = 0;
+  while (start < s.size() && s[start] == ' ') ++start;
+  return s.substr(start);
+}
+
+Result<QueryLevel> ReadLevel(DcmDataset* ds, QueryRoot root) {
+  OFString lvl;
+  if (ds->findAndGetOFString(DCM_QueryRetrieveLevel, lvl).bad())
+    return Status::InvalidArgument("QueryRetrieveLevel (0008,0052) missing");
+  std::string l(lvl.c_str());
+  while (!l.empty() && l.back() == ' ') l.pop_back();
+  if (l == "PATIENT") {
+    if (root == QueryRoot::kStudy) return Status::InvalidArgument("PATIENT level is not part of Study Root");
+    return QueryLevel::kPatient;
+  }
+  if (l == "STUDY") return QueryLevel::kStudy;
+  if (l == "SERIES") return QueryLevel::kSeries;
+  if (l == "IMAGE" || l == "INSTANCE") return QueryLevel::kInstance;
+  return Status::InvalidArgument("unknown QueryRetrieveLevel '" + l + "'");
+}
+
+std::vector<std::string> SplitUids(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t p = v.find('\\', start);
+    std::string u = TrimUid(v.substr(start, p == std::string::npos ? std::string::npos : p - start));
+    if (!u.empty()) out.push_back(u);
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Query> IdentifierToQuery(DcmDataset* identifier, QueryRoot root) {
+  Query q;
+  STRATA_ASSIGN_OR_RETURN(q.level, ReadLevel(identifier, root));
+  for (unsigned long i = 0; i < identifier->card(); ++i) {
+    DcmElement* el = identifier->getElement(i);
+    if (!el || el->ident() == EVR_SQ) continue;
+    const DcmTagKey key = el->getTag().getXTag();
+    const Tag tag = MakeTag(key.getGroup(), key.getElement());
+    if (tag == tags::kQueryRetrieveLevel || tag == tags::kSpecificCharacterSet) continue;
+    q.keys.emplace_back(tag, ElementString(el));
+  }
+  return q;
+}
+
+DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match, QueryLevel level) {
+  auto* out = new DcmDataset();
+  for (unsigned long i = 0; i < request->card(); ++i) {
+    DcmElement* el = request->getElement(i);
+    if (!el) continue;
+    const DcmTagKey key = el->getTag().getXTag();
+    const Tag tag = MakeTag(key.getGroup(), key.getElement());
+    if (tag == tags::kQueryRetrieveLevel || tag == tags::kSpecificCharacterSet) continue;
+    if (el->ident() == EVR_SQ) {
+      out->insertEmptyElement(key);
+      continue;
+    }
+    auto it = match.find(tag);
+    out->putAndInsertString(key, it != match.end() ? it->second.c_str() : "");
+  }
+  out->putAndInsertString(DCM_QueryRetrieveLevel, QueryLevelName(level));
+  // Names are stored as received; this archive's catalog holds them as ISO_IR 192 text.
+  if (request->tagExists(DCM_SpecificCharacterSet)) out->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  return out;
+}
+
+Result<RetrieveKeys> IdentifierToRetrieveKeys(DcmDataset* identifier, QueryRoot root) {
+  RetrieveKeys k;
+  STRATA_ASSIGN_OR_RETURN(k.level, ReadLevel(identifier, root));
+  OFString v;
+  auto read_uids = [&](const DcmTagKey& key, const char* what, std::vector<std::string>* out) -> Status {
+    if (identifier->findAndGetOFStringArray(key, v).good()) {
+      *out = SplitUids(v.c_str());
+      for (const auto& u : *out) STRATA_RETURN_IF_ERROR(ValidateUid(u, what));
+    }
+    return Status::OK();
+  };
+  STRATA_RETURN_IF_ERROR(read_uids(DCM_StudyInstanceUID, "StudyInstanceUID", &k.study_uids));
+  STRATA_RETURN_IF_ERROR(read_uids(DCM_SeriesInstanceUID, "SeriesInstanceUID", &k.series_uids));
+  STRATA_RETURN_IF_ERROR(read_uids(DCM_SOPInstanceUID, "SOPInstanceUID", &k.sop_uids));
+  if (identifier->findAndGetOFString(DCM_PatientID, v).good()) k.patient_id = v.c_str();
+  switch (k.level) {
+    case QueryLevel::kPatient:
+      if (k.patient_id.empty()) return Status::InvalidArgument("PATIENT level retrieve needs PatientID");
+      break;
+    case QueryLevel::kStudy:
+      if (k.study_uids.empty()) return Status::InvalidArgument("STUDY level retrieve needs StudyInstanceUID");
+      break;
+    case QueryLevel::kSeries:
+      if (k.series_uids.empty()) return Status::InvalidArgument("SERIES level retrieve needs SeriesInstanceUID");
+      break;
+    case QueryLevel::kInstance:
+      if (k.sop_uids.empty()) return Status::InvalidArgument("IMAGE level retrieve needs SOPInstanceUID");
+      break;
+  }
+  return k;
+}
+
+}  // namespace strata

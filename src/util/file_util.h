@@ -1,0 +1,33 @@
+// Durable file-system helpers: the only place that knows how to make a file survive a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace strata {
+
+// Creates DIR and its parents (like mkdir -p).
+Status MakeDirs(const std::string& dir);
+// fsync() on a directory so that a rename or create inside it is durable.
+Status SyncDir(const std::string& dir);
+// Writes DATA to PATH durably: a unique temp file in the same directory, fsync, rename, and
+// fsync of the directory. On failure nothing is left behind.
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+// Reads a whole file.
+Result<std::string> ReadFile(const std::string& path);
+// Reads LENGTH bytes at OFFSET; a short read is an error.
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length);
+// Size in bytes, or NotFound.
+Result<uint64_t> FileSize(const std::string& path);
+// Removes a file; a missing file is not an error.
+Status RemoveFile(const std::string& path);
+// The directory part of PATH ("a/b/c" -> "a/b").
+std::string DirName(const std::string& path);
+// Joins path parts with '/'.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace strata
