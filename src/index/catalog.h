@@ -64,17 +64,24 @@ class Catalog {
   virtual Status ClaimMigration(const std::string& study_uid, const std::string& node,
                                 const std::string& pack_key, int64_t now_ms,
                                 int64_t lease_until_ms) = 0;
+  // Records STATE (and ERROR) of a migration NODE holds; LEASE_UNTIL_MS > 0 also extends the
+  // lease. kConflict if NODE no longer holds it.
   virtual Status UpdateMigration(const std::string& study_uid, const std::string& node,
                                  const std::string& state, const std::string& error,
-                                 int64_t now_ms) = 0;
+                                 int64_t now_ms, int64_t lease_until_ms = 0) = 0;
   virtual Result<std::vector<MigrationRecord>> ListMigrations(size_t limit) = 0;
   // Switches the given instances to their cold locations and records the pack, in ONE
   // transaction. Only instances still pointing at the hot path given in EXPECTED_HOT_PATHS
-  // (same order as LOCATIONS) are switched; the result says which were.
+  // (same order as LOCATIONS) are switched; the result says which were. The hot path stays in
+  // the row (tier = cold) until ClearHotPaths says the hot file is gone, so a crash between
+  // the switch and the deletion leaves a trail.
   virtual Result<std::vector<bool>> SwitchToPack(const PackRecord& pack,
                                                  const std::vector<std::string>& sop_uids,
                                                  const std::vector<std::string>& expected_hot_paths,
                                                  const std::vector<Location>& locations) = 0;
+  // Cold instances whose hot file may still exist (switched, not yet cleaned up).
+  virtual Result<std::vector<InstanceRecord>> ListLeftoverHotFiles(size_t limit) = 0;
+  virtual Status ClearHotPaths(const std::vector<std::string>& sop_uids) = 0;
   virtual Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid) = 0;
   // Forgets a pack whose instances all moved elsewhere (a repack).
   virtual Status DeletePackRecord(const std::string& pack_key) = 0;

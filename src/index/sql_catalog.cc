@@ -284,11 +284,12 @@ class SqlCatalog : public Catalog {
   }
 
   Status UpdateMigration(const std::string& study_uid, const std::string& node, const std::string& state,
-                         const std::string& error, int64_t now_ms) override {
+                         const std::string& error, int64_t now_ms, int64_t lease_until_ms) override {
     STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
     STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec(
-        "UPDATE migrations SET state = ?, error = ?, updated_ms = ? WHERE study_uid = ? AND node = ?",
-        {state, error, now_ms, study_uid, node}));
+        "UPDATE migrations SET state = ?, error = ?, updated_ms = ?,"
+        " lease_until_ms = CASE WHEN ? > 0 THEN ? ELSE lease_until_ms END WHERE study_uid = ? AND node = ?",
+        {state, error, now_ms, lease_until_ms, lease_until_ms, study_uid, node}));
     if (n == 0) return Status::Conflict("migration of " + study_uid + " is no longer held by " + node);
     return Status::OK();
   }
@@ -337,6 +338,28 @@ class SqlCatalog : public Catalog {
     });
     if (!s.ok()) return s;
     return switched;
+  }
+
+  Result<std::vector<InstanceRecord>> ListLeftoverHotFiles(size_t limit) override {
+    STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(false));
+    STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query(std::string("SELECT ") + kInstanceCols + kInstanceFrom +
+                                                       " WHERE i.tier = 1 AND i.hot_path <> '' LIMIT ?",
+                                                   {static_cast<int64_t>(limit)}));
+    std::vector<InstanceRecord> out;
+    for (const auto& r : rows) out.push_back(RowToInstance(r));
+    return out;
+  }
+
+  Status ClearHotPaths(const std::vector<std::string>& sop_uids) override {
+    STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
+    return InTransaction(*conn, [&]() -> Status {
+      for (const auto& sop : sop_uids) {
+        STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec("UPDATE instances SET hot_path = '' WHERE sop_uid = ? AND tier = 1",
+                                                   {sop}));
+        (void)n;
+      }
+      return Status::OK();
+    });
   }
 
   Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid) override {

@@ -237,6 +237,7 @@ TEST_P(CatalogTest, MigrationClaimsAndSwitch) {
   l1.tier = l2.tier = Location::Tier::kCold;
   l1.pack_key = l2.pack_key = "packs/k2";
   l1.offset = 100; l1.length = 10; l2.offset = 200; l2.length = 20;
+  l1.hot_path = "h/1.2.3.1.1.1";  // kept until the hot file is deleted
   auto sw = cat_->SwitchToPack(pack, {"1.2.3.1.1.1", "1.2.3.1.1.2"}, {"h/1.2.3.1.1.1", "h/stale"}, {l1, l2});
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   EXPECT_TRUE(sw.value()[0]);
@@ -246,6 +247,15 @@ TEST_P(CatalogTest, MigrationClaimsAndSwitch) {
   EXPECT_EQ(i1->location.offset, 100u);
   EXPECT_EQ(cat_->CountPackReferences("packs/k2").value(), 1u);
   EXPECT_EQ(cat_->ListPacks("1.2.3.1")->size(), 1u);
+  auto left = cat_->ListLeftoverHotFiles(10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->at(0).location.hot_path, "h/1.2.3.1.1.1");
+  ASSERT_TRUE(cat_->ClearHotPaths({"1.2.3.1.1.1"}).ok());
+  EXPECT_TRUE(cat_->ListLeftoverHotFiles(10)->empty());
+  // Lease renewal through UpdateMigration.
+  ASSERT_TRUE(cat_->UpdateMigration("1.2.3.1", "nodeB", "uploaded", "", 62'500, 99'000).ok());
+  EXPECT_EQ(cat_->ClaimMigration("1.2.3.1", "nodeC", "packs/k3", 80'000, 90'000).code(), Status::Code::kConflict);
   ASSERT_TRUE(cat_->UpdateMigration("1.2.3.1", "nodeB", "done", "", 63'000).ok());
   auto st = cat_->Stats().value();
   EXPECT_EQ(st.cold_instances, 1u);
