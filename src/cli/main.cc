@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/commands.h"
 #include "cli/serve_command.h"
 #include "config/config.h"
 #include "util/log.h"
@@ -43,7 +44,39 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<std::string>> storage2;
   AddSettingFlags(show, &overrides, &storage2);
 
+  MigrateArgs margs;
+  auto* migrate = app.add_subcommand("migrate", "pack hot studies into the cold store now");
+  migrate->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  migrate->add_option("--older-than", margs.older_than, "migrate studies idle longer than this (e.g. 0s, 7d)");
+  migrate->add_option("--study", margs.study, "migrate just this study");
+  std::vector<std::unique_ptr<std::string>> storage3;
+  AddSettingFlags(migrate, &overrides, &storage3);
+
+  VerifyArgs vargs;
+  auto* verify = app.add_subcommand("verify", "scrub every pack (and with --hot every hot file); exit 1 on problems");
+  verify->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum");
+  std::vector<std::unique_ptr<std::string>> storage4;
+  AddSettingFlags(verify, &overrides, &storage4);
+
+  auto* pack = app.add_subcommand("pack", "work on a pack file alone (no archive needed)");
+  pack->require_subcommand(1);
+  std::string pack_file, out_dir;
+  bool pack_json = false;
+  auto* inspect = pack->add_subcommand("inspect", "list a pack's study, entries and sizes");
+  inspect->add_option("FILE", pack_file, "pack file")->required();
+  inspect->add_flag("--json", pack_json, "JSON output");
+  auto* pverify = pack->add_subcommand("verify", "check every entry's checksums");
+  pverify->add_option("FILE", pack_file, "pack file")->required();
+  auto* extract = pack->add_subcommand("extract", "write the entries as DICOM files");
+  extract->add_option("FILE", pack_file, "pack file")->required();
+  extract->add_option("--out", out_dir, "output directory")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (inspect->parsed()) return RunPackInspect(pack_file, pack_json);
+  if (pverify->parsed()) return RunPackVerify(pack_file);
+  if (extract->parsed()) return RunPackExtract(pack_file, out_dir);
 
   auto config = Config::Load(config_file, overrides);
   if (!config.ok()) {
@@ -52,6 +85,8 @@ int main(int argc, char** argv) {
   }
   InitLogging(config->Get("log_level"));
   if (serve->parsed()) return RunServe(config.value());
+  if (migrate->parsed()) return RunMigrate(config.value(), margs);
+  if (verify->parsed()) return RunVerify(config.value(), vargs);
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";
     return 0;

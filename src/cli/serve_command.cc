@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "archive/archive.h"
+#include "cli/converter_options.h"
+#include "tiering/converter.h"
 #include "net/dimse/dimse_server.h"
 #include "util/file_util.h"
 #include "util/log.h"
@@ -18,8 +20,9 @@ void OnSignal(int) { g_stop = true; }
 
 int RunServe(const Config& config) {
   auto opts = ArchiveOptionsFromConfig(config);
-  if (!opts.ok()) {
-    spdlog::error("configuration: {}", opts.status().ToString());
+  auto copts = ConverterOptionsFromConfig(config);
+  if (!opts.ok() || !copts.ok()) {
+    spdlog::error("configuration: {}", (opts.ok() ? copts.status() : opts.status()).ToString());
     return 2;
   }
   if (Status s = MakeDirs(config.Get("data")); !s.ok()) {
@@ -52,8 +55,11 @@ int RunServe(const Config& config) {
   spdlog::info("event=start aet={} dimse={}:{} catalog={} hot={} cold={}", d.aet, d.bind, port.value(),
                opts->catalog.url, opts->hot_dir, (*archive)->cold()->Describe());
   std::thread dimse_thread([&] { dimse.Serve(); });
+  Converter converter(archive->get(), copts.value());
+  if (config.GetBool("tiering.enabled")) converter.Start();
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("event=stopping");
+  converter.Stop();
   dimse.Stop();
   dimse_thread.join();
   return 0;

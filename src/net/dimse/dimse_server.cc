@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/diutil.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/dcmnet/dul.h>
 
 #include <algorithm>
@@ -183,6 +185,12 @@ Result<std::vector<InstanceRecord>> ResolveRetrieve(Archive* archive, const Retr
 
 }  // namespace
 
+// dcmExternalSocketHandle is process-global: one hand-over at a time.
+std::mutex& ExternalSocketMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 struct DimseServer::Impl {
   Archive* archive;
   DimseOptions opt;
@@ -192,6 +200,7 @@ struct DimseServer::Impl {
 
   ~Impl() {
     if (net) ASC_dropNetwork(&net);
+    if (listen_fd >= 0) close(listen_fd);
   }
 
   // --- association set-up ---------------------------------------------------------------
@@ -725,6 +734,10 @@ Result<int> DimseServer::Start() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   const int port = ntohs(addr.sin_port);
   impl_->listen_fd = fd;
+  // We accept connections ourselves (our bind address, our socket options) and hand each
+  // connected socket to DCMTK through dcmExternalSocketHandle, its inetd-style entry. While
+  // it is set, network initialisation does not bind a listening socket of its own.
+  std::lock_guard<std::mutex> lk(ExternalSocketMutex());
   dcmExternalSocketHandle.set(fd);
   OFCondition c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
   dcmExternalSocketHandle.set(-1);
@@ -734,12 +747,27 @@ Result<int> DimseServer::Start() {
 
 void DimseServer::Serve() {
   while (!stop_) {
-    T_ASC_Association* assoc = nullptr;
-    OFCondition c = ASC_receiveAssociation(impl_->net, &assoc, impl_->opt.max_pdu, nullptr, nullptr, OFFalse,
-                                           DUL_NOBLOCK, 1);
-    if (c == DUL_NOASSOCIATIONREQUEST) {
-      if (assoc) ASC_destroyAssociation(&assoc);
+    pollfd pl{impl_->listen_fd, POLLIN, 0};
+    if (poll(&pl, 1, 200) <= 0) continue;
+    int conn = accept4(impl_->listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) continue;
+    int one = 1;
+    setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // Nagle off, whatever the env says
+    // Wait for the A-ASSOCIATE-RQ outside the lock, so a silent peer cannot stall the others.
+    pollfd pc{conn, POLLIN, 0};
+    if (poll(&pc, 1, impl_->opt.idle_timeout_s * 1000) <= 0) {
+      close(conn);
+      spdlog::warn("event=association_failed error=\"no A-ASSOCIATE-RQ within the idle timeout\"");
       continue;
+    }
+    T_ASC_Association* assoc = nullptr;
+    OFCondition c;
+    {
+      std::lock_guard<std::mutex> lk(ExternalSocketMutex());
+      dcmExternalSocketHandle.set(conn);
+      c = ASC_receiveAssociation(impl_->net, &assoc, impl_->opt.max_pdu, nullptr, nullptr, OFFalse, DUL_BLOCK,
+                                 impl_->opt.idle_timeout_s);
+      dcmExternalSocketHandle.set(-1);
     }
     if (c.bad()) {
       if (assoc) {

@@ -1,0 +1,26 @@
+// The subcommands of `strata`, one file each. They share the configuration and return the
+// process exit code.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace strata {
+
+struct MigrateArgs {
+  std::string older_than;  // "" = policy from config
+  std::string study;
+};
+int RunMigrate(const Config& config, const MigrateArgs& args);
+
+struct VerifyArgs {
+  bool hot = false;
+};
+int RunVerify(const Config& config, const VerifyArgs& args);
+
+int RunPackInspect(const std::string& file, bool json);
+int RunPackVerify(const std::string& file);
+int RunPackExtract(const std::string& file, const std::string& out_dir);
+
+}  // namespace strata

@@ -1,0 +1,210 @@
+#include "pack/pack_format.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "util/checksum.h"
+
+namespace strata {
+
+Status ValidatePackUid(std::string_view uid, std::string_view what) {
+  std::string w(what);
+  if (uid.empty()) return Status::InvalidArgument(w + " is empty");
+  if (uid.size() > 64)
+    return Status::InvalidArgument(w + " is longer than 64 characters: '" +
+                                   std::string(uid.substr(0, 80)) + "'");
+  size_t start = 0;
+  for (size_t i = 0; i <= uid.size(); ++i) {
+    if (i == uid.size() || uid[i] == '.') {
+      size_t len = i - start;
+      if (len == 0)
+        return Status::InvalidArgument(w + " has an empty component: '" + std::string(uid) + "'");
+      if (len > 1 && uid[start] == '0')
+        return Status::InvalidArgument(w + " has a component with a leading zero: '" +
+                                       std::string(uid) + "'");
+      start = i + 1;
+      continue;
+    }
+    if (uid[i] < '0' || uid[i] > '9')
+      return Status::InvalidArgument(w + " has a character other than digits and dots: '" +
+                                     std::string(uid) + "'");
+  }
+  return Status::OK();
+}
+
+std::string PackEntryName(std::string_view series, std::string_view sop) {
+  std::string name;
+  name.reserve(series.size() + sop.size() + 5);
+  name.append(series).append("/").append(sop).append(".dcm");
+  return name;
+}
+
+Status ParsePackEntryName(std::string_view name, std::string* series, std::string* sop) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("entry name '" + std::string(name.substr(0, 200)) +
+                                   "' is not <SeriesInstanceUID>/<SOPInstanceUID>.dcm: " + why);
+  };
+  constexpr std::string_view kExt = ".dcm";
+  if (name.size() <= kExt.size() || name.substr(name.size() - kExt.size()) != kExt)
+    return bad("no .dcm suffix");
+  size_t slash = name.find('/');
+  if (slash == std::string_view::npos) return bad("no '/'");
+  std::string_view s = name.substr(0, slash);
+  std::string_view i = name.substr(slash + 1, name.size() - kExt.size() - slash - 1);
+  Status st = ValidatePackUid(s, "series UID");
+  if (!st.ok()) return bad(st.message());
+  st = ValidatePackUid(i, "SOP instance UID");
+  if (!st.ok()) return bad(st.message());
+  if (series) series->assign(s);
+  if (sop) sop->assign(i);
+  return Status::OK();
+}
+
+std::string HexU32(uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return std::string(buf, 8);
+}
+
+bool ParseHexU32(std::string_view hex, uint32_t* out) {
+  if (hex.size() != 8) return false;
+  uint64_t v = 0;
+  std::string padded = "00000000" + std::string(hex);
+  if (!ParseHexU64(padded, &v)) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+nlohmann::ordered_json PackEntryToJson(const PackEntry& e) {
+  nlohmann::ordered_json j;
+  j["name"] = e.name;
+  j["series_instance_uid"] = e.series_instance_uid;
+  j["sop_instance_uid"] = e.sop_instance_uid;
+  j["sop_class_uid"] = e.sop_class_uid;
+  j["transfer_syntax"] = e.transfer_syntax;
+  j["original_transfer_syntax"] = e.original_transfer_syntax;
+  j["original_size"] = e.original_size;
+  j["original_xxh3"] = HexU64(e.original_xxh3);
+  j["offset"] = e.offset;
+  j["length"] = e.length;
+  j["crc32"] = HexU32(e.crc32);
+  j["xxh3"] = HexU64(e.xxh3);
+  return j;
+}
+
+Result<std::string> EncodeManifest(const nlohmann::json& study,
+                                   const std::vector<PackEntry>& entries) {
+  if (!study.is_object())
+    return Status::InvalidArgument(std::string("pack study metadata must be a JSON object, not ") +
+                                   study.type_name());
+  try {
+    nlohmann::ordered_json m;
+    m["format"] = kPackFormatName;
+    m["version"] = kPackFormatVersion;
+    m["study"] = nlohmann::ordered_json(study);
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const PackEntry& e : entries) list.push_back(PackEntryToJson(e));
+    m["entries"] = std::move(list);
+    std::string out = m.dump(1);
+    out.push_back('\n');
+    return out;
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("pack study metadata cannot be encoded: ") +
+                                   e.what());
+  }
+}
+
+namespace {
+
+// Field accessors that report the field by name; they never throw.
+Status GetString(const nlohmann::json& obj, const char* key, std::string* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::Corruption(std::string("missing field '") + key + "'");
+  if (!it->is_string()) return Status::Corruption(std::string("field '") + key + "' is not a string");
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+Status GetU64(const nlohmann::json& obj, const char* key, uint64_t* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::Corruption(std::string("missing field '") + key + "'");
+  if (!it->is_number_unsigned())
+    return Status::Corruption(std::string("field '") + key + "' is not an unsigned integer");
+  *out = it->get<uint64_t>();
+  return Status::OK();
+}
+Status GetHex64(const nlohmann::json& obj, const char* key, uint64_t* out) {
+  std::string s;
+  STRATA_RETURN_IF_ERROR(GetString(obj, key, &s));
+  if (!ParseHexU64(s, out))
+    return Status::Corruption(std::string("field '") + key + "' is not 16 hex digits");
+  return Status::OK();
+}
+Status GetHex32(const nlohmann::json& obj, const char* key, uint32_t* out) {
+  std::string s;
+  STRATA_RETURN_IF_ERROR(GetString(obj, key, &s));
+  if (!ParseHexU32(s, out))
+    return Status::Corruption(std::string("field '") + key + "' is not 8 hex digits");
+  return Status::OK();
+}
+
+Status DecodeEntry(const nlohmann::json& j, PackEntry* e) {
+  if (!j.is_object()) return Status::Corruption("not a JSON object");
+  STRATA_RETURN_IF_ERROR(GetString(j, "name", &e->name));
+  STRATA_RETURN_IF_ERROR(GetString(j, "series_instance_uid", &e->series_instance_uid));
+  STRATA_RETURN_IF_ERROR(GetString(j, "sop_instance_uid", &e->sop_instance_uid));
+  STRATA_RETURN_IF_ERROR(GetString(j, "sop_class_uid", &e->sop_class_uid));
+  STRATA_RETURN_IF_ERROR(GetString(j, "transfer_syntax", &e->transfer_syntax));
+  STRATA_RETURN_IF_ERROR(GetString(j, "original_transfer_syntax", &e->original_transfer_syntax));
+  STRATA_RETURN_IF_ERROR(GetU64(j, "original_size", &e->original_size));
+  STRATA_RETURN_IF_ERROR(GetHex64(j, "original_xxh3", &e->original_xxh3));
+  STRATA_RETURN_IF_ERROR(GetU64(j, "offset", &e->offset));
+  STRATA_RETURN_IF_ERROR(GetU64(j, "length", &e->length));
+  STRATA_RETURN_IF_ERROR(GetHex32(j, "crc32", &e->crc32));
+  STRATA_RETURN_IF_ERROR(GetHex64(j, "xxh3", &e->xxh3));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<PackManifest> DecodeManifest(std::string_view bytes) {
+  nlohmann::json m = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr,
+                                           /*allow_exceptions=*/false);
+  if (m.is_discarded()) return Status::Corruption("manifest is not valid JSON");
+  if (!m.is_object()) return Status::Corruption("manifest is not a JSON object");
+  std::string format;
+  Status st = GetString(m, "format", &format);
+  if (!st.ok()) return st.WithContext("manifest");
+  if (format != kPackFormatName)
+    return Status::Corruption("manifest format is '" + format.substr(0, 100) + "', not '" +
+                              std::string(kPackFormatName) + "'");
+  auto v = m.find("version");
+  if (v == m.end() || !v->is_number_integer())
+    return Status::Corruption("manifest: missing or non-integer 'version'");
+  int64_t version = v->get<int64_t>();
+  if (version < 1) return Status::Corruption("manifest version " + std::to_string(version) + " is invalid");
+  if (version > kPackFormatVersion)
+    return Status::InvalidArgument("pack format version " + std::to_string(version) +
+                                   " is newer than this reader (" +
+                                   std::to_string(kPackFormatVersion) + ")");
+  PackManifest out;
+  out.version = static_cast<int>(version);
+  auto study = m.find("study");
+  if (study == m.end() || !study->is_object())
+    return Status::Corruption("manifest: missing or non-object 'study'");
+  out.study = std::move(*study);
+  auto entries = m.find("entries");
+  if (entries == m.end() || !entries->is_array())
+    return Status::Corruption("manifest: missing or non-array 'entries'");
+  out.entries.resize(entries->size());
+  for (size_t i = 0; i < entries->size(); ++i) {
+    st = DecodeEntry((*entries)[i], &out.entries[i]);
+    if (!st.ok()) {
+      std::string label = "manifest entry #" + std::to_string(i);
+      if (!out.entries[i].name.empty()) label += " (" + out.entries[i].name.substr(0, 200) + ")";
+      return st.WithContext(label);
+    }
+  }
+  return out;
+}
+
+}  // namespace strata

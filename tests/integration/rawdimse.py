@@ -1,0 +1,130 @@
+"""A deliberately small DICOM upper-layer client for negative tests.
+
+DCMTK's tools refuse to send malformed data, so the tests that check how Strata handles a
+garbage data set, a peer that vanishes mid-transfer or a half-sent PDU speak the protocol
+here: A-ASSOCIATE, P-DATA with a C-STORE-RQ command (Implicit VR Little Endian), raw data set
+bytes, and A-RELEASE / A-ABORT.
+"""
+import socket
+import struct
+
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+APP_CONTEXT = "1.2.840.10008.3.1.1.1"
+
+
+def _uid(s):
+    b = s.encode()
+    return b + b"\0" if len(b) % 2 else b
+
+
+def _item(t, payload):
+    return struct.pack(">BBH", t, 0, len(payload)) + payload
+
+
+def _elem(group, elem, value):
+    if len(value) % 2:
+        value += b"\0" if isinstance(value, bytes) else b" "
+    return struct.pack("<HHI", group, elem, len(value)) + value
+
+
+def _command(fields):
+    body = b"".join(_elem(g, e, v) for (g, e), v in sorted(fields.items()))
+    return _elem(0x0000, 0x0000, struct.pack("<I", len(body))) + body
+
+
+class Association:
+    def __init__(self, host, port, called="STRATA", calling="RAWTEST", sop_class="1.2.840.10008.5.1.4.1.1.2",
+                 syntax=EXPLICIT_LE, timeout=10):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pc = _item(0x30, _uid(sop_class)) + _item(0x40, _uid(syntax))
+        pres = _item(0x20, struct.pack(">BBBB", 1, 0, 0, 0) + pc)
+        user = _item(0x50, _item(0x51, struct.pack(">I", 65536)) + _item(0x52, _uid("1.2.3.4")))
+        body = (struct.pack(">HH", 1, 0) + called.ljust(16).encode() + calling.ljust(16).encode() + b"\0" * 32 +
+                _item(0x10, _uid(APP_CONTEXT)) + pres + user)
+        self._send_pdu(0x01, body)
+        t, payload = self._recv_pdu()
+        if t != 0x02:
+            raise ConnectionError("association not accepted (PDU type 0x%02x)" % t)
+        self.msg_id = 1
+
+    def _send_pdu(self, t, body):
+        self.sock.sendall(struct.pack(">BBI", t, 0, len(body)) + body)
+
+    def _recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("peer closed the connection")
+            buf += chunk
+        return buf
+
+    def _recv_pdu(self):
+        t, _, n = struct.unpack(">BBI", self._recv_exact(6))
+        return t, self._recv_exact(n)
+
+    def _pdv(self, data, command, last):
+        hdr = (0x01 if command else 0x00) | (0x02 if last else 0x00)
+        pdv = struct.pack(">IBB", len(data) + 2, 1, hdr) + data
+        self._send_pdu(0x04, pdv)
+
+    def store_command(self, sop_class, sop_instance):
+        cmd = _command({
+            (0x0000, 0x0002): _uid(sop_class),
+            (0x0000, 0x0100): struct.pack("<H", 0x0001),
+            (0x0000, 0x0110): struct.pack("<H", self.msg_id),
+            (0x0000, 0x0700): struct.pack("<H", 0),
+            (0x0000, 0x0800): struct.pack("<H", 0x0000),
+            (0x0000, 0x1000): _uid(sop_instance),
+        })
+        self.msg_id += 1
+        self._pdv(cmd, command=True, last=True)
+
+    def send_data(self, data, last=True):
+        self._pdv(data, command=False, last=last)
+
+    def read_status(self):
+        """Reads the C-STORE-RSP and returns (status, error_comment)."""
+        data = b""
+        while True:
+            t, payload = self._recv_pdu()
+            if t != 0x04:
+                raise ConnectionError("expected P-DATA, got PDU type 0x%02x" % t)
+            pos = 0
+            while pos < len(payload):
+                n = struct.unpack(">I", payload[pos:pos + 4])[0]
+                hdr = payload[pos + 5]
+                data += payload[pos + 6:pos + 4 + n]
+                pos += 4 + n
+                if hdr & 0x02:
+                    return _parse_status(data)
+
+    def store(self, sop_class, sop_instance, dataset_bytes):
+        self.store_command(sop_class, sop_instance)
+        self.send_data(dataset_bytes)
+        return self.read_status()
+
+    def release(self):
+        self._send_pdu(0x05, b"\0" * 4)
+        try:
+            self._recv_pdu()
+        finally:
+            self.sock.close()
+
+    def close_abruptly(self):
+        self.sock.close()
+
+
+def _parse_status(cmd):
+    pos, status, comment = 0, None, ""
+    while pos + 8 <= len(cmd):
+        g, e, n = struct.unpack("<HHI", cmd[pos:pos + 8])
+        v = cmd[pos + 8:pos + 8 + n]
+        if (g, e) == (0x0000, 0x0900):
+            status = struct.unpack("<H", v)[0]
+        if (g, e) == (0x0000, 0x0902):
+            comment = v.decode(errors="replace").strip("\0 ")
+        pos += 8 + n
+    return status, comment
