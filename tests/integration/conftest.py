@@ -134,7 +134,7 @@ def same_dataset(a, b):
 
 
 def storescu(server, files, *opts, check=True):
-    return run(["storescu", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+    return run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
 
 
 def findscu(server, level, keys, root="-S", outdir=None):

@@ -452,8 +452,9 @@ struct DimseServer::Impl {
                          AssocStats* st) {
     auto t0 = std::chrono::steady_clock::now();
     FindCtx ctx{this, RootOf(req.AffectedSOPClassUID)};
+    // DCMTK's find/get/move providers delete the status detail and response identifiers we
+    // hand them; only the store provider leaves them to us.
     OFCondition c = DIMSE_findProvider(assoc, pc, &req, FindCallback, &ctx, DIMSE_BLOCKING, opt.idle_timeout_s);
-    delete ctx.detail;
     spdlog::info("event=find calling={} level={} matches={} ms={:.2f} status=\"{}\"", st->calling,
                  QueryLevelName(ctx.level), ctx.matches.size(),
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
@@ -589,8 +590,6 @@ struct DimseServer::Impl {
                         AssocStats* st) {
     RetrieveCtx ctx{this, RootOf(req.AffectedSOPClassUID), st, assoc};
     OFCondition c = DIMSE_getProvider(assoc, pc, &req, GetCallback, &ctx, DIMSE_BLOCKING, opt.idle_timeout_s);
-    delete ctx.detail;
-    delete ctx.failed_ident;
     spdlog::info("event=get calling={} instances={} completed={} failed={} warning={} status=\"{}\"", st->calling,
                  ctx.records.size(), ctx.counts.completed, ctx.counts.failed, ctx.counts.warning,
                  ctx.error.ok() ? "ok" : ctx.error.ToString());
@@ -682,8 +681,6 @@ struct DimseServer::Impl {
       ASC_releaseAssociation(ctx.store_assoc);
       ASC_destroyAssociation(&ctx.store_assoc);
     }
-    delete ctx.detail;
-    delete ctx.failed_ident;
     spdlog::info("event=move calling={} dest={} instances={} completed={} failed={} warning={} status=\"{}\"",
                  st->calling, ctx.move_dest, ctx.records.size(), ctx.counts.completed, ctx.counts.failed,
                  ctx.counts.warning, ctx.error.ok() ? "ok" : ctx.error.ToString());
