@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# ceph-dev.sh - a throwaway single-node Ceph for Strata's S3 cold store: a monitor, one OSD
+# (memstore: data in RAM), radosgw serving S3 and optionally a manager, all on 127.0.0.1,
+# all state in one directory, no root paths, no systemd.
+#
+#   scripts/ceph-dev.sh start DIR    DIR must be empty or absent. Picks a free block of
+#                                    ports (so several clusters and a dev instance coexist),
+#                                    creates the S3 user, writes DIR/env, prints "ready".
+#   scripts/ceph-dev.sh stop DIR     stops the daemons of DIR: radosgw, then OSD, then
+#                                    manager and monitor; each pid file is checked against
+#                                    the process's command line before any signal.
+#   scripts/ceph-dev.sh status DIR   which daemons run, their ports, and `ceph -s`.
+#
+# After start, `source DIR/env` sets S3_ENDPOINT, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_REGION, the STRATA_TEST_S3_* variables the tests read, and
+# CEPH_CONF. Virtual-hosted requests work too: http://BUCKET.localhost:PORT.
+#
+# This script installs nothing. It needs (Debian 12, Ceph 16.2):
+#   apt-get install --no-install-recommends ceph-mon ceph-osd ceph-mgr radosgw ceph-common
+#
+# Settings (environment, optional):
+#   CEPH_DEV_PORT_BASE    first of 16 consecutive ports to use (default: a free random block
+#                         in 20000-31999, below Linux's ephemeral range)
+#   CEPH_DEV_MGR          1 = also run ceph-mgr (default 0: S3 does not need it; saves memory)
+#   CEPH_DEV_OSD_BYTES    memstore capacity (default 2 GiB; only what is written uses RAM)
+#   CEPH_DEV_ACCESS_KEY / CEPH_DEV_SECRET_KEY   S3 credentials (defaults below)
+#   CEPH_DEV_REGION       region written to DIR/env (default us-east-1)
+#   CEPH_DEV_TIMEOUT      seconds to wait for each step (default 60)
+set -euo pipefail
+
+PACKAGES="ceph-mon ceph-osd ceph-mgr radosgw ceph-common"
+ACCESS_KEY=${CEPH_DEV_ACCESS_KEY:-STRATADEVACCESSKEY01}
+SECRET_KEY=${CEPH_DEV_SECRET_KEY:-strata-dev-secret-key-not-for-production}
+REGION=${CEPH_DEV_REGION:-us-east-1}
+WITH_MGR=${CEPH_DEV_MGR:-0}
+OSD_BYTES=${CEPH_DEV_OSD_BYTES:-2147483648}
+TIMEOUT=${CEPH_DEV_TIMEOUT:-60}
+IP=127.0.0.1
+PORT_BLOCK=16
+# Daemon names in start order; DIR/run/NAME.pid is each one's pid file.
+DAEMONS="mon.a mgr.x osd.0 client.rgw.dev"
+
+say() { printf 'ceph-dev: %s\n' "$*" >&2; }
+fail() { say "error: $*"; exit 1; }
+usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+
+# --- processes ---------------------------------------------------------------------------
+
+# Prints the pid of daemon NAME of this DIR if it is alive: the pid file must name a
+# process whose command line contains this DIR's ceph.conf (never signal a stranger).
+daemon_pid() {
+    local file="$DIR/run/$1.pid" pid
+    [[ -s $file ]] || return 1
+    pid=$(<"$file")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    [[ -r /proc/$pid/cmdline ]] || return 1
+    tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$CONF" || return 1
+    alive "$pid" || return 1
+    echo "$pid"
+}
+
+# True while PID runs. An exited daemon can linger as a zombie when nothing reaps it (PID 1
+# of a container); a zombie leader whose other threads still run is still running.
+alive() {
+    local state tasks
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n $state ]] || return 1
+    if [[ $state == Z || $state == X ]]; then
+        tasks=$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+        [[ $tasks -gt 1 ]]
+    fi
+}
+
+# SIGTERM the named daemons, wait up to 15 s, SIGKILL what is left (re-verified first).
+stop_tier() {
+    local name pid pids=() left
+    for name in "$@"; do
+        if pid=$(daemon_pid "$name"); then
+            say "stopping $name (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            pids+=("$pid:$name")
+        fi
+    done
+    for _ in $(seq 75); do
+        left=()
+        for entry in "${pids[@]}"; do alive "${entry%%:*}" && left+=("$entry"); done
+        pids=("${left[@]}")
+        [[ ${#pids[@]} -eq 0 ]] && break
+        sleep 0.2
+    done
+    for entry in "${pids[@]}"; do
+        if pid=$(daemon_pid "${entry#*:}") && [[ $pid == "${entry%%:*}" ]]; then
+            say "${entry#*:} (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    for name in "$@"; do rm -f "$DIR/run/$name.pid"; done
+}
+
+# radosgw needs the OSD while it shuts down; the OSD tells the monitor it is going.
+stop_all() {
+    stop_tier client.rgw.dev
+    stop_tier osd.0
+    stop_tier mgr.x mon.a
+}
+
+# --- ports -------------------------------------------------------------------------------
+
+port_listening() {  # PORT
+    if command -v ss >/dev/null; then
+        [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+    else
+        (exec 3<>"/dev/tcp/$IP/$1") 2>/dev/null
+    fi
+}
+
+block_free() {  # BASE
+    local p
+    for ((p = $1; p < $1 + PORT_BLOCK; p++)); do
+        port_listening "$p" && return 1
+    done
+    return 0
+}
+
+choose_ports() {
+    local base
+    if [[ -n ${CEPH_DEV_PORT_BASE:-} ]]; then
+        base=$CEPH_DEV_PORT_BASE
+        block_free "$base" || fail "ports $base-$((base + PORT_BLOCK - 1)) are not all free"
+    else
+        for _ in $(seq 50); do
+            base=$((20000 + (RANDOM % 750) * PORT_BLOCK))
+            block_free "$base" && break
+            base=""
+        done
+        [[ -n $base ]] || fail "found no free block of $PORT_BLOCK ports in 20000-31999"
+    fi
+    MON_PORT=$base
+    MON_V1_PORT=$((base + 1))
+    RGW_PORT=$((base + 2))
+    MS_MIN=$((base + 3))
+    MS_MAX=$((base + PORT_BLOCK - 1))
+}
+
+# --- start -------------------------------------------------------------------------------
+
+wait_until() {  # WHAT COMMAND...
+    local what=$1 deadline=$((SECONDS + TIMEOUT))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || fail "no $what after ${TIMEOUT}s (logs: $DIR/log)"
+        sleep 0.2
+    done
+}
+
+write_conf() {
+    cat >"$CONF" <<EOF
+# Written by scripts/ceph-dev.sh: a single-node test cluster, not for real data.
+[global]
+fsid = $FSID
+mon host = [v2:$IP:$MON_PORT,v1:$IP:$MON_V1_PORT]
+public addr = $IP
+cluster addr = $IP
+ms bind ipv6 = false
+ms bind port min = $MS_MIN
+ms bind port max = $MS_MAX
+# no cephx: loopback only, throwaway data
+auth cluster required = none
+auth service required = none
+auth client required = none
+ms mon client mode = crc
+run dir = $DIR/run
+crash dir = $DIR/crash
+log file = $DIR/log/\$name.log
+pid file = $DIR/run/\$name.pid
+keyring = $DIR/keyring
+# one OSD: pools of size 1 with few placement groups, no autoscaler
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon max pg per osd = 1000
+mon warn on pool no redundancy = false
+mon warn on insecure global id reclaim = false
+mon warn on insecure global id reclaim allowed = false
+# do not refuse to run on a fullish disk
+mon data avail warn = 1
+mon data avail crit = 0
+
+[mon]
+admin socket = $DIR/run/\$name.asok
+mon data = $DIR/mon/\$name
+mon cluster log file = $DIR/log/cluster.log
+# commit map changes at once (the 1 s default makes every pool creation slow)
+paxos propose interval = 0.05
+paxos min wait = 0.01
+
+[mgr]
+admin socket = $DIR/run/\$name.asok
+mgr data = $DIR/mgr/\$name
+mgr disabled modules = alerts,diskprediction_local,influx,insights,iostat,localpool,mirroring,nfs,osd_perf_query,osd_support,prometheus,restful,selftest,snap_schedule,stats,telegraf,test_orchestrator,zabbix
+
+[osd]
+admin socket = $DIR/run/\$name.asok
+osd data = $DIR/osd/\$name
+osd objectstore = memstore
+memstore device bytes = $OSD_BYTES
+osd class load list = *
+osd class default list = *
+
+[client.rgw.dev]
+admin socket = $DIR/run/\$name.asok
+rgw data = $DIR/rgw
+rgw frontends = beast endpoint=$IP:$RGW_PORT
+rgw dns name = localhost
+rgw thread pool size = 64
+rgw enable usage log = false
+rgw exit timeout secs = 5
+EOF
+}
+
+check_binaries() {
+    local missing=() bin
+    local needed=(ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl flock)
+    [[ $WITH_MGR == 1 ]] && needed+=(ceph-mgr)
+    for bin in "${needed[@]}"; do command -v "$bin" >/dev/null || missing+=("$bin"); done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        fail "missing ${missing[*]}; install with: apt-get install --no-install-recommends $PACKAGES"
+    fi
+}
+
+start() {
+    local t0=$SECONDS uuid id
+    check_binaries
+    if [[ -e $DIR && -n $(ls -A "$DIR" 2>/dev/null) ]]; then
+        fail "$DIR is not empty (stop it and remove it, or use a new directory)"
+    fi
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    CONF=$DIR/ceph.conf
+    mkdir -p "$DIR"/{mon/mon.a,mgr/mgr.x,osd/osd.0,rgw,log,run,crash}
+    FSID=$(cat /proc/sys/kernel/random/uuid)
+    trap 'if [[ ! -e $DIR/ready ]]; then say "start failed; stopping what was started (logs: $DIR/log)"; stop_all; fi' EXIT
+
+    # Ports are chosen and bound under one lock, so concurrent starts do not collide.
+    exec 9>"${TMPDIR:-/tmp}/strata-ceph-dev.lock"
+    flock -w 300 9 || fail "could not take the port lock"
+    choose_ports
+    printf 'mon=%s mon_v1=%s rgw=%s ms=%s-%s\n' "$MON_PORT" "$MON_V1_PORT" "$RGW_PORT" "$MS_MIN" "$MS_MAX" >"$DIR/ports"
+    write_conf
+
+    say "monitor on $IP:$MON_PORT"
+    monmaptool --create --clobber --fsid "$FSID" --addv a "[v2:$IP:$MON_PORT,v1:$IP:$MON_V1_PORT]" \
+        "$DIR/monmap" >>"$DIR/log/setup.log" 2>&1
+    ceph-mon -c "$CONF" -i a --mkfs --monmap "$DIR/monmap" --keyring /dev/null >>"$DIR/log/setup.log" 2>&1
+    ceph-mon -c "$CONF" -i a </dev/null >>"$DIR/log/setup.log" 2>&1
+    wait_until "monitor" ceph -c "$CONF" --connect-timeout 5 mon stat
+
+    if [[ $WITH_MGR == 1 ]]; then
+        say "manager"
+        ceph-mgr -c "$CONF" -i x </dev/null >>"$DIR/log/setup.log" 2>&1
+    fi
+
+    say "OSD (memstore, $((OSD_BYTES >> 20)) MiB)"
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    id=$(ceph -c "$CONF" osd new "$uuid" 2>>"$DIR/log/setup.log")
+    [[ $id == 0 ]] || fail "expected OSD id 0, got '$id'"
+    ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$uuid" >>"$DIR/log/setup.log" 2>&1
+    ceph-osd -c "$CONF" -i 0 </dev/null >>"$DIR/log/setup.log" 2>&1
+    wait_until "osd.0 up" sh -c "ceph -c '$CONF' osd dump 2>/dev/null | grep -q '^osd.0 up'"
+
+    say "radosgw on http://$IP:$RGW_PORT"
+    radosgw -c "$CONF" -n client.rgw.dev </dev/null >>"$DIR/log/setup.log" 2>&1
+    wait_until "radosgw answering" curl -sf -o /dev/null --max-time 5 "http://$IP:$RGW_PORT/"
+    flock -u 9
+    exec 9>&-
+
+    radosgw-admin -c "$CONF" user create --uid=strata --display-name="Strata tests" \
+        --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$DIR/log/setup.log" 2>&1
+    # S3 with the new credentials, signed by curl: creating a bucket also makes radosgw
+    # create its index and data pools, so the first real request is not the slow one.
+    local s3=(curl -sS -f -o /dev/null --max-time "$TIMEOUT" --user "$ACCESS_KEY:$SECRET_KEY"
+              --aws-sigv4 "aws:amz:$REGION:s3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+    "${s3[@]}" -X PUT "http://$IP:$RGW_PORT/ceph-dev-probe" 2>>"$DIR/log/setup.log" ||
+        fail "radosgw rejected a signed PUT bucket (see $DIR/log)"
+    "${s3[@]}" -X DELETE "http://$IP:$RGW_PORT/ceph-dev-probe" 2>>"$DIR/log/setup.log" ||
+        fail "radosgw rejected a signed DELETE bucket (see $DIR/log)"
+
+    cat >"$DIR/env" <<EOF
+# source this file: the S3 endpoint of the ceph-dev cluster in $DIR
+export CEPH_CONF='$CONF'
+export S3_ENDPOINT='http://$IP:$RGW_PORT'
+export AWS_ENDPOINT_URL='http://$IP:$RGW_PORT'
+export AWS_ACCESS_KEY_ID='$ACCESS_KEY'
+export AWS_SECRET_ACCESS_KEY='$SECRET_KEY'
+export AWS_REGION='$REGION'
+export AWS_DEFAULT_REGION='$REGION'
+export STRATA_TEST_S3_ENDPOINT='http://$IP:$RGW_PORT'
+export STRATA_TEST_S3_ACCESS_KEY='$ACCESS_KEY'
+export STRATA_TEST_S3_SECRET_KEY='$SECRET_KEY'
+export STRATA_TEST_S3_REGION='$REGION'
+EOF
+    touch "$DIR/ready"
+    say "S3 ready in $((SECONDS - t0)) s at http://$IP:$RGW_PORT; source $DIR/env"
+    echo ready
+}
+
+# --- main --------------------------------------------------------------------------------
+
+[[ $# -eq 2 ]] || usage
+ACTION=$1
+DIR=$2
+case $ACTION in
+    start)
+        start
+        ;;
+    stop)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        stop_all
+        rm -f "$DIR/ready"
+        ;;
+    status)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        for name in $DAEMONS; do
+            if pid=$(daemon_pid "$name"); then echo "$name: running (pid $pid)"
+            else echo "$name: not running"; fi
+        done
+        [[ -f $DIR/ports ]] && echo "ports: $(<"$DIR/ports")"
+        [[ -f $DIR/ready ]] && echo "ready: $(grep '^export S3_ENDPOINT=' "$DIR/env" | cut -d"'" -f2)"
+        timeout 15 ceph -c "$CONF" --connect-timeout 5 -s 2>/dev/null || echo "ceph -s: no answer"
+        ;;
+    *)
+        usage
+        ;;
+esac

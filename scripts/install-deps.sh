@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything Strata needs to build, run and test on Debian 12 (as root).
+# Idempotent and quick when everything is there already.
+set -euo pipefail
+PKGS=(
+  # build
+  cmake ninja-build g++ ccache pkg-config git
+  # libraries (docs/architecture.md says why each one is here)
+  libdcmtk-dev libsqlite3-dev libpq-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
+  libtoml11-dev libxxhash-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libopenjp2-7-dev libopenjph-dev libcharls-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # runtime tools and test peers
+  dcmtk sqlite3 unzip python3 python3-pydicom python3-numpy python3-pytest postgresql
+  ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl iproute2 chromium
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian postgresql package starts a cluster on port 5432; Strata's tests run their own.
+echo "dependencies ok"

@@ -1,0 +1,182 @@
+"""Packs and the converter: store -> migrate -> retrieve, with real tools checking the packs
+(unzip, Python's zipfile), corruption, late images, and kill -9 at random points."""
+import os
+import random
+import signal
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pydicom
+
+from conftest import STRATA, gen, run, same_dataset, storescu, study_uid_of
+
+
+def migrate(server, *extra, check=True):
+    return run([STRATA, "migrate", "--data", server.data, "--older-than", "0s", *extra], check=check)
+
+
+def cold_objects(server):
+    root = server.data / "cold"
+    return sorted(p for p in root.rglob("*") if p.is_file() and ".uploads" not in p.parts)
+
+
+def pending_uploads(server):
+    up = server.data / "cold" / ".uploads"
+    return list(up.iterdir()) if up.exists() else []
+
+
+def hot_dcm(server):
+    return sorted(p for p in (server.data / "hot").rglob("*.dcm"))
+
+
+def getscu(server, out, level, **keys):
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = ["getscu", "-v", "-S", "-aec", "STRATA", "-od", out, "-k", "QueryRetrieveLevel=" + level]
+    for k, v in keys.items():
+        cmd += ["-k", "%s=%s" % (k, v)]
+    return run(cmd + server.addr(), check=False)
+
+
+def check_identical(sent, out):
+    got = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in out.iterdir()}
+    assert len(got) == len(sent)
+    for f in sent:
+        assert same_dataset(f, got[pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID])
+
+
+def test_migrate_roundtrip_and_standard_tools(server_factory, ct_study, tmp_path):
+    server = server_factory(extra=["--tiering-enabled", "false"])
+    storescu(server, ct_study)
+    p = migrate(server)
+    assert "migrated 1 studies, 24 instances" in p.stdout
+    objs = cold_objects(server)
+    assert len(objs) == 1 and objs[0].suffix == ".zip"
+    assert hot_dcm(server) == []
+    assert pending_uploads(server) == []
+    # Standard tools read the pack without Strata.
+    run(["unzip", "-tq", objs[0]])
+    with zipfile.ZipFile(objs[0]) as z:
+        names = z.namelist()
+        assert len(names) == 25 and names[-1] == "strata-manifest.json"
+        assert z.testzip() is None
+        one = z.read(names[0])
+        assert one[128:132] == b"DICM"
+    run([STRATA, "pack", "verify", objs[0]])
+    assert "24" in run([STRATA, "pack", "inspect", objs[0]]).stdout
+    # Retrieval is transparent, before and after a restart.
+    study = study_uid_of(ct_study)
+    r = getscu(server, tmp_path / "a", "STUDY", StudyInstanceUID=study)
+    assert r.returncode == 0, r.stderr[-2000:]
+    check_identical(ct_study, tmp_path / "a")
+    server.stop()
+    server.start()
+    r = getscu(server, tmp_path / "b", "STUDY", StudyInstanceUID=study)
+    assert r.returncode == 0, r.stderr[-2000:]
+    check_identical(ct_study, tmp_path / "b")
+    # Queries still see everything.
+    from conftest import findscu
+    s = findscu(server, "STUDY", ["StudyInstanceUID=" + study, "NumberOfStudyRelatedInstances"])
+    assert int(s[0].NumberOfStudyRelatedInstances) == 24
+    v = run([STRATA, "verify", "--data", server.data, "--hot"])
+    assert "OK" in v.stdout
+
+
+def test_corrupt_entry_is_detected_and_isolated(server_factory, ct_study, tmp_path):
+    server = server_factory(extra=["--tiering-enabled", "false"])
+    storescu(server, ct_study[:6])
+    migrate(server)
+    pack = cold_objects(server)[0]
+    with zipfile.ZipFile(pack) as z:
+        info = z.infolist()[2]
+        victim = info.filename
+    raw = bytearray(pack.read_bytes())
+    name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    data_at = info.header_offset + 30 + name_len + extra_len
+    raw[data_at + info.file_size // 2] ^= 0xFF
+    pack.write_bytes(bytes(raw))
+    sop_bad = victim.split("/")[1][:-4]
+    series = victim.split("/")[0]
+    bad = getscu(server, tmp_path / "bad", "IMAGE", StudyInstanceUID=study_uid_of(ct_study),
+                 SeriesInstanceUID=series, SOPInstanceUID=sop_bad)
+    assert not list((tmp_path / "bad").iterdir())  # never bad data
+    assert "Failed" in bad.stdout + bad.stderr or bad.returncode != 0
+    ok_name = [n for n in zipfile.ZipFile(pack).namelist() if n != victim and n.endswith(".dcm")][0]
+    good = getscu(server, tmp_path / "good", "IMAGE", StudyInstanceUID=study_uid_of(ct_study),
+                  SeriesInstanceUID=ok_name.split("/")[0], SOPInstanceUID=ok_name.split("/")[1][:-4])
+    assert good.returncode == 0 and len(list((tmp_path / "good").iterdir())) == 1
+    v = run([STRATA, "verify", "--data", server.data], check=False)
+    assert v.returncode != 0
+    assert victim in v.stdout and pack.name in v.stdout
+    assert "does not match its checksum" in server.log_text() or "Corruption" in server.log_text()
+
+
+def test_late_images_get_a_new_generation(server_factory, tmp_path):
+    files = gen("ct", tmp_path / "late", patients=1, studies_per_patient=1, series=2, slices=4, seed=11)
+    first = [f for f in files if pydicom.dcmread(f, stop_before_pixels=True).SeriesNumber == 1]
+    later = [f for f in files if f not in first]
+    server = server_factory(extra=["--tiering-enabled", "false"])
+    storescu(server, first)
+    migrate(server)
+    storescu(server, later)  # late series for a study that is already packed
+    study = study_uid_of(files)
+    from conftest import findscu
+    s = findscu(server, "STUDY", ["StudyInstanceUID=" + study, "NumberOfStudyRelatedInstances"])
+    assert int(s[0].NumberOfStudyRelatedInstances) == len(files)
+    r = getscu(server, tmp_path / "mixed", "STUDY", StudyInstanceUID=study)
+    assert r.returncode == 0
+    check_identical(files, tmp_path / "mixed")
+    migrate(server)
+    assert len(cold_objects(server)) == 2
+    assert hot_dcm(server) == []
+    r = getscu(server, tmp_path / "all", "STUDY", StudyInstanceUID=study)
+    check_identical(files, tmp_path / "all")
+
+
+def test_kill9_at_random_points_loses_nothing(server_factory, tmp_path):
+    rounds = int(os.environ.get("STRATA_KILL_ROUNDS", "20"))
+    rng = random.Random(int(os.environ.get("STRATA_KILL_SEED", "1234")))
+    server = server_factory(extra=["--tiering-enabled", "false"])
+    sent = []
+    # Calibrate: how long does one uninterrupted migration of such a study take?
+    calib = gen("ct", tmp_path / "calib", patients=1, studies_per_patient=1, series=1, slices=30, seed=999)
+    storescu(server, calib)
+    sent += calib
+    t0 = time.time()
+    migrate(server)
+    span = max(0.2, time.time() - t0)
+    kills = 0
+    for i in range(rounds):
+        files = gen("ct", tmp_path / ("k%d" % i), patients=1, studies_per_patient=1, series=1, slices=30,
+                    seed=1000 + i, first_patient=i + 2)
+        storescu(server, files)
+        sent += files
+        proc = subprocess.Popen([STRATA, "migrate", "--data", str(server.data), "--older-than", "0s"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, span * 1.1))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        # Between kills every image must stay readable: spot-check one study.
+        r = getscu(server, tmp_path / ("chk%d" % i), "STUDY", StudyInstanceUID=study_uid_of(files))
+        assert r.returncode == 0, r.stderr[-2000:]
+        check_identical(files, tmp_path / ("chk%d" % i))
+    assert kills >= rounds // 2, "the kill window missed the migrations (%d kills)" % kills
+    # The next run finishes and cleans up.
+    migrate(server)
+    studies = {study_uid_of([f]) for f in sent}
+    assert hot_dcm(server) == []
+    assert pending_uploads(server) == []
+    assert list((server.data / "hot" / ".incoming").iterdir()) == []
+    objs = cold_objects(server)
+    assert len(objs) == len(studies), "orphan or missing packs: %d objects for %d studies" % (len(objs), len(studies))
+    v = run([STRATA, "verify", "--data", server.data])
+    assert "OK" in v.stdout
+    out = tmp_path / "final"
+    for s in studies:
+        r = getscu(server, out, "STUDY", StudyInstanceUID=s)
+        assert r.returncode == 0
+    check_identical(sent, out)
