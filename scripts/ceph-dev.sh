@@ -254,6 +254,7 @@ start() {
     write_conf
 
     say "monitor on $IP:$MON_PORT"
+    # shellcheck disable=SC2129
     monmaptool --create --clobber --fsid "$FSID" --addv a "[v2:$IP:$MON_PORT,v1:$IP:$MON_V1_PORT]" \
         "$DIR/monmap" >>"$DIR/log/setup.log" 2>&1
     ceph-mon -c "$CONF" -i a --mkfs --monmap "$DIR/monmap" --keyring /dev/null >>"$DIR/log/setup.log" 2>&1

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmjpls/djrparam.h>
 
 #include <fmt/format.h>
@@ -113,6 +114,24 @@ Result<std::vector<std::string>> EncapsulatedFrames(DcmDataset& dataset, DcmPixe
     return Status::NotFound("pixel data is not encapsulated");
   }
   return ExtractFrames(*seq, frames, ExtendedOffsets(dataset), starts_frame);
+}
+
+// Bytes in the fragments of the original encapsulated representation (0 if there is none).
+uint64_t EncapsulatedBytes(DcmPixelData& pd) {
+  E_TransferSyntax rep_xfer = EXS_Unknown;
+  const DcmRepresentationParameter* rep_param = nullptr;
+  pd.getOriginalRepresentationKey(rep_xfer, rep_param);
+  DcmPixelSequence* seq = nullptr;
+  if (!DcmXfer(rep_xfer).isEncapsulated() || pd.getEncapsulatedRepresentation(rep_xfer, rep_param, seq).bad() ||
+      seq == nullptr) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (unsigned long i = 1; i < seq->card(); ++i) {
+    DcmPixelItem* item = nullptr;
+    if (seq->getItem(item, i).good() && item != nullptr) total += item->getLength();
+  }
+  return total;
 }
 
 bool IsJpegFrameStart(std::string_view fragment) {
@@ -229,6 +248,12 @@ Status DecodePixelData(DcmDataset& dataset, const SyntaxInfo& source) {
     RegisterDcmtkCodecs();
     const LossyAttributes before = LossyAttributes::Of(dataset);
     std::optional<double> near_lossy_ratio;
+    std::optional<double> jpeg_lossy_ratio;
+    if (source.lossiness == Lossiness::kLossy && !before.lossy()) {
+      Result<ImageInfo> info = ReadImageInfo(dataset);
+      const uint64_t coded = EncapsulatedBytes(*pd);
+      if (info.ok() && coded > 0) jpeg_lossy_ratio = double(info->frame_bytes()) * info->frames / double(coded);
+    }
     if (source.uid == ts::kJpegLsNearLossless) {
       Result<std::optional<double>> r = JpegLsLossyRatio(dataset, *pd);
       if (!r.ok() && !r.status().IsNotFound()) return r.status();
@@ -245,6 +270,10 @@ Status DecodePixelData(DcmDataset& dataset, const SyntaxInfo& source) {
     if (near_lossy_ratio && !before.lossy()) {
       // Near-lossless data that arrived unmarked (the sender broke PS3.3 C.7.6.1.1.5).
       STRATA_RETURN_IF_ERROR(MarkLossy(dataset, *near_lossy_ratio, "ISO_14495_1"));
+    }
+    if (jpeg_lossy_ratio) {
+      // Lossy JPEG that arrived unmarked: the decoded image must say what it has been through.
+      STRATA_RETURN_IF_ERROR(MarkLossy(dataset, *jpeg_lossy_ratio, "ISO_10918_1"));
     }
     return Status::OK();
   }

@@ -27,7 +27,9 @@ bool IsNotCompressible(const Status& status);
 // Replaces encapsulated Pixel Data stored in `source` by native little-endian pixels (every
 // frame, colour-by-pixel for the OpenJPEG/OpenJPH decoders). Photometric Interpretation
 // YBR_RCT/YBR_ICT becomes RGB (the decoder undid the component transform); the Extended Offset
-// Table goes. No-op for a native `source` or a data set without Pixel Data.
+// Table goes. Lossy Image Compression is left as it was, except that lossy data that arrived
+// unmarked (JPEG baseline/extended, JPEG-LS with NEAR > 0) gets "01" with ratio and method.
+// No-op for a native `source` or a data set without Pixel Data.
 // kCorruption for undecodable pixel data; kInvalidArgument for image attributes that do not
 // describe it.
 Status DecodePixelData(DcmDataset& dataset, const SyntaxInfo& source);

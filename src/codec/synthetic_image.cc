@@ -73,7 +73,14 @@ std::unique_ptr<DcmFileFormat> MakeSyntheticImage(const SyntheticSpec& s) {
   DcmDataset* ds = file->getDataset();
   char uid[100];
   const bool ct = s.pattern == Pattern::kCt;
-  ds->putAndInsertString(DCM_SOPClassUID, ct ? UID_CTImageStorage : UID_SecondaryCaptureImageStorage);
+  const char* sop_class = ct ? UID_CTImageStorage : UID_SecondaryCaptureImageStorage;
+  if (!ct && s.frames > 1) {
+    // Legacy SC is single-frame (GDCM refuses to write multi-frame SC).
+    sop_class = s.samples_per_pixel == 3    ? UID_MultiframeTrueColorSecondaryCaptureImageStorage
+                : s.bits_allocated == 8     ? UID_MultiframeGrayscaleByteSecondaryCaptureImageStorage
+                                            : UID_MultiframeGrayscaleWordSecondaryCaptureImageStorage;
+  }
+  ds->putAndInsertString(DCM_SOPClassUID, sop_class);
   ds->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
   ds->putAndInsertString(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT));
   ds->putAndInsertString(DCM_SeriesInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT));

@@ -28,12 +28,28 @@ bool WriteFileBytes(const std::string& path, std::string_view bytes) {
   return static_cast<bool>(out);
 }
 
+namespace {
+// Removes the directories MakeTempDir made when the test binary exits.
+struct TempDirs {
+  std::vector<std::filesystem::path> dirs;
+  ~TempDirs() {
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+TempDirs& Made() {
+  static TempDirs made;
+  return made;
+}
+}  // namespace
+
 std::string MakeTempDir(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
   std::filesystem::path dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
                               ("strata-codec-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  Made().dirs.push_back(dir);
   return dir.string();
 }
 

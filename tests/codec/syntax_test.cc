@@ -19,8 +19,12 @@ TEST(SyntaxTableTest, FindsKnownSyntaxesIgnoringPadding) {
   EXPECT_EQ(SyntaxDisplayName("9.9"), "9.9");
   for (const SyntaxInfo& info : AllSyntaxes()) {
     EXPECT_EQ(FindSyntax(info.uid), &info);
-    if (info.dcmtk_knows_uid) EXPECT_EQ(DcmXfer(info.dcmtk_xfer).getXferID(), info.uid);
-    if (info.encapsulated()) EXPECT_TRUE(DcmXfer(info.dcmtk_xfer).isEncapsulated()) << info.name;
+    if (info.dcmtk_knows_uid) {
+      EXPECT_EQ(DcmXfer(info.dcmtk_xfer).getXferID(), info.uid);
+    }
+    if (info.encapsulated()) {
+      EXPECT_TRUE(DcmXfer(info.dcmtk_xfer).isEncapsulated()) << info.name;
+    }
   }
 }
 

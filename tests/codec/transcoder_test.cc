@@ -312,6 +312,31 @@ TEST(NotCompressibleTest, LossySourceSyntaxIsNotRecompressedButDecodes) {
   EXPECT_TRUE(t.Transcode(jpeg, kExplicit).ok());
 }
 
+TEST(LossyTest, DecodedLossyJpegIsMarkedLossy) {
+  // A JPEG baseline file without the Lossy Image Compression trio (senders forget it).
+  const std::string jpeg = testing::ReadFileBytes(std::string(testing::kPydicomDir) + "/SC_rgb_jpeg_dcmtk.dcm");
+  Result<Part10File> file = ReadPart10(jpeg);
+  ASSERT_TRUE(file.ok());
+  DcmDataset& ds = *file->file->getDataset();
+  for (const DcmTagKey& tag : {DCM_LossyImageCompression, DCM_LossyImageCompressionRatio,
+                               DCM_LossyImageCompressionMethod}) {
+    ds.findAndDeleteElement(tag);
+  }
+  Result<std::string> unmarked = WritePart10(*file->file, *file->syntax);
+  ASSERT_TRUE(unmarked.ok());
+  ASSERT_EQ(GetString(*unmarked, 0x0028, 0x2110), "");
+  Transcoder t;
+  Result<std::string> native = t.Transcode(*unmarked, kExplicit);
+  ASSERT_TRUE(native.ok()) << native.status().ToString();
+  EXPECT_EQ(GetString(*native, 0x0028, 0x2110), "01");
+  EXPECT_EQ(GetString(*native, 0x0028, 0x2114), "ISO_10918_1");
+  EXPECT_GT(std::stod(GetString(*native, 0x0028, 0x2112)), 1.0);
+  // And the lossless flag of a marked file is left alone when decoding.
+  Result<std::string> original = MakeSyntheticPart10(Spec(16, 16, 8, 8, false, "MONOCHROME2", Pattern::kSmooth));
+  Result<std::string> jls = t.Transcode(*original, std::string(ts::kJpegLsLossless));
+  EXPECT_EQ(GetString(*t.Transcode(*jls, kExplicit), 0x0028, 0x2110), "");
+}
+
 TEST(TranscoderErrorsTest, BadInputAndTargets) {
   Transcoder t;
   Result<std::string> out = t.Transcode("definitely not DICOM", kExplicit);
