@@ -24,7 +24,7 @@ Archive::~Archive() = default;
 
 Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options) {
   std::unique_ptr<Archive> a(new Archive(options));
-  a->hot_ = std::make_unique<HotStore>(options.hot_dir);
+  a->hot_ = std::make_unique<HotStore>(options.hot_dir, options.node_id);
   STRATA_RETURN_IF_ERROR(a->hot_->Init());
   STRATA_ASSIGN_OR_RETURN(a->catalog_, OpenCatalog(options.catalog));
   STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));

@@ -28,6 +28,7 @@ Result<DuplicatePolicy> ParseDuplicatePolicy(const std::string& s);
 
 struct ArchiveOptions {
   std::string hot_dir;
+  std::string node_id = "local";  // names this node's incoming directory on a shared hot tier
   CatalogOptions catalog;
   ColdStoreOptions cold;
   DuplicatePolicy duplicates = DuplicatePolicy::kKeep;

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "archive/archive.h"
@@ -5,9 +7,20 @@
 
 namespace strata {
 
+std::string NodeIdFromConfig(const Config& config) {
+  std::string id = config.Get("node_id");
+  if (id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    id = host;
+  }
+  return id;
+}
+
 Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   ArchiveOptions o;
   o.hot_dir = config.Get("hot_dir");
+  o.node_id = NodeIdFromConfig(config);
   o.catalog.url = config.Get("catalog");
   o.cold.url = config.Get("cold");
   auto env_or = [](const std::string& v, const char* env) {

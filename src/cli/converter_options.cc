@@ -1,5 +1,8 @@
 #include "cli/converter_options.h"
 
+#include "cli/serve_command.h"
+#include "tiering/pack_codec.h"
+
 #include <unistd.h>
 
 #include "util/duration.h"
@@ -8,12 +11,7 @@ namespace strata {
 
 Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
   ConverterOptions o;
-  o.node_id = config.Get("node_id");
-  if (o.node_id.empty()) {
-    char host[256] = {0};
-    gethostname(host, sizeof host - 1);
-    o.node_id = host;
-  }
+  o.node_id = NodeIdFromConfig(config);
   STRATA_ASSIGN_OR_RETURN(o.older_than_ms, ParseDurationMs(config.Get("tiering.older_than")));
   if (!config.Get("tiering.study_date_older_than").empty()) {
     STRATA_ASSIGN_OR_RETURN(o.study_date_older_than_ms, ParseDurationMs(config.Get("tiering.study_date_older_than")));
@@ -25,9 +23,16 @@ Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
   o.studies_at_once = static_cast<int>(n);
   STRATA_ASSIGN_OR_RETURN(int64_t p, config.GetInt("s3.parallel"));
   o.parallel_parts = static_cast<int>(p);
-  const std::string codec = config.Get("tiering.codec");
-  if (codec != "none")
-    return Status::InvalidArgument("tiering.codec '" + codec + "' is not available in this build");
+  PackCodecPolicy codecs;
+  codecs.default_codec = config.Get("tiering.codec");
+  codecs.by_modality = config.GetMap("tiering.codec_by_modality");
+  const std::string lossy = config.Get("tiering.lossy_ratio");
+  try {
+    codecs.lossy_ratio = std::stod(lossy);
+  } catch (...) {
+    return Status::InvalidArgument("tiering.lossy_ratio must be a number, not '" + lossy + "'");
+  }
+  STRATA_ASSIGN_OR_RETURN(o.transcoder, MakeEntryTranscoder(codecs));
   return o;
 }
 

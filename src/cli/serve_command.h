@@ -10,5 +10,7 @@ int RunServe(const Config& config);
 // Builds the archive options every command shares from the configuration.
 struct ArchiveOptions;
 Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config);
+// node_id, or the host name when it is not set.
+std::string NodeIdFromConfig(const Config& config);
 
 }  // namespace strata

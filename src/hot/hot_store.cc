@@ -14,7 +14,11 @@
 
 namespace strata {
 
-HotStore::HotStore(std::string root) : root_(std::move(root)), incoming_(JoinPath(root_, ".incoming")) {}
+HotStore::HotStore(std::string root, const std::string& node_id) : root_(std::move(root)) {
+  std::string node;
+  for (char c : node_id) node += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  incoming_ = JoinPath(JoinPath(root_, ".incoming"), node.empty() ? "local" : node);
+}
 
 Status HotStore::Init() {
   STRATA_RETURN_IF_ERROR(MakeDirs(incoming_));

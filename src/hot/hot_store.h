@@ -2,8 +2,9 @@
 // Layout: <root>/<h1>/<h2>/<StudyUID>/<SeriesUID>/<SOPUID>.<checksum8>.dcm where h1/h2 are two
 // hex bytes of a hash of the Study UID: 65536 buckets, so no directory grows to millions of
 // entries. The checksum in the name keeps two versions of one SOP Instance UID apart until the
-// catalog decides which one stays. Incoming data is written under <root>/.incoming and renamed
-// into place, so a file in the layout is always complete.
+// catalog decides which one stays. Incoming data is written under <root>/.incoming/<node> and
+// renamed into place, so a file in the layout is always complete; each node of a shared hot
+// directory cleans only its own incoming files at start.
 #pragma once
 
 #include <string>
@@ -16,7 +17,7 @@ namespace strata {
 
 class HotStore {
  public:
-  explicit HotStore(std::string root);
+  HotStore(std::string root, const std::string& node_id);
   Status Init();  // creates the root, removes leftover temp files of a crashed process
 
   const std::string& root() const { return root_; }

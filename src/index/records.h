@@ -23,6 +23,11 @@ struct Location {
   std::string entry_syntax;    // kCold: transfer syntax of the entry
 };
 
+struct InstanceRecord;
+// The transfer syntax of the bytes Archive::Read returns: the pack entry's when the converter
+// transcoded it, else the syntax as received.
+inline const std::string& StoredSyntax(const struct InstanceRecord& r);
+
 // One instance with the query attributes of its patient, study and series.
 struct InstanceRecord {
   // Patient
@@ -41,6 +46,11 @@ struct InstanceRecord {
   int64_t received_ms = 0;   // unix time in milliseconds
   Location location;
 };
+
+inline const std::string& StoredSyntax(const InstanceRecord& r) {
+  return r.location.tier == Location::Tier::kCold && !r.location.entry_syntax.empty() ? r.location.entry_syntax
+                                                                                       : r.transfer_syntax;
+}
 
 // One C-FIND / QIDO-RS match: tag -> value (already in DICOM string form).
 using AttributeValues = std::map<Tag, std::string>;

@@ -126,14 +126,20 @@ class SqlCatalog : public Catalog {
     }
     std::vector<AddResult> results;
     STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
-    Status s = InTransaction(*conn, [&]() -> Status {
-      results.clear();
-      for (const auto& r : records) {
-        STRATA_ASSIGN_OR_RETURN(AddResult ar, AddOne(*conn, r, replace));
-        results.push_back(std::move(ar));
-      }
-      return Status::OK();
-    });
+    // Another node may insert the same patient/study/series at the same moment: the loser's
+    // transaction fails on a unique key and simply runs again (it then finds the rows).
+    Status s;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      s = InTransaction(*conn, [&]() -> Status {
+        results.clear();
+        for (const auto& r : records) {
+          STRATA_ASSIGN_OR_RETURN(AddResult ar, AddOne(*conn, r, replace));
+          results.push_back(std::move(ar));
+        }
+        return Status::OK();
+      });
+      if (s.code() != Status::Code::kConflict && s.code() != Status::Code::kUnavailable) break;
+    }
     if (!s.ok()) return s;
     return results;
   }

@@ -173,27 +173,54 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
   int64_t last_renew = NowMs();
   uint64_t bytes_in = 0;
   Status st;
-  for (const auto& r : hot) {
+  // Reading (and, with a codec, encoding) runs ahead on worker threads so both cores stay
+  // busy; entries are added to the pack strictly in order.
+  struct Prepared {
+    Status status;
+    PackEntryInfo info;
+    std::string stored;
+    uint64_t original_size = 0;
+  };
+  auto prepare = [this](const InstanceRecord& r) {
+    Prepared p;
+    p.info = PackEntryInfo{r.series_uid, r.sop_uid, r.sop_class_uid, r.transfer_syntax, "", std::nullopt, std::nullopt};
     auto bytes = archive_->Read(r);  // verifies the hot file's checksum
     if (!bytes.ok()) {
-      st = bytes.status();
-      break;
+      p.status = bytes.status();
+      return p;
     }
-    PackEntryInfo info{r.series_uid, r.sop_uid, r.sop_class_uid, r.transfer_syntax, "", std::nullopt, std::nullopt};
-    std::string stored = std::move(bytes).value();
-    const uint64_t original_size = stored.size();
+    p.stored = std::move(bytes).value();
+    p.original_size = p.stored.size();
     if (opt_.transcoder.fn) {
-      auto t = opt_.transcoder.fn(r, stored);
+      auto t = opt_.transcoder.fn(r, p.stored);
       if (t.ok()) {
-        info.original_transfer_syntax = r.transfer_syntax;
-        info.original_size = original_size;
+        p.info.original_transfer_syntax = r.transfer_syntax;
+        p.info.original_size = p.original_size;
         uint64_t x = 0;
         ParseHexU64(r.checksum, &x);
-        info.original_xxh3 = x;
-        stored = std::move(t.value().first);
-        info.transfer_syntax = t.value().second;
+        p.info.original_xxh3 = x;
+        p.stored = std::move(t.value().first);
+        p.info.transfer_syntax = t.value().second;
       }
     }
+    return p;
+  };
+  const size_t ahead = std::max<size_t>(2, std::thread::hardware_concurrency() + 1);
+  std::deque<std::future<Prepared>> inflight;
+  size_t next = 0;
+  for (size_t idx = 0; idx < hot.size(); ++idx) {
+    while (next < hot.size() && inflight.size() < ahead)
+      inflight.push_back(std::async(std::launch::async, prepare, std::cref(hot[next++])));
+    Prepared prep = inflight.front().get();
+    inflight.pop_front();
+    const InstanceRecord& r = hot[idx];
+    if (!prep.status.ok()) {
+      st = prep.status;
+      break;
+    }
+    PackEntryInfo& info = prep.info;
+    std::string& stored = prep.stored;
+    const uint64_t original_size = prep.original_size;
     auto entry = writer.AddEntry(info, stored);
     if (!entry.ok()) {
       st = entry.status();
@@ -221,6 +248,7 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
       }
     }
   }
+  for (auto& f : inflight) f.wait();  // stopped early: let the readers finish before unwinding
   Result<PackSummary> summary = Status::Internal("not finished");
   if (st.ok()) {
     summary = writer.Finish(StudyMetadata(hot.front(), opt_.node_id, NowMs()));
@@ -311,10 +339,15 @@ Status Converter::Cleanup() {
   std::set<std::string> referenced;
   STRATA_ASSIGN_OR_RETURN(auto packs, cat->ListPacks(""));
   for (const auto& p : packs) referenced.insert(p.pack_key);
-  // 3. Multipart uploads nobody will complete.
-  STRATA_ASSIGN_OR_RETURN(auto pending, cold->ListPendingUploads("packs/"));
+  // 3. Multipart uploads nobody will complete. An upload killed before it recorded its key
+  // has none: it is aborted when no claim is live (or when it is old), since a live one might
+  // be that young upload's owner.
+  STRATA_ASSIGN_OR_RETURN(auto pending, cold->ListPendingUploads(""));
   for (const auto& u : pending) {
     if (live_keys.count(u.key)) continue;
+    if (u.key.empty() ? (!live_keys.empty() && now - u.initiated_ms < opt_.lease_ms)
+                      : u.key.rfind("packs/", 0) != 0)
+      continue;
     Status s = cold->AbortPendingUpload(u);
     spdlog::info("event=cleanup_abort_upload key={} status=\"{}\"", u.key, s.ToString());
   }

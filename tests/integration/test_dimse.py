@@ -228,7 +228,7 @@ def test_garbage_dataset_and_disconnect_mid_transfer(server):
     assert server.alive()
     assert catalog_rows(server) == 0
     assert hot_files(server) == []
-    assert list((server.data / "hot" / ".incoming").iterdir()) == []
+    assert [p for p in (server.data / "hot" / ".incoming").rglob("*") if p.is_file()] == []
     run(["echoscu", "-aec", "STRATA", *server.addr()])
 
 
@@ -266,7 +266,7 @@ def test_full_disk_fails_cleanly(server_factory, ct_study, tmp_path):
         assert 0 < n < 12
         files = [f for f in (mnt / "hot").rglob("*.dcm")]
         assert len(files) == n  # every stored file complete and catalogued, nothing partial
-        assert list((mnt / "hot" / ".incoming").iterdir()) == []
+        assert [p for p in (mnt / "hot" / ".incoming").rglob("*") if p.is_file()] == []
         server.stop()
     finally:
         subprocess.run(["umount", "-l", str(mnt)])

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pydicom
+import pytest
 
 from conftest import STRATA, gen, run, same_dataset, storescu, study_uid_of
 
@@ -170,7 +171,7 @@ def test_kill9_at_random_points_loses_nothing(server_factory, tmp_path):
     studies = {study_uid_of([f]) for f in sent}
     assert hot_dcm(server) == []
     assert pending_uploads(server) == []
-    assert list((server.data / "hot" / ".incoming").iterdir()) == []
+    assert [p for p in (server.data / "hot" / ".incoming").rglob("*") if p.is_file()] == []
     objs = cold_objects(server)
     assert len(objs) == len(studies), "orphan or missing packs: %d objects for %d studies" % (len(objs), len(studies))
     v = run([STRATA, "verify", "--data", server.data])
@@ -180,3 +181,51 @@ def test_kill9_at_random_points_loses_nothing(server_factory, tmp_path):
         r = getscu(server, out, "STUDY", StudyInstanceUID=s)
         assert r.returncode == 0
     check_identical(sent, out)
+
+
+@pytest.mark.parametrize("codec,syntax,getscu_flag", [
+    ("jpeg-ls", "1.2.840.10008.1.2.4.80", "+xt"),
+    ("htj2k", "1.2.840.10008.1.2.4.201", None),
+    ("j2k", "1.2.840.10008.1.2.4.90", "+xv"),
+])
+def test_lossless_codec_in_packs(server_factory, ct_study, tmp_path, codec, syntax, getscu_flag):
+    server = server_factory(extra=["--tiering-enabled", "false"])
+    files = ct_study[:6]
+    storescu(server, files)
+    migrate(server, "--tiering-codec", codec)
+    pack = cold_objects(server)[0]
+    raw_total = sum(f.stat().st_size for f in files)
+    with zipfile.ZipFile(pack) as z:
+        import io
+        import json
+        manifest = json.loads(z.read("strata-manifest.json"))
+        entries = [e for e in manifest["entries"]]
+        assert all(e["transfer_syntax"] == syntax for e in entries)
+        assert all(e["original_transfer_syntax"] == "1.2.840.10008.1.2.1" for e in entries)
+        dcm = [n for n in z.namelist() if n.endswith(".dcm")]
+        ds = pydicom.dcmread(io.BytesIO(z.read(dcm[0])))
+        assert ds.file_meta.TransferSyntaxUID == syntax
+        packed = sum(z.getinfo(n).file_size for n in dcm)
+    assert packed < raw_total / 1.5, "lossless compression should shrink CT by > 1.5x"
+    # A client that wants uncompressed gets the original pixels bit for bit.
+    r = getscu(server, tmp_path / "plain", "STUDY", StudyInstanceUID=study_uid_of(files))
+    assert r.returncode == 0, r.stderr[-2000:]
+    check_identical(files, tmp_path / "plain")
+    for p in (tmp_path / "plain").iterdir():
+        assert pydicom.dcmread(p).file_meta.TransferSyntaxUID in ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
+    if getscu_flag:
+        # A client that accepts the pack's syntax gets the compressed entry as stored.
+        out = tmp_path / "compressed"
+        out.mkdir()
+        run(["getscu", "-S", getscu_flag, "-aec", "STRATA", "-od", out, "-k", "QueryRetrieveLevel=STUDY",
+             "-k", "StudyInstanceUID=" + study_uid_of(files), *server.addr()])
+        got = list(out.iterdir())
+        assert len(got) == len(files)
+        for g in got:
+            d = pydicom.dcmread(g)
+            assert d.file_meta.TransferSyntaxUID == syntax
+            orig = next(f for f in files if pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID == d.SOPInstanceUID)
+            # An independent decoder (GDCM) must give back the original pixels.
+            raw = tmp_path / ("raw-" + g.name)
+            run(["gdcmconv", "--raw", g, raw])
+            assert pydicom.dcmread(raw).PixelData == pydicom.dcmread(orig).PixelData

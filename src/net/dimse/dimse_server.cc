@@ -25,6 +25,8 @@
 #include <thread>
 
 #include "archive/prefetch_reader.h"
+#include "codec/dcmtk_codecs.h"
+#include "codec/transcoder.h"
 #include "dicom/transfer_syntax.h"
 #include "net/dimse/dimse_status.h"
 #include "net/dimse/find_handler.h"
@@ -99,23 +101,16 @@ Result<std::unique_ptr<DcmFileFormat>> ParsePart10(const std::string& bytes) {
   return ff;
 }
 
-// Chooses a presentation context on ASSOC for sending DS (SOP class CLS, stored as SYNTAX):
-// the stored syntax if accepted, else one the dataset can be converted to.
-Result<T_ASC_PresentationContextID> ChooseContext(T_ASC_Association* assoc, const std::string& cls,
-                                                  const std::string& syntax, DcmDataset* ds) {
-  T_ASC_PresentationContextID id = ASC_findAcceptedPresentationContextID(assoc, cls.c_str(), syntax.c_str());
-  if (id != 0) return id;
-  // Else an uncompressed context of this SOP class, converting the data set to its syntax.
-  const char* fallbacks[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                             UID_BigEndianExplicitTransferSyntax};
-  for (const char* ts : fallbacks) {
-    id = ASC_findAcceptedPresentationContextID(assoc, cls.c_str(), ts);
-    if (id == 0) continue;
-    DcmXfer target(ts);
-    if (ds->chooseRepresentation(target.getXfer(), nullptr).good() && ds->canWriteXfer(target.getXfer()))
-      return id;
+// Transfer syntaxes the peer accepted on ASSOC for SOP class CLS.
+std::vector<std::string> AcceptedSyntaxes(T_ASC_Association* assoc, const std::string& cls) {
+  std::vector<std::string> out;
+  const int n = ASC_countPresentationContexts(assoc->params);
+  for (int i = 0; i < n; ++i) {
+    T_ASC_PresentationContext pc;
+    if (ASC_getPresentationContext(assoc->params, i, &pc).bad()) continue;
+    if (pc.resultReason == ASC_P_ACCEPTANCE && cls == pc.abstractSyntax) out.push_back(pc.acceptedTransferSyntax);
   }
-  return Status::NotFound("peer accepted no presentation context for " + cls + " usable with " + SyntaxName(syntax));
+  return out;
 }
 
 struct SubOpCounts {
@@ -126,10 +121,22 @@ struct SubOpCounts {
 // Sends one stored instance as a C-STORE sub-operation on ASSOC.
 Status SendInstance(T_ASC_Association* assoc, const InstanceRecord& rec, const std::string& bytes,
                     const std::string& move_originator_aet, DIC_US move_originator_id, DIC_US* status_out) {
-  STRATA_ASSIGN_OR_RETURN(auto ff, ParsePart10(bytes));
+  // Send as stored when the peer accepted that syntax; otherwise transcode to one it did.
+  const std::string& stored = StoredSyntax(rec);
+  auto target = codec::Transcoder::ChooseSyntax(stored, AcceptedSyntaxes(assoc, rec.sop_class_uid));
+  if (!target.ok())
+    return Status::NotFound("peer accepted no presentation context for " + rec.sop_class_uid + " usable with " +
+                            SyntaxName(stored));
+  std::string converted;
+  if (target.value() != stored) {
+    static const codec::Transcoder transcoder;
+    STRATA_ASSIGN_OR_RETURN(converted, transcoder.Transcode(bytes, target.value()));
+  }
+  STRATA_ASSIGN_OR_RETURN(auto ff, ParsePart10(converted.empty() ? bytes : converted));
   DcmDataset* ds = ff->getDataset();
-  STRATA_ASSIGN_OR_RETURN(T_ASC_PresentationContextID pc,
-                          ChooseContext(assoc, rec.sop_class_uid, rec.transfer_syntax, ds));
+  T_ASC_PresentationContextID pc =
+      ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), target.value().c_str());
+  if (pc == 0) return Status::Internal("no presentation context for the chosen syntax " + target.value());
   T_DIMSE_C_StoreRQ req;
   memset(&req, 0, sizeof(req));
   req.MessageID = assoc->nextMsgID++;
@@ -607,7 +614,7 @@ struct DimseServer::Impl {
     ASC_setAPTitles(params, opt.aet.c_str(), dest_aet.c_str(), nullptr);
     ASC_setPresentationAddresses(params, "localhost", it->second.c_str());
     std::set<std::pair<std::string, std::string>> combos;
-    for (const auto& r : records) combos.insert({r.sop_class_uid, r.transfer_syntax});
+    for (const auto& r : records) combos.insert({r.sop_class_uid, StoredSyntax(r)});
     int next_id = 1;
     std::set<std::string> classes_done;
     for (const auto& [cls, ts] : combos) {
@@ -699,6 +706,7 @@ DimseServer::~DimseServer() {
 Result<int> DimseServer::Start() {
   // Nagle off on every DCMTK socket (DCMTK reads this for each connection it opens).
   setenv("TCP_NODELAY", "1", 1);
+  codec::RegisterDcmtkCodecs();
   dcmDisableGethostbyaddr.set(OFTrue);
   dcmMaxOutgoingPDUSize.set(impl_->opt.max_pdu);
   dcmSocketSendTimeout.set(impl_->opt.idle_timeout_s);
