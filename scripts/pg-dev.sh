@@ -33,6 +33,7 @@ CONF
   as_pg "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U strata strata
   echo "STRATA_TEST_PG_URL=postgresql://strata@127.0.0.1:$PORT/strata" >"$DIR/env"
   echo "PGDEV_PORT=$PORT" >>"$DIR/env"
+  echo "STRATA_TEST_PG_DIR=$DIR" >>"$DIR/env"
   echo ready
   ;;
 stop)

@@ -318,7 +318,10 @@ class LocalObjectUpload final : public ObjectUpload {
       return Status::OK();
     }));
     state_.store(State::kCompleted);
-    RemoveStaging();
+    // The object is in place; a staging dir left behind is listed as pending and aborted later.
+    if (Status s = RemoveStaging(); !s.ok()) {
+      spdlog::warn("cold: completed {} but could not remove its staging dir: {}", key_, s.ToString());
+    }
     return Status::OK();
   }
 

@@ -44,14 +44,26 @@ class PgConnection : public SqlConnection {
   }
   Status ExecScript(std::string_view sql) override {
     std::string s(sql);
-    PGresult* res = PQexec(conn_, s.c_str());
-    Status st = Check(res);
-    PQclear(res);
-    return st;
+    for (int attempt = 0;; ++attempt) {
+      PGresult* res = PQexec(conn_, s.c_str());
+      Status st = Check(res);
+      PQclear(res);
+      if (st.ok() || attempt > 0 || !Reconnect()) return st;
+    }
   }
-  Status Begin() override { return ExecScript("BEGIN"); }
-  Status Commit() override { return ExecScript("COMMIT"); }
-  Status Rollback() override { return ExecScript("ROLLBACK"); }
+  Status Begin() override {
+    STRATA_RETURN_IF_ERROR(ExecScript("BEGIN"));
+    in_txn_ = true;
+    return Status::OK();
+  }
+  Status Commit() override {
+    in_txn_ = false;
+    return ExecScript("COMMIT");
+  }
+  Status Rollback() override {
+    in_txn_ = false;
+    return ExecScript("ROLLBACK");
+  }
 
  private:
   Status Check(PGresult* res) {
@@ -67,7 +79,25 @@ class PgConnection : public SqlConnection {
     return Status::IOError(msg);
   }
 
+  // After a server restart the connection is dead: outside a transaction, reconnect once and
+  // run the statement again (inside one, the caller's transaction is lost and must fail).
+  bool Reconnect() {
+    if (in_txn_ || PQstatus(conn_) == CONNECTION_OK) return false;
+    PQreset(conn_);
+    return PQstatus(conn_) == CONNECTION_OK;
+  }
+
   Status Run(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows, int64_t* changed) {
+    Status st = RunOnce(sql, params, rows, changed);
+    if (!st.ok() && Reconnect()) {
+      if (rows) rows->clear();
+      st = RunOnce(sql, params, rows, changed);
+    }
+    return st;
+  }
+
+  Status RunOnce(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows,
+                 int64_t* changed) {
     std::string text = ToDollarParams(sql);
     std::vector<std::string> storage(params.size());
     std::vector<const char*> values(params.size());
@@ -113,6 +143,7 @@ class PgConnection : public SqlConnection {
   }
 
   PGconn* conn_;
+  bool in_txn_ = false;
 };
 
 class PgDatabase : public SqlDatabase {

@@ -294,7 +294,8 @@ class SqlCatalog : public Catalog {
     STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
     STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec(
         "UPDATE migrations SET state = ?, error = ?, updated_ms = ?,"
-        " lease_until_ms = CASE WHEN ? > 0 THEN ? ELSE lease_until_ms END WHERE study_uid = ? AND node = ?",
+        " lease_until_ms = CASE WHEN CAST(? AS BIGINT) > 0 THEN CAST(? AS BIGINT) ELSE lease_until_ms END"
+        " WHERE study_uid = ? AND node = ?",
         {state, error, now_ms, lease_until_ms, lease_until_ms, study_uid, node}));
     if (n == 0) return Status::Conflict("migration of " + study_uid + " is no longer held by " + node);
     return Status::OK();

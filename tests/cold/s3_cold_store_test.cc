@@ -906,6 +906,25 @@ TEST_F(RealS3Test, VirtualHostedAddressing) {
   EXPECT_EQ(list->size(), 1u);
 }
 
+TEST_F(RealS3Test, BucketsAreCreatedIdempotentlyAndDeletedWhenEmpty) {
+  const std::string bucket = "strata-bucket-" + std::to_string(getpid());
+  auto store = Open([&](S3Config& c) {
+    c.bucket = bucket;
+    c.prefix.clear();
+  });
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->CreateBucket().ok());
+  ASSERT_TRUE(store->CreateBucket().ok());  // again: still fine
+  ASSERT_TRUE(store->Put("k", "v").ok());
+  Status not_empty = store->DeleteBucket();
+  EXPECT_EQ(not_empty.code(), Status::Code::kConflict) << not_empty.ToString();
+  EXPECT_NE(not_empty.message().find("BucketNotEmpty"), std::string::npos) << not_empty.message();
+  ASSERT_TRUE(store->Delete("k").ok());
+  ASSERT_TRUE(store->DeleteBucket().ok());
+  EXPECT_TRUE(store->DeleteBucket().ok());  // already gone
+  EXPECT_EQ(store->Head("k").status().code(), Status::Code::kNotFound);
+}
+
 TEST_F(RealS3Test, ConnectionsAreReused) {
   auto store = Open();
   ASSERT_TRUE(store);
