@@ -2,38 +2,32 @@
 
 namespace strata {
 
-PrefetchReader::PrefetchReader(Archive* archive, std::vector<InstanceRecord> records)
+PrefetchReader::PrefetchReader(Archive* archive, std::vector<InstanceRecord> records, Transform transform)
     : archive_(archive),
       records_(std::move(records)),
-      capacity_(static_cast<size_t>(std::max(2, archive->options().read_ahead))) {
-  thread_ = std::thread([this] {
-    Status s = archive_->ReadStream(records_, [this](const InstanceRecord&, Result<std::string>&& r) -> Status {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return cancel_ || ready_.size() < capacity_; });
-      if (cancel_) return Status::Unavailable("cancelled");
-      ready_.push_back(std::move(r));
-      cv_.notify_all();
-      return Status::OK();
-    });
-    (void)s;
-  });
+      transform_(std::move(transform)),
+      ahead_(static_cast<size_t>(std::max(2, archive->options().read_ahead))) {
+  while (inflight_.size() < ahead_ && next_launch_ < records_.size()) Launch();
 }
 
 PrefetchReader::~PrefetchReader() {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    cancel_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
+  for (auto& f : inflight_) f.wait();
+}
+
+void PrefetchReader::Launch() {
+  const InstanceRecord* rec = &records_[next_launch_++];
+  inflight_.push_back(std::async(std::launch::async, [this, rec]() -> Result<std::string> {
+    auto bytes = archive_->Read(*rec);
+    if (!bytes.ok() || !transform_) return bytes;
+    return transform_(*rec, std::move(bytes).value());
+  }));
 }
 
 Result<std::string> PrefetchReader::Next() {
-  std::unique_lock<std::mutex> lk(mu_);
-  cv_.wait(lk, [&] { return !ready_.empty(); });
-  Result<std::string> r = std::move(ready_.front());
-  ready_.pop_front();
-  cv_.notify_all();
+  if (inflight_.empty()) return Status::Internal("PrefetchReader::Next called past the end");
+  Result<std::string> r = inflight_.front().get();
+  inflight_.pop_front();
+  if (next_launch_ < records_.size()) Launch();
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -20,6 +21,7 @@
 #include <dcmtk/dcmnet/dul.h>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -119,24 +121,32 @@ struct SubOpCounts {
 };
 
 // Sends one stored instance as a C-STORE sub-operation on ASSOC.
-Status SendInstance(T_ASC_Association* assoc, const InstanceRecord& rec, const std::string& bytes,
-                    const std::string& move_originator_aet, DIC_US move_originator_id, DIC_US* status_out) {
-  // Send as stored when the peer accepted that syntax; otherwise transcode to one it did.
+// Converts stored bytes to a syntax the peer accepted on ASSOC for the instance's SOP class:
+// unchanged when it accepted the stored syntax, else transcoded (runs on prefetch threads).
+// ACCEPTED maps SOP class -> syntaxes (read from the association beforehand, so the worker
+// threads never touch the association itself).
+using AcceptedMap = std::map<std::string, std::vector<std::string>>;
+Result<std::string> PrepareForPeer(const AcceptedMap& accepted, const InstanceRecord& rec, std::string&& bytes) {
   const std::string& stored = StoredSyntax(rec);
-  auto target = codec::Transcoder::ChooseSyntax(stored, AcceptedSyntaxes(assoc, rec.sop_class_uid));
+  auto it = accepted.find(rec.sop_class_uid);
+  auto target = codec::Transcoder::ChooseSyntax(stored, it == accepted.end() ? std::vector<std::string>{} : it->second);
   if (!target.ok())
     return Status::NotFound("peer accepted no presentation context for " + rec.sop_class_uid + " usable with " +
                             SyntaxName(stored));
-  std::string converted;
-  if (target.value() != stored) {
-    static const codec::Transcoder transcoder;
-    STRATA_ASSIGN_OR_RETURN(converted, transcoder.Transcode(bytes, target.value()));
-  }
-  STRATA_ASSIGN_OR_RETURN(auto ff, ParsePart10(converted.empty() ? bytes : converted));
+  if (target.value() == stored) return std::move(bytes);
+  static const codec::Transcoder transcoder;
+  return transcoder.Transcode(bytes, target.value());
+}
+
+// Sends one instance (bytes already in an accepted syntax) as a C-STORE sub-operation.
+Status SendInstance(T_ASC_Association* assoc, const InstanceRecord& rec, const std::string& bytes,
+                    const std::string& move_originator_aet, DIC_US move_originator_id, DIC_US* status_out) {
+  STRATA_ASSIGN_OR_RETURN(auto ff, ParsePart10(bytes));
   DcmDataset* ds = ff->getDataset();
-  T_ASC_PresentationContextID pc =
-      ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), target.value().c_str());
-  if (pc == 0) return Status::Internal("no presentation context for the chosen syntax " + target.value());
+  OFString syntax;
+  ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax);
+  T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), syntax.c_str());
+  if (pc == 0) return Status::Internal("no presentation context for " + rec.sop_class_uid + " / " + syntax.c_str());
   T_DIMSE_C_StoreRQ req;
   memset(&req, 0, sizeof(req));
   req.MessageID = assoc->nextMsgID++;
@@ -505,8 +515,18 @@ struct DimseServer::Impl {
     }
     ctx->records = std::move(recs).value();
     ctx->counts.remaining = static_cast<int>(ctx->records.size());
-    ctx->reader = std::make_unique<PrefetchReader>(archive, ctx->records);
     return true;
+  }
+
+  // Starts reading ahead once the association the sub-operations go to is known.
+  void StartReading(RetrieveCtx* ctx) {
+    auto accepted = std::make_shared<AcceptedMap>();
+    for (const auto& r : ctx->records)
+      if (!accepted->count(r.sop_class_uid)) (*accepted)[r.sop_class_uid] = AcceptedSyntaxes(ctx->store_assoc, r.sop_class_uid);
+    ctx->reader = std::make_unique<PrefetchReader>(
+        archive, ctx->records, [accepted](const InstanceRecord& rec, std::string&& bytes) {
+          return PrepareForPeer(*accepted, rec, std::move(bytes));
+        });
   }
 
   // Sends the next instance; fills RSP with the pending or final status.
@@ -588,7 +608,7 @@ struct DimseServer::Impl {
     auto* ctx = static_cast<RetrieveCtx*>(data);
     if (!ctx->started) {
       ctx->started = true;
-      ctx->self->StartRetrieve(ctx, ident);
+      if (ctx->self->StartRetrieve(ctx, ident)) ctx->self->StartReading(ctx);
     }
     ctx->self->RetrieveStep(ctx, cancelled, rsp, status_detail, rsp_ident);
   }
@@ -656,9 +676,9 @@ struct DimseServer::Impl {
         if (!sub.ok()) {
           ctx->error = sub.status();
           ctx->error_status = 0xA801;  // Refused: Move Destination unknown (or unreachable)
-          ctx->reader.reset();
         } else {
           ctx->store_assoc = sub.value();
+          ctx->self->StartReading(ctx);
         }
       }
     }
