@@ -41,7 +41,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"tiering.interval", "5m", "how often the converter looks for work", T::kString},
       {"tiering.window", "", "only run between these local times, e.g. 22:00-06:00 (empty = always)", T::kString},
       {"tiering.studies_at_once", "2", "studies migrated in parallel", T::kInt},
-      {"tiering.codec", "none", "lossless compression when packing: none, jpeg-ls, j2k or htj2k", T::kString},
+      {"tiering.codec", "jpeg-ls", "lossless compression when packing: none, jpeg-ls, j2k or htj2k", T::kString},
       {"tiering.codec_by_modality", "", "per-modality codec, e.g. CT=htj2k,MR=jpeg-ls", T::kMap},
       {"tiering.lossy_ratio", "0", "> 0 with codec j2k: LOSSY JPEG 2000 at this ratio (explicit opt-in)", T::kString},
       {"tiering.lease", "10m", "how long a migration claim lasts before another node may take it over", T::kString},
