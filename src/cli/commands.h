@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -18,6 +19,15 @@ struct VerifyArgs {
   bool hot = false;
 };
 int RunVerify(const Config& config, const VerifyArgs& args);
+
+struct FindArgs {
+  std::string level = "study";
+  std::vector<std::string> keys;  // Keyword=value (value may use * ? and date ranges)
+  size_t limit = 0;
+  bool json = false;
+};
+// Queries the catalog directly (C-FIND matching rules), without a running server.
+int RunFind(const Config& config, const FindArgs& args);
 
 int RunPackInspect(const std::string& file, bool json);
 int RunPackVerify(const std::string& file);

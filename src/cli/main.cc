@@ -59,6 +59,16 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<std::string>> storage4;
   AddSettingFlags(verify, &overrides, &storage4);
 
+  FindArgs fargs;
+  auto* find = app.add_subcommand("find", "query the catalog (C-FIND matching) without a server");
+  find->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  find->add_option("--level", fargs.level, "patient, study, series or instance");
+  find->add_option("-k,--key", fargs.keys, "Keyword=value to match (or Keyword to return), repeatable");
+  find->add_option("--limit", fargs.limit, "at most this many matches");
+  find->add_flag("--json", fargs.json, "JSON output");
+  std::vector<std::unique_ptr<std::string>> storage5;
+  AddSettingFlags(find, &overrides, &storage5);
+
   auto* pack = app.add_subcommand("pack", "work on a pack file alone (no archive needed)");
   pack->require_subcommand(1);
   std::string pack_file, out_dir;
@@ -87,6 +97,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return RunServe(config.value());
   if (migrate->parsed()) return RunMigrate(config.value(), margs);
   if (verify->parsed()) return RunVerify(config.value(), vargs);
+  if (find->parsed()) return RunFind(config.value(), fargs);
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";
     return 0;

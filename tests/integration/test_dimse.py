@@ -270,3 +270,16 @@ def test_full_disk_fails_cleanly(server_factory, ct_study, tmp_path):
         server.stop()
     finally:
         subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_cli_find_reads_the_catalog(server, ct_study):
+    import json
+    storescu(server, ct_study)
+    from conftest import STRATA
+    first = pydicom.dcmread(ct_study[0], stop_before_pixels=True)
+    out = run([STRATA, "find", "--data", server.data, "--level", "series", "--json",
+               "-k", "PatientID=" + first.PatientID, "-k", "Modality=CT"]).stdout
+    rows = json.loads(out)
+    assert len(rows) == 2 and all(r["NumberOfSeriesRelatedInstances"] == "12" for r in rows)
+    bad = run([STRATA, "find", "--data", server.data, "-k", "StudyDate=yesterday"], check=False)
+    assert bad.returncode == 2 and "bad date" in bad.stderr
