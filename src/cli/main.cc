@@ -33,41 +33,33 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::map<std::string, std::string> overrides;
   std::vector<std::unique_ptr<std::string>> storage;
+  // A subcommand that works on an archive: --config plus a flag for every setting.
+  auto archive_command = [&](const char* name, const char* help) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("--config", config_file, "config file (JSON, or TOML if it ends in .toml)")
+        ->envname("STRATA_CONFIG");
+    AddSettingFlags(sub, &overrides, &storage);
+    return sub;
+  };
 
-  auto* serve = app.add_subcommand("serve", "run the archive (DICOM, DICOMweb, converter)");
-  serve->add_option("--config", config_file, "config file (JSON, or TOML if it ends in .toml) [env STRATA_CONFIG]")
-      ->envname("STRATA_CONFIG");
-  AddSettingFlags(serve, &overrides, &storage);
-
-  auto* show = app.add_subcommand("config", "print the effective configuration as JSON");
-  show->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
-  std::vector<std::unique_ptr<std::string>> storage2;
-  AddSettingFlags(show, &overrides, &storage2);
+  auto* serve = archive_command("serve", "run the archive (DICOM, DICOMweb, converter)");
+  auto* show = archive_command("config", "print the effective configuration as JSON");
 
   MigrateArgs margs;
-  auto* migrate = app.add_subcommand("migrate", "pack hot studies into the cold store now");
-  migrate->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  auto* migrate = archive_command("migrate", "pack hot studies into the cold store now");
   migrate->add_option("--older-than", margs.older_than, "migrate studies idle longer than this (e.g. 0s, 7d)");
   migrate->add_option("--study", margs.study, "migrate just this study");
-  std::vector<std::unique_ptr<std::string>> storage3;
-  AddSettingFlags(migrate, &overrides, &storage3);
 
   VerifyArgs vargs;
-  auto* verify = app.add_subcommand("verify", "scrub every pack (and with --hot every hot file); exit 1 on problems");
-  verify->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  auto* verify = archive_command("verify", "scrub every pack (and with --hot every hot file); exit 1 on problems");
   verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum");
-  std::vector<std::unique_ptr<std::string>> storage4;
-  AddSettingFlags(verify, &overrides, &storage4);
 
   FindArgs fargs;
-  auto* find = app.add_subcommand("find", "query the catalog (C-FIND matching) without a server");
-  find->add_option("--config", config_file, "config file")->envname("STRATA_CONFIG");
+  auto* find = archive_command("find", "query the catalog (C-FIND matching) without a server");
   find->add_option("--level", fargs.level, "patient, study, series or instance");
   find->add_option("-k,--key", fargs.keys, "Keyword=value to match (or Keyword to return), repeatable");
   find->add_option("--limit", fargs.limit, "at most this many matches");
   find->add_flag("--json", fargs.json, "JSON output");
-  std::vector<std::unique_ptr<std::string>> storage5;
-  AddSettingFlags(find, &overrides, &storage5);
 
   auto* pack = app.add_subcommand("pack", "work on a pack file alone (no archive needed)");
   pack->require_subcommand(1);

@@ -95,21 +95,6 @@ std::string TempName(std::string_view base) {
   return std::string(kTmpPrefix) + RandomHex(kTmpRandomHex) + "-" + std::string(base);
 }
 
-Status WriteAll(int fd, std::string_view data, const std::string& what) {
-  const char* p = data.data();
-  size_t n = data.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write " + what);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return Status::OK();
-}
-
 // Appends the whole of file IN_PATH to FD (kernel copy when the file system allows it).
 Status AppendFile(int out_fd, const std::string& in_path, const std::string& what) {
   int in = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -1,36 +1,13 @@
 #include "pack/pack_format.h"
 
+#include "dicom/uid.h"
+
 #include <cstdio>
 #include <exception>
 
 #include "util/checksum.h"
 
 namespace strata {
-
-Status ValidatePackUid(std::string_view uid, std::string_view what) {
-  std::string w(what);
-  if (uid.empty()) return Status::InvalidArgument(w + " is empty");
-  if (uid.size() > 64)
-    return Status::InvalidArgument(w + " is longer than 64 characters: '" +
-                                   std::string(uid.substr(0, 80)) + "'");
-  size_t start = 0;
-  for (size_t i = 0; i <= uid.size(); ++i) {
-    if (i == uid.size() || uid[i] == '.') {
-      size_t len = i - start;
-      if (len == 0)
-        return Status::InvalidArgument(w + " has an empty component: '" + std::string(uid) + "'");
-      if (len > 1 && uid[start] == '0')
-        return Status::InvalidArgument(w + " has a component with a leading zero: '" +
-                                       std::string(uid) + "'");
-      start = i + 1;
-      continue;
-    }
-    if (uid[i] < '0' || uid[i] > '9')
-      return Status::InvalidArgument(w + " has a character other than digits and dots: '" +
-                                     std::string(uid) + "'");
-  }
-  return Status::OK();
-}
 
 std::string PackEntryName(std::string_view series, std::string_view sop) {
   std::string name;
@@ -51,9 +28,9 @@ Status ParsePackEntryName(std::string_view name, std::string* series, std::strin
   if (slash == std::string_view::npos) return bad("no '/'");
   std::string_view s = name.substr(0, slash);
   std::string_view i = name.substr(slash + 1, name.size() - kExt.size() - slash - 1);
-  Status st = ValidatePackUid(s, "series UID");
+  Status st = ValidateUid(s, "series UID");
   if (!st.ok()) return bad(st.message());
-  st = ValidatePackUid(i, "SOP instance UID");
+  st = ValidateUid(i, "SOP instance UID");
   if (!st.ok()) return bad(st.message());
   if (series) series->assign(s);
   if (sop) sop->assign(i);

@@ -47,8 +47,6 @@ struct PackManifest {
   std::vector<PackEntry> entries;  // in data order
 };
 
-// OK if UID is a well-formed DICOM UID (PS3.5 §9.1); InvalidArgument naming WHAT otherwise.
-Status ValidatePackUid(std::string_view uid, std::string_view what);
 // "<series>/<sop>.dcm" (no validation).
 std::string PackEntryName(std::string_view series_instance_uid, std::string_view sop_instance_uid);
 // Splits and validates an entry name; InvalidArgument unless it is <uid>/<uid>.dcm.

@@ -1,4 +1,5 @@
 #include "pack/pack_reader.h"
+#include "dicom/uid.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -356,9 +357,9 @@ Status PackReader::Load() {
       AddProblem(e.name, "SOP Instance UID also used by " + manifest_.entries[it->second].name);
     else
       by_sop_.emplace(sop, i);
-    if (Status s = ValidatePackUid(e.sop_class_uid, "sop_class_uid"); !s.ok())
+    if (Status s = ValidateUid(e.sop_class_uid, "sop_class_uid"); !s.ok())
       AddProblem(e.name, "manifest: " + s.message());
-    if (Status s = ValidatePackUid(e.transfer_syntax, "transfer_syntax"); !s.ok())
+    if (Status s = ValidateUid(e.transfer_syntax, "transfer_syntax"); !s.ok())
       AddProblem(e.name, "manifest: " + s.message());
     auto mi = member_index.find(e.name);
     if (mi == member_index.end()) {

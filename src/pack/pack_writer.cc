@@ -1,4 +1,5 @@
 #include "pack/pack_writer.h"
+#include "dicom/uid.h"
 
 #include <utility>
 
@@ -47,13 +48,13 @@ zip::StoredFile PackWriter::MakeFile(std::string name, uint32_t crc, uint64_t si
 
 Result<PackEntry> PackWriter::AddEntry(const PackEntryInfo& info, std::string_view data) {
   STRATA_RETURN_IF_ERROR(CheckUsable());
-  STRATA_RETURN_IF_ERROR(ValidatePackUid(info.series_instance_uid, "SeriesInstanceUID"));
-  STRATA_RETURN_IF_ERROR(ValidatePackUid(info.sop_instance_uid, "SOPInstanceUID"));
-  STRATA_RETURN_IF_ERROR(ValidatePackUid(info.sop_class_uid, "SOPClassUID"));
-  STRATA_RETURN_IF_ERROR(ValidatePackUid(info.transfer_syntax, "TransferSyntaxUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(info.series_instance_uid, "SeriesInstanceUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(info.sop_instance_uid, "SOPInstanceUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(info.sop_class_uid, "SOPClassUID"));
+  STRATA_RETURN_IF_ERROR(ValidateUid(info.transfer_syntax, "TransferSyntaxUID"));
   if (!info.original_transfer_syntax.empty())
     STRATA_RETURN_IF_ERROR(
-        ValidatePackUid(info.original_transfer_syntax, "original TransferSyntaxUID"));
+        ValidateUid(info.original_transfer_syntax, "original TransferSyntaxUID"));
   std::string name = PackEntryName(info.series_instance_uid, info.sop_instance_uid);
   if (data.size() < kPreambleSize + kDicmMagic.size() ||
       data.substr(kPreambleSize, kDicmMagic.size()) != kDicmMagic)

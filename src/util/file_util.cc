@@ -35,7 +35,9 @@ static std::string TempName(const std::string& path) {
          std::to_string(rng() & 0xffffff);
 }
 
-static Status WriteAll(int fd, const char* p, size_t n, const std::string& what) {
+Status WriteAll(int fd, std::string_view data, const std::string& what) {
+  const char* p = data.data();
+  size_t n = data.size();
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
@@ -52,7 +54,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string tmp = TempName(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
-  Status s = WriteAll(fd, data.data(), data.size(), tmp);
+  Status s = WriteAll(fd, data, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = Status::FromErrno(errno, "fsync " + tmp);
   if (::close(fd) != 0 && s.ok()) s = Status::FromErrno(errno, "close " + tmp);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Status::FromErrno(errno, "rename " + tmp);
@@ -61,6 +63,21 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     return s;
   }
   return SyncDir(DirName(path));
+}
+
+// pread() into OUT until it is full or the file ends; returns the bytes read.
+static Result<size_t> PreadAll(int fd, std::string* out, uint64_t offset, const std::string& path) {
+  size_t got = 0;
+  while (got < out->size()) {
+    ssize_t r = ::pread(fd, out->data() + got, out->size() - got, static_cast<off_t>(offset + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "read " + path);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return got;
 }
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -72,44 +89,22 @@ Result<std::string> ReadFile(const std::string& path) {
     ::close(fd);
     return Status::FromErrno(err, "stat " + path);
   }
-  std::string out;
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t r = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno(err, "read " + path);
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  auto got = PreadAll(fd, &out, 0, path);
   ::close(fd);
-  out.resize(got);
+  if (!got.ok()) return got.status();
+  out.resize(got.value());
   return out;
 }
 
 Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
-  std::string out;
-  out.resize(length);
-  size_t got = 0;
-  while (got < length) {
-    ssize_t r = ::pread(fd, out.data() + got, length - got, static_cast<off_t>(offset + got));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno(err, "read " + path);
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
+  std::string out(length, '\0');
+  auto got = PreadAll(fd, &out, offset, path);
   ::close(fd);
-  if (got != length) return Status::Corruption("short read of " + path);
+  if (!got.ok()) return got.status();
+  if (got.value() != length) return Status::Corruption("short read of " + path);
   return out;
 }
 

@@ -17,6 +17,8 @@ Status SyncDir(const std::string& dir);
 // Writes DATA to PATH durably: a unique temp file in the same directory, fsync, rename, and
 // fsync of the directory. On failure nothing is left behind.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
+// write() until all of DATA is written (EINTR-safe); WHAT names the file in errors.
+Status WriteAll(int fd, std::string_view data, const std::string& what);
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
 // Reads LENGTH bytes at OFFSET; a short read is an error.
