@@ -28,7 +28,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options) {
   STRATA_RETURN_IF_ERROR(a->hot_->Init());
   STRATA_ASSIGN_OR_RETURN(a->catalog_, OpenCatalog(options.catalog));
   STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));
-  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(),
+  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), options.hot_dir,
                                                    options.duplicates == DuplicatePolicy::kReplace);
   return a;
 }
@@ -48,14 +48,15 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
 
   StoreResult out;
   InstanceRecord& r = out.record;
-  STRATA_RETURN_IF_ERROR(ReadInstanceAttributes(temp_path, &r));
+  // The bytes for the checksum and the header (durability comes with the group commit).
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(temp_path));
+  STRATA_RETURN_IF_ERROR(ReadInstanceAttributesFromBuffer(bytes, &r));
   if (!expected_sop_uid.empty() && expected_sop_uid != r.sop_uid)
     return Status::InvalidArgument("SOPInstanceUID " + r.sop_uid + " in the data set differs from " +
                                    expected_sop_uid + " in the request");
   if (!expected_sop_class.empty() && expected_sop_class != r.sop_class_uid)
     return Status::InvalidArgument("SOPClassUID " + r.sop_class_uid + " in the data set differs from " +
                                    expected_sop_class + " in the request");
-  STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(temp_path));
   r.size = bytes.size();
   r.checksum = Xxh3Hex(bytes);
   r.received_ms = NowMs();
@@ -83,10 +84,9 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
 
   r.location.tier = Location::Tier::kHot;
   r.location.hot_path = HotStore::RelativePathFor(r);
-  std::vector<std::string> dirs;
-  STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path, &dirs));
+  STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
   guard.path.clear();
-  auto added = committer_->Commit(r, std::move(dirs));
+  auto added = committer_->Commit(r);
   if (!added.ok()) {
     hot_->Remove(r.location.hot_path);
     return added.status();

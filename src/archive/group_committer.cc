@@ -7,8 +7,8 @@
 
 namespace strata {
 
-GroupCommitter::GroupCommitter(Catalog* catalog, bool replace_duplicates, size_t max_batch)
-    : catalog_(catalog), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
+GroupCommitter::GroupCommitter(Catalog* catalog, std::string hot_root, bool replace_duplicates, size_t max_batch)
+    : catalog_(catalog), hot_root_(std::move(hot_root)), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -19,8 +19,8 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record, std::vector<std::string> dirs) {
-  Item item{record, std::move(dirs), {}};
+Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record) {
+  Item item{record, {}};
   auto fut = item.done.get_future();
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -50,13 +50,7 @@ void GroupCommitter::Run() {
 
 void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
   ++batches_;
-  std::set<std::string> dirs;
-  for (Item* it : batch) dirs.insert(it->dirs.begin(), it->dirs.end());
-  Status sync;
-  for (const auto& d : dirs) {
-    sync = SyncDir(d);
-    if (!sync.ok()) break;
-  }
+  Status sync = SyncFilesystem(hot_root_);
   if (!sync.ok()) {
     for (Item* it : batch) it->done.set_value(sync);
     return;

@@ -1,5 +1,8 @@
-// GroupCommitter: many concurrent stores share one catalog transaction and one fsync per
-// directory. Each store submits its record and blocks until the batch holding it is durable.
+// GroupCommitter: many concurrent stores share one filesystem sync and one catalog
+// transaction. Each store submits its record (its file already renamed into the hot tier)
+// and blocks until the batch holding it is durable: first syncfs() on the hot tier (file data
+// and directory entries of every file in the batch), then the catalog commit. A catalog row
+// therefore never points at a file that could vanish in a crash.
 #pragma once
 
 #include <condition_variable>
@@ -16,24 +19,24 @@ namespace strata {
 
 class GroupCommitter {
  public:
-  GroupCommitter(Catalog* catalog, bool replace_duplicates, size_t max_batch = 256);
+  GroupCommitter(Catalog* catalog, std::string hot_root, bool replace_duplicates, size_t max_batch = 256);
   ~GroupCommitter();  // commits what is queued, then stops
 
-  // Makes DIRS durable and adds RECORD to the catalog; returns once both are on disk.
-  Result<AddResult> Commit(const InstanceRecord& record, std::vector<std::string> dirs);
+  // Makes the hot tier durable and adds RECORD to the catalog; returns once both are on disk.
+  Result<AddResult> Commit(const InstanceRecord& record);
 
   uint64_t batches() const { return batches_; }
 
  private:
   struct Item {
     InstanceRecord record;
-    std::vector<std::string> dirs;
     std::promise<Result<AddResult>> done;
   };
   void Run();
   void CommitBatch(std::vector<Item*>& batch);
 
   Catalog* catalog_;
+  std::string hot_root_;
   bool replace_;
   size_t max_batch_;
   std::mutex mu_;

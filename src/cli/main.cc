@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/serve_command.h"
+#include "cli/transfer_commands.h"
 #include "config/config.h"
 #include "util/log.h"
 
@@ -61,6 +62,11 @@ int main(int argc, char** argv) {
   find->add_option("--limit", fargs.limit, "at most this many matches");
   find->add_flag("--json", fargs.json, "JSON output");
 
+  SendArgs send_args;
+  auto* send = AddSendCommand(app, &send_args);
+  GetArgs get_args;
+  auto* get = AddGetCommand(app, &get_args);
+
   auto* pack = app.add_subcommand("pack", "work on a pack file alone (no archive needed)");
   pack->require_subcommand(1);
   std::string pack_file, out_dir;
@@ -75,6 +81,9 @@ int main(int argc, char** argv) {
   extract->add_option("--out", out_dir, "output directory")->required();
 
   CLI11_PARSE(app, argc, argv);
+
+  if (send->parsed()) return RunSend(send_args);
+  if (get->parsed()) return RunGet(get_args);
 
   if (inspect->parsed()) return RunPackInspect(pack_file, pack_json);
   if (pverify->parsed()) return RunPackVerify(pack_file);

@@ -105,7 +105,9 @@ Status ReadInstanceAttributesFromBuffer(std::string_view bytes, InstanceRecord* 
   in.setEos();
   DcmFileFormat ff;
   ff.transferInit();
-  OFCondition cond = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  // Stop at Pixel Data: everything the catalog needs comes before it, and the pixels are
+  // most of the bytes.
+  OFCondition cond = ff.readUntilTag(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DCM_PixelData);
   ff.transferEnd();
   if (cond.bad()) return Status::InvalidArgument(std::string("not a readable DICOM file: ") + cond.text());
   return Fill(ff, out);

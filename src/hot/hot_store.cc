@@ -44,15 +44,8 @@ std::string HotStore::RelativePathFor(const InstanceRecord& r) {
 
 std::string HotStore::AbsolutePath(const std::string& relative) const { return JoinPath(root_, relative); }
 
-Status HotStore::Place(const std::string& temp, const std::string& relative, std::vector<std::string>* dirs_to_sync) {
-  int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, "open " + temp);
-  int rc = ::fdatasync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno(err, "fsync " + temp);
-
-  // Create the directory chain; a directory we create must be made durable in its parent.
+Status HotStore::Place(const std::string& temp, const std::string& relative) {
+  // Create the directory chain.
   std::string dir = root_;
   size_t pos = 0;
   const std::string rel_dir = DirName(relative);
@@ -60,9 +53,7 @@ Status HotStore::Place(const std::string& temp, const std::string& relative, std
     size_t next = rel_dir.find('/', pos);
     if (next == std::string::npos) next = rel_dir.size();
     std::string child = JoinPath(dir, rel_dir.substr(pos, next - pos));
-    if (::mkdir(child.c_str(), 0755) == 0) {
-      dirs_to_sync->push_back(dir);
-    } else if (errno != EEXIST) {
+    if (::mkdir(child.c_str(), 0755) != 0 && errno != EEXIST) {
       return Status::FromErrno(errno, "mkdir " + child);
     }
     dir = child;
@@ -70,7 +61,6 @@ Status HotStore::Place(const std::string& temp, const std::string& relative, std
   }
   const std::string target = AbsolutePath(relative);
   if (::rename(temp.c_str(), target.c_str()) != 0) return Status::FromErrno(errno, "rename to " + target);
-  dirs_to_sync->push_back(dir);
   return Status::OK();
 }
 

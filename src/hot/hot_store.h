@@ -26,10 +26,10 @@ class HotStore {
   // The layout path (relative to the root) for an instance. UIDs must have been validated.
   static std::string RelativePathFor(const InstanceRecord& r);
   std::string AbsolutePath(const std::string& relative) const;
-  // Makes the file at TEMP durable (fsync) and renames it to RELATIVE, creating directories.
-  // Directories whose entries changed are appended to DIRS_TO_SYNC: the caller fsyncs them
-  // (once per group commit) before it declares the instance stored.
-  Status Place(const std::string& temp, const std::string& relative, std::vector<std::string>* dirs_to_sync);
+  // Renames the file at TEMP to RELATIVE, creating directories. Nothing is synced here: the
+  // group commit syncs the hot filesystem once per batch (SyncFilesystem) before the catalog
+  // rows of the batch are committed.
+  Status Place(const std::string& temp, const std::string& relative);
   Result<std::string> Read(const std::string& relative) const;
   Status Remove(const std::string& relative);
   // Bytes used under the root (walks the tree; for stats pages, not hot paths).

@@ -18,6 +18,16 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
+Status SyncFilesystem(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  int rc = ::syncfs(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno(err, "syncfs " + path);
+  return Status::OK();
+}
+
 Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open dir " + dir);
@@ -80,7 +90,7 @@ static Result<size_t> PreadAll(int fd, std::string* out, uint64_t offset, const 
   return got;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+static Result<std::string> ReadWhole(const std::string& path, bool sync) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
   struct stat st{};
@@ -91,11 +101,15 @@ Result<std::string> ReadFile(const std::string& path) {
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   auto got = PreadAll(fd, &out, 0, path);
+  if (got.ok() && sync && ::fdatasync(fd) != 0) got = Status::FromErrno(errno, "fdatasync " + path);
   ::close(fd);
   if (!got.ok()) return got.status();
   out.resize(got.value());
   return out;
 }
+
+Result<std::string> ReadFile(const std::string& path) { return ReadWhole(path, false); }
+Result<std::string> ReadFileAndSync(const std::string& path) { return ReadWhole(path, true); }
 
 Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

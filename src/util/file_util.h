@@ -12,6 +12,9 @@ namespace strata {
 
 // Creates DIR and its parents (like mkdir -p).
 Status MakeDirs(const std::string& dir);
+// syncfs() on the filesystem holding PATH: every file, rename and directory entry written
+// there so far is durable when it returns. One call serves a whole batch of new files.
+Status SyncFilesystem(const std::string& path);
 // fsync() on a directory so that a rename or create inside it is durable.
 Status SyncDir(const std::string& dir);
 // Writes DATA to PATH durably: a unique temp file in the same directory, fsync, rename, and
@@ -21,6 +24,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data);
 Status WriteAll(int fd, std::string_view data, const std::string& what);
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
+// Reads a whole file and makes its data durable (fdatasync) with one open.
+Result<std::string> ReadFileAndSync(const std::string& path);
 // Reads LENGTH bytes at OFFSET; a short read is an error.
 Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length);
 // Size in bytes, or NotFound.
