@@ -215,7 +215,7 @@ osd class default list = *
 [client.rgw.dev]
 admin socket = $DIR/run/\$name.asok
 rgw data = $DIR/rgw
-rgw frontends = beast endpoint=$IP:$RGW_PORT
+rgw frontends = beast endpoint=$IP:$RGW_PORT tcp_nodelay=1
 rgw dns name = localhost
 rgw thread pool size = 64
 rgw enable usage log = false
