@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/transfer_commands.h"
+#include "transfer/dimse_client_init.h"
 #include "transfer/parallel_retriever.h"
 #include "transfer/parallel_sender.h"
 #include "transfer/retrieve_plan.h"
@@ -28,6 +29,7 @@ CLI::App* AddGetCommand(CLI::App& app, GetArgs* a) {
 }
 
 int RunGet(const GetArgs& a) {
+  InitDimseClient(a.timeout);
   RetrieveOptions opt;
   auto node = ParseNodeAddress(a.from);
   if (!node.ok()) {

@@ -6,6 +6,7 @@
 
 #include "cli/transfer_commands.h"
 #include "transfer/dicom_file_scan.h"
+#include "transfer/dimse_client_init.h"
 #include "transfer/parallel_sender.h"
 #include "util/progress.h"
 
@@ -15,7 +16,9 @@ CLI::App* AddSendCommand(CLI::App& app, SendArgs* a) {
   auto* cmd = app.add_subcommand("send", "C-STORE DICOM files/directories to one or more nodes in parallel");
   cmd->add_option("PATH", a->paths, "files or directories (recursive); non-DICOM files are skipped")->required();
   cmd->add_option("--to", a->to, "HOST:PORT[,HOST:PORT...] nodes; associations go round-robin over them")
-      ->required();
+      ->required()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);  // one value per --to, repeatable
   cmd->add_option("--parallel,-j", a->parallel, "associations at once")->check(CLI::Range(1, 64));
   cmd->add_option("--aet", a->aet, "our (calling) AE title");
   cmd->add_option("--called-aet", a->called_aet, "the nodes' (called) AE title");
@@ -26,6 +29,7 @@ CLI::App* AddSendCommand(CLI::App& app, SendArgs* a) {
 }
 
 int RunSend(const SendArgs& a) {
+  InitDimseClient(a.timeout);
   SendOptions opt;
   auto nodes = ParseNodeList(a.to);
   if (!nodes.ok()) {

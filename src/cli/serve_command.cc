@@ -7,6 +7,7 @@
 #include "cli/converter_options.h"
 #include "tiering/converter.h"
 #include "net/dimse/dimse_server.h"
+#include "net/web/web_server.h"
 #include "util/file_util.h"
 #include "util/log.h"
 
@@ -43,6 +44,20 @@ int RunServe(const Config& config) {
   d.idle_timeout_s = static_cast<int>(config.GetInt("dimse.idle_timeout").value());
   d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
   d.move_destinations = config.GetMap("dimse.move_destinations");
+  // HTTP first, so that it accepts connections once the DICOM port does (0 = no HTTP).
+  std::unique_ptr<WebServer> web;
+  if (const int64_t http_port = config.GetInt("http_port").value(); http_port > 0) {
+    WebOptions w;
+    w.bind = config.Get("bind");
+    w.port = static_cast<int>(http_port);
+    w.auth = config.Get("web.auth");
+    w.cors_origins = config.GetList("web.cors_origins");
+    web = std::make_unique<WebServer>(archive->get(), w);
+    if (auto hp = web->Start(); !hp.ok()) {
+      spdlog::error("cannot start HTTP service: {}", hp.status().ToString());
+      return 1;
+    }
+  }
   DimseServer dimse(archive->get(), d);
   auto port = dimse.Start();
   if (!port.ok()) {
@@ -60,6 +75,7 @@ int RunServe(const Config& config) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("event=stopping");
   converter.Stop();
+  if (web) web->Stop();
   dimse.Stop();
   dimse_thread.join();
   return 0;

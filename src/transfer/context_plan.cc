@@ -40,13 +40,15 @@ std::vector<PresentationContextSpec> StorageContexts(const std::vector<StorageCo
   return out;
 }
 
-const std::vector<std::string>& RetrieveCompressedSyntaxes() {
+const std::vector<std::string>& RetrieveExactSyntaxes() {
+  // Most common first: when space runs out, the rare ones go.
   static const std::vector<std::string> k = {
-      UID_JPEGLSLosslessTransferSyntax,        UID_JPEG2000LosslessOnlyTransferSyntax,
-      UID_JPEGProcess14SV1TransferSyntax,      UID_JPEGProcess1TransferSyntax,
-      UID_JPEGProcess2_4TransferSyntax,        UID_JPEGProcess14TransferSyntax,
-      UID_JPEGLSLossyTransferSyntax,           UID_JPEG2000TransferSyntax,
-      UID_RLELosslessTransferSyntax,           UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+      UID_LittleEndianImplicitTransferSyntax,  UID_JPEGLSLosslessTransferSyntax,
+      UID_JPEG2000LosslessOnlyTransferSyntax,  UID_JPEGProcess14SV1TransferSyntax,
+      UID_JPEGProcess1TransferSyntax,          UID_JPEGProcess2_4TransferSyntax,
+      UID_JPEGProcess14TransferSyntax,         UID_JPEGLSLossyTransferSyntax,
+      UID_JPEG2000TransferSyntax,              UID_RLELosslessTransferSyntax,
+      UID_DeflatedExplicitVRLittleEndianTransferSyntax, UID_BigEndianExplicitTransferSyntax,
   };
   return k;
 }
@@ -113,7 +115,7 @@ std::vector<PresentationContextSpec> RetrieveContexts(const std::string& model,
   for (const auto& c : classes)
     if (!add(c, NativeSyntaxes(), true)) return out;
   for (const auto& c : classes)
-    for (const auto& ts : RetrieveCompressedSyntaxes())
+    for (const auto& ts : RetrieveExactSyntaxes())
       if (!add(c, {ts}, true)) return out;
   return out;
 }

@@ -6,9 +6,10 @@
 // 128 contexts (PS3.8: odd IDs 1..255); files whose combinations do not fit in one
 // association are split into groups that each do.
 //
-// Retrieving (C-GET): the query model plus, for each storage SOP class, one context for the
-// native syntaxes and one per common compressed syntax, all with us in the SCP role, so the
-// server can send each instance as it stores it.
+// Retrieving (C-GET): the query model plus, for each storage SOP class, one catch-all context
+// for the native syntaxes and one context per other common syntax (implicit LE, the JPEG /
+// JPEG-LS / JPEG 2000 / RLE families, deflate), all with us in the SCP role, so the server can
+// send each instance in the syntax it stores it in.
 #pragma once
 
 #include <compare>
@@ -51,16 +52,16 @@ std::vector<ContextGroup> GroupFilesByContexts(const std::vector<DicomFileInfo>&
 // One context per combination, proposing that single transfer syntax; IDs 1, 3, 5, ...
 std::vector<PresentationContextSpec> StorageContexts(const std::vector<StorageCombo>& combos);
 
-// The compressed syntaxes a C-GET proposes per SOP class (JPEG, JPEG-LS, JPEG 2000, RLE,
-// deflate), and the native ones proposed together in one context.
-const std::vector<std::string>& RetrieveCompressedSyntaxes();
+// The native syntaxes a C-GET proposes together in one catch-all context per SOP class (the
+// server picks one), and the syntaxes proposed each in a context of its own.
 const std::vector<std::string>& NativeSyntaxes();
+const std::vector<std::string>& RetrieveExactSyntaxes();
 // Common storage SOP classes, used when the server did not say which classes a study holds.
 const std::vector<std::string>& DefaultRetrieveSopClasses();
 
 // Contexts for a C-GET: MODEL (the retrieve information model, native syntaxes) first, then
-// a native context for every class in SOP_CLASSES (in order, duplicates ignored), then the
-// compressed contexts class by class while they fit in MAX_CONTEXTS.
+// the catch-all native context of every class in SOP_CLASSES (in order, duplicates ignored),
+// then the single-syntax contexts class by class while they fit in MAX_CONTEXTS.
 std::vector<PresentationContextSpec> RetrieveContexts(const std::string& model,
                                                       const std::vector<std::string>& sop_classes,
                                                       size_t max_contexts = kMaxPresentationContexts);

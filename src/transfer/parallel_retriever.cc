@@ -62,9 +62,10 @@ class Run {
   }
 
  private:
-  std::optional<Job> Pop() {
+  // Blocks (when WAIT) while no job is queued but some are running: they may come back.
+  std::optional<Job> Pop(bool wait = true) {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return !jobs_.empty() || in_flight_ == 0; });
+    if (wait) cv_.wait(lk, [&] { return !jobs_.empty() || in_flight_ == 0; });
     if (jobs_.empty()) return std::nullopt;
     Job j = std::move(jobs_.front());
     jobs_.pop_front();
@@ -84,7 +85,14 @@ class Run {
   void Worker() {
     std::unique_ptr<ScuAssociation> assoc;
     int connect_failures = 0;
-    while (auto job = Pop()) {
+    for (;;) {
+      auto job = Pop(false);
+      if (!job) {  // release while idle: the server may limit concurrent associations
+        if (assoc) assoc->Release();
+        assoc.reset();
+        job = Pop();
+        if (!job) break;
+      }
       if (!assoc || !assoc->usable()) {
         assoc.reset();
         AssociationRequest req;

@@ -31,9 +31,10 @@ struct Item {
 class WorkQueue {
  public:
   explicit WorkQueue(std::deque<Item> items) : pending_(std::move(items)) {}
-  std::optional<Item> Pop() {
+  // WAIT = false: returns nothing at once when the queue is empty.
+  std::optional<Item> Pop(bool wait = true) {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return !pending_.empty() || in_flight_ == 0; });
+    if (wait) cv_.wait(lk, [&] { return !pending_.empty() || in_flight_ == 0; });
     if (pending_.empty()) return std::nullopt;
     Item it = pending_.front();
     pending_.pop_front();
@@ -94,7 +95,9 @@ class Run {
     for (const Item& it : queue_->TakeLeftovers())
       Fail(it.file, "not sent: no node could take it (" + why + ")", false);
     for (const auto& [node, err] : node_errors_)
-      if (report_.stored > 0) report_.warning_messages.push_back(err + " (its share went to the other nodes)");
+      report_.warning_messages.push_back(err + (node_connected_.count(node) ? " (it answered at other times)"
+                                                : report_.stored > 0       ? " (other nodes took its files)"
+                                                                           : ""));
     std::sort(report_.failures.begin(), report_.failures.end(),
               [](const SendFailure& a, const SendFailure& b) { return a.path < b.path; });
     report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -107,7 +110,16 @@ class Run {
     size_t group = SIZE_MAX;
     int connect_failures = 0;
     std::map<size_t, std::string> refused_groups;  // group -> why the node accepted none of it
-    while (auto item = queue_->Pop()) {
+    for (;;) {
+      auto item = queue_->Pop(false);
+      if (!item) {
+        // Nothing to do right now: let go of the association before waiting, so a peer that
+        // serves one association at a time (storescp without --fork) can serve the others.
+        if (assoc) assoc->Release();
+        assoc.reset();
+        item = queue_->Pop();
+        if (!item) break;
+      }
       const DicomFileInfo& f = files_[item->file];
       const size_t g = group_of_[item->file];
       if (auto r = refused_groups.find(g); r != refused_groups.end()) {
@@ -132,18 +144,19 @@ class Run {
             continue;
           }
           queue_->Return(*item, true);
+          NodeError(node, a.status().message());
           const bool permanent = a.status().code() == Status::Code::kInvalidArgument;
-          if (permanent || ++connect_failures >= kConnectAttempts) {
-            NodeError(node, a.status().message());
-            return;
-          }
+          if (permanent || ++connect_failures >= kConnectAttempts) return;
           std::this_thread::sleep_for(std::chrono::milliseconds(250 << connect_failures));
           continue;
         }
         connect_failures = 0;
         assoc = std::move(a).value();
         group = g;
-        Count([&] { ++report_.associations; });
+        Count([&] {
+          ++report_.associations;
+          node_connected_.insert(node);
+        });
       }
       StoreAttempt r = StoreFile(*assoc, f);
       ++item->attempts;
@@ -228,7 +241,8 @@ class Run {
   std::unique_ptr<WorkQueue> queue_;
   std::mutex mu_;
   SendReport report_;
-  std::map<size_t, std::string> node_errors_;
+  std::map<size_t, std::string> node_errors_;  // first connection error per node
+  std::set<size_t> node_connected_;             // nodes at least one association reached
 };
 
 }  // namespace

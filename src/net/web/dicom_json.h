@@ -20,6 +20,8 @@ class DcmItem;
 
 namespace strata::web {
 
+inline constexpr Tag kPixelDataTag = MakeTag(0x7FE0, 0x0010);
+
 // "0020000D" for (0020,000D).
 std::string TagHex(Tag tag);
 

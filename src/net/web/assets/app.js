@@ -1,0 +1,432 @@
+// Strata's web page: study list (QIDO-RS), study page (series, thumbnails, tiers), a simple
+// viewer (rendered frames, window/level, slice scrolling) and the archive page (/api/).
+// Plain DOM, no framework, no build step. Every value from the archive goes in as text.
+'use strict';
+
+const PAGE = 25;
+const app = document.getElementById('app');
+const auth = { header: sessionStorage.getItem('strata-auth') || '' };
+let inflight = 0;
+
+// ---- helpers ---------------------------------------------------------------------------
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+function busy(delta) {
+  inflight += delta;
+  document.getElementById('busy').hidden = inflight <= 0;
+}
+async function askToken() {
+  const dlg = document.getElementById('auth-dialog');
+  const input = document.getElementById('auth-token');
+  input.value = '';
+  dlg.showModal();
+  await new Promise((resolve) => dlg.addEventListener('close', resolve, { once: true }));
+  auth.header = 'Bearer ' + input.value.trim();
+  sessionStorage.setItem('strata-auth', auth.header);
+}
+async function get(url, accept, retried) {
+  const headers = { Accept: accept || 'application/json' };
+  if (auth.header) headers.Authorization = auth.header;
+  busy(1);
+  try {
+    const r = await fetch(url, { headers });
+    if (r.status === 401 && !retried && (r.headers.get('WWW-Authenticate') || '').startsWith('Bearer')) {
+      await askToken();
+      return get(url, accept, true);
+    }
+    if (!r.ok) {
+      let msg = r.status + ' ' + r.statusText;
+      try { msg = (await r.json()).error || msg; } catch (e) { /* not JSON */ }
+      throw new Error(msg);
+    }
+    return r;
+  } finally {
+    busy(-1);
+  }
+}
+const getJson = async (url, accept) => (await get(url, accept)).json();
+const qido = (path) => getJson('/dicomweb' + path, 'application/dicom+json');
+async function imageUrl(url, accept) {
+  const blob = await (await get(url, accept || 'image/jpeg')).blob();
+  return URL.createObjectURL(blob);
+}
+// DICOM JSON accessors.
+function val(ds, tag) {
+  const a = ds && ds[tag];
+  if (!a || !a.Value || !a.Value.length) return '';
+  const v = a.Value[0];
+  if (v && typeof v === 'object') return v.Alphabetic || v.Ideographic || v.Phonetic || '';
+  return v;
+}
+const vals = (ds, tag) => (ds && ds[tag] && ds[tag].Value) || [];
+const T = {
+  PatientName: '00100010', PatientID: '00100020', BirthDate: '00100030', Sex: '00100040',
+  StudyUID: '0020000D', StudyDate: '00080020', StudyTime: '00080030', Accession: '00080050',
+  StudyDescription: '00081030', Modalities: '00080061', NumSeries: '00201206', NumStudyInstances: '00201208',
+  SeriesUID: '0020000E', Modality: '00080060', SeriesNumber: '00200011', SeriesDescription: '0008103E',
+  NumSeriesInstances: '00201209', SOPUID: '00080018', InstanceNumber: '00200013', Rows: '00280010',
+  Columns: '00280011', Frames: '00280008', WindowCenter: '00281050', WindowWidth: '00281051',
+  Referring: '00080090', StudyID: '00200010',
+};
+const pn = (s) => String(s || '').replace(/\^+$/, '').replace(/\^/g, ', ').replace(/, ,/g, ',');
+const da = (s) => (s && s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : s || '');
+const tm = (s) => (s && s.length >= 4 ? `${s.slice(0, 2)}:${s.slice(2, 4)}` : s || '');
+function bytes(n) {
+  n = Number(n) || 0;
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
+  return (i ? n.toFixed(n < 10 ? 2 : 1) : n) + ' ' + u[i];
+}
+function when(ms) {
+  if (!ms) return '';
+  const d = new Date(Number(ms));
+  return d.toLocaleString();
+}
+const num = (n) => Number(n || 0).toLocaleString();
+function tierBadge(tier) {
+  const label = { hot: 'hot', packed: 'packed', mixed: 'hot + packed' }[tier] || tier;
+  return h('span', { class: 'badge ' + tier, title: 'storage tier' }, label);
+}
+function codecBadges(syntaxes) {
+  return (syntaxes || []).filter((s) => s.compressed).map((s) => h('span', { class: 'badge codec' }, s.name));
+}
+function showError(where, e) {
+  where.prepend(h('div', { class: 'error' }, String(e && e.message ? e.message : e)));
+}
+function hashParams() {
+  const q = location.hash.indexOf('?');
+  return new URLSearchParams(q >= 0 ? location.hash.slice(q + 1) : '');
+}
+
+// ---- study list ------------------------------------------------------------------------
+async function studiesView() {
+  const p = hashParams();
+  const page = Math.max(0, Number(p.get('page') || 0));
+  const f = (name) => p.get(name) || '';
+  const form = h('form', { class: 'search panel', id: 'search' },
+    h('label', {}, 'Patient name', h('input', { name: 'name', value: f('name'), placeholder: 'e.g. Doe' })),
+    h('label', {}, 'Patient ID', h('input', { name: 'id', value: f('id') })),
+    h('label', {}, 'Study date from', h('input', { name: 'from', type: 'date', value: f('from') })),
+    h('label', {}, 'to', h('input', { name: 'to', type: 'date', value: f('to') })),
+    h('label', {}, 'Modality', h('select', { name: 'mod' },
+      ['', 'CT', 'MR', 'CR', 'DX', 'MG', 'US', 'NM', 'PT', 'XA', 'SC', 'OT'].map((m) =>
+        h('option', { value: m, selected: m === f('mod') }, m || 'any')))),
+    h('label', {}, 'Accession', h('input', { name: 'acc', value: f('acc') })),
+    h('div', { class: 'buttons' },
+      h('button', { class: 'primary', type: 'submit' }, 'Search'),
+      h('button', { type: 'button', onclick: () => { location.hash = '#/'; } }, 'Clear')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    location.hash = '#/?' + q.toString();
+  });
+  const results = h('div', { class: 'panel', id: 'results' }, h('div', { class: 'empty' }, 'Searching…'));
+  app.replaceChildren(form, results);
+
+  const q = new URLSearchParams({ limit: PAGE + 1, offset: page * PAGE, includefield: 'StudyDescription' });
+  const wild = (s) => (/[*?]/.test(s) ? s : `*${s}*`);
+  if (f('name')) q.set('PatientName', wild(f('name')));
+  if (f('id')) q.set('PatientID', f('id'));
+  if (f('acc')) q.set('AccessionNumber', f('acc'));
+  if (f('mod')) q.set('ModalitiesInStudy', f('mod'));
+  if (f('from') || f('to')) q.set('StudyDate', `${f('from').replace(/-/g, '')}-${f('to').replace(/-/g, '')}`);
+  let studies;
+  try {
+    studies = await qido('/studies?' + q.toString());
+  } catch (e) {
+    results.replaceChildren();
+    return showError(results, e);
+  }
+  const more = studies.length > PAGE;
+  studies = studies.slice(0, PAGE);
+  const go = (n) => { p.set('page', n); location.hash = '#/?' + p.toString(); };
+  const pager = h('div', { class: 'pager' },
+    h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
+    h('span', { class: 'muted' }, studies.length
+      ? `Studies ${page * PAGE + 1}–${page * PAGE + studies.length}` : 'No studies'),
+    h('button', { type: 'button', disabled: !more, onclick: () => go(page + 1) }, 'Next ›'));
+  if (!studies.length) {
+    results.replaceChildren(h('div', { class: 'empty' }, 'No study matches.'), pager);
+    return;
+  }
+  const rows = studies.map((s) => h('tr', {
+    class: 'link study-row', dataset: { uid: val(s, T.StudyUID) },
+    onclick: () => { location.hash = '#/study/' + val(s, T.StudyUID); },
+  },
+  h('td', {}, pn(val(s, T.PatientName)) || h('span', { class: 'muted' }, '(no name)')),
+  h('td', {}, val(s, T.PatientID)),
+  h('td', {}, da(val(s, T.StudyDate)), ' ', h('span', { class: 'muted' }, tm(val(s, T.StudyTime)))),
+  h('td', {}, val(s, T.StudyDescription)),
+  h('td', {}, vals(s, T.Modalities).join(', ')),
+  h('td', {}, val(s, T.Accession)),
+  h('td', { class: 'num' }, val(s, T.NumSeries)),
+  h('td', { class: 'num' }, val(s, T.NumStudyInstances))));
+  results.replaceChildren(h('table', {},
+    h('thead', {}, h('tr', {}, ['Patient', 'Patient ID', 'Study date', 'Description', 'Modalities', 'Accession']
+      .map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Series'), h('th', { class: 'num' }, 'Instances'))),
+    h('tbody', {}, rows)), pager);
+}
+
+// ---- study page ------------------------------------------------------------------------
+async function studyView(study) {
+  app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading study…')));
+  let info, series, tiers;
+  try {
+    [info, series, tiers] = await Promise.all([
+      qido('/studies?StudyInstanceUID=' + encodeURIComponent(study) + '&includefield=all'),
+      qido('/studies/' + study + '/series?includefield=all'),
+      getJson('/api/studies/' + study + '/tiers'),
+    ]);
+  } catch (e) {
+    app.replaceChildren();
+    return showError(app, e);
+  }
+  const s = info[0] || {};
+  const fact = (label, value) => h('div', { class: 'fact' }, h('span', {}, label), value || '—');
+  const head = h('div', { class: 'panel' },
+    h('div', { class: 'study-head' },
+      h('div', {}, h('h1', {}, pn(val(s, T.PatientName)) || '(no name)'),
+        h('div', { class: 'muted' }, val(s, T.StudyDescription) || 'Study')),
+      h('div', { class: 'facts' },
+        fact('Patient ID', val(s, T.PatientID)), fact('Birth date', da(val(s, T.BirthDate))),
+        fact('Sex', val(s, T.Sex)), fact('Study date', `${da(val(s, T.StudyDate))} ${tm(val(s, T.StudyTime))}`),
+        fact('Accession', val(s, T.Accession)), fact('Referring', pn(val(s, T.Referring))),
+        fact('Series / instances', `${tiers.series.length} / ${num(tiers.instances)}`),
+        fact('Size', bytes(tiers.bytes)))),
+    h('div', { style: 'margin-top:10px' }, tierBadge(tiers.tier), codecBadges(tiers.syntaxes),
+      h('span', { class: 'muted' }, ` ${num(tiers.hot_instances)} on the hot tier, ${num(tiers.cold_instances)} in ` +
+        `${tiers.pack_objects.length} pack(s)`)),
+    h('div', { class: 'mono muted', style: 'margin-top:6px' }, study));
+  const byUid = Object.fromEntries(series.map((x) => [val(x, T.SeriesUID), x]));
+  const cards = tiers.series.map((t) => {
+    const q = byUid[t.series_uid] || {};
+    const img = h('img', { alt: 'thumbnail of series ' + (t.series_number || ''), class: 'thumbnail' });
+    imageUrl(`/dicomweb/studies/${study}/series/${t.series_uid}/thumbnail?viewport=256,256`, 'image/jpeg')
+      .then((u) => { img.src = u; })
+      .catch(() => { img.alt = 'no preview'; });
+    return h('div', { class: 'series-card', dataset: { uid: t.series_uid } },
+      h('a', { class: 'thumb', href: `#/view/${study}/${t.series_uid}` }, img),
+      h('div', { class: 'body' },
+        h('div', { class: 'title' }, `${t.modality || val(q, T.Modality)} · Series ${t.series_number || '—'}`),
+        h('div', {}, t.description || val(q, T.SeriesDescription) || h('span', { class: 'muted' }, '(no description)')),
+        h('div', { class: 'muted' }, `${num(t.instances)} instance${t.instances === 1 ? '' : 's'} · ${bytes(t.bytes)}`),
+        h('div', {}, tierBadge(t.tier), codecBadges(t.syntaxes))),
+      h('div', { class: 'foot' }, h('a', { href: `#/view/${study}/${t.series_uid}` }, 'Open viewer ›')));
+  });
+  app.replaceChildren(head, h('div', { class: 'series-grid' }, cards));
+}
+
+// ---- viewer ----------------------------------------------------------------------------
+const PRESETS = [['Image', null], ['Soft tissue', [40, 400]], ['Lung', [-600, 1500]], ['Bone', [400, 1800]],
+  ['Brain', [40, 80]]];
+
+async function viewerView(study, seriesUid) {
+  app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading series…')));
+  let instances, meta;
+  try {
+    instances = await qido(`/studies/${study}/series/${seriesUid}/instances`);
+    instances.sort((a, b) => Number(val(a, T.InstanceNumber) || 0) - Number(val(b, T.InstanceNumber) || 0));
+    const mid = instances[Math.floor(instances.length / 2)];
+    meta = (await getJson(`/dicomweb/studies/${study}/series/${seriesUid}/instances/${val(mid, T.SOPUID)}/metadata`,
+      'application/dicom+json'))[0];
+  } catch (e) {
+    app.replaceChildren();
+    return showError(app, e);
+  }
+  if (!instances.length) { app.replaceChildren(h('div', { class: 'empty' }, 'No instances.')); return; }
+  const imgDefault = [Number(val(meta, T.WindowCenter)), Number(val(meta, T.WindowWidth))];
+  const hasDefault = Number.isFinite(imgDefault[0]) && imgDefault[1] > 0;
+  const mono = String(val(meta, '00280004')).startsWith('MONOCHROME');
+  const state = {
+    index: Math.floor(instances.length / 2),
+    center: hasDefault ? imgDefault[0] : 40, width: hasDefault ? imgDefault[1] : 400,
+    custom: false, token: 0, cache: new Map(),
+  };
+  const img = h('img', { id: 'frame', alt: 'rendered image' });
+  const tl = h('div', { class: 'overlay tl' }), tr = h('div', { class: 'overlay tr' });
+  const bl = h('div', { class: 'overlay bl' }), br = h('div', { class: 'overlay br' });
+  const stage = h('div', { class: 'stage', id: 'stage' }, img, tl, tr, bl, br);
+  const slice = h('input', { type: 'range', id: 'slice', min: 1, max: instances.length, value: state.index + 1 });
+  const center = h('input', { type: 'range', id: 'wc', min: -1200, max: 3000, step: 1, value: state.center });
+  const width = h('input', { type: 'range', id: 'ww', min: 1, max: 4000, step: 1, value: state.width });
+  const centerNum = h('input', { type: 'number', value: state.center, style: 'width:90px' });
+  const widthNum = h('input', { type: 'number', value: state.width, min: 1, style: 'width:90px' });
+  const controls = h('div', { class: 'panel controls' },
+    h('h2', {}, val(meta, T.SeriesDescription) || 'Series'),
+    h('div', { class: 'field' }, h('span', {}, 'Slice'), slice),
+    mono ? [
+      h('div', { class: 'field' }, h('span', {}, 'Window centre (level)'), center, centerNum),
+      h('div', { class: 'field' }, h('span', {}, 'Window width'), width, widthNum),
+      h('div', { class: 'presets' }, PRESETS.filter(([, v]) => v || hasDefault).map(([name, v]) =>
+        h('button', { type: 'button', onclick: () => setWindow(v ? v[0] : imgDefault[0], v ? v[1] : imgDefault[1], !!v) },
+          name))),
+    ] : h('p', { class: 'hint' }, 'Colour image: window/level does not apply.'),
+    h('p', { class: 'hint' }, 'Scroll the mouse wheel or use ↑/↓ to move through slices; drag on the image to ' +
+      'change the window (left/right: width, up/down: level).'),
+    h('p', {}, h('a', { href: '#/study/' + study }, '‹ Back to the study')));
+  app.replaceChildren(h('div', { class: 'viewer' }, stage, controls));
+
+  const key = (i) => `${i}|${state.custom ? `${state.center},${state.width}` : 'image'}`;
+  function url(i) {
+    const sop = val(instances[i], T.SOPUID);
+    const w = state.custom || !hasDefault ? `&window=${Math.round(state.center)},${Math.round(state.width)},linear` : '';
+    return `/dicomweb/studies/${study}/series/${seriesUid}/instances/${sop}/rendered?accept=image/png${mono ? w : ''}`;
+  }
+  function fetchFrame(i) {
+    const k = key(i);
+    if (!state.cache.has(k)) {
+      state.cache.set(k, imageUrl(url(i), 'image/png').catch((e) => { state.cache.delete(k); throw e; }));
+      if (state.cache.size > 400) state.cache.delete(state.cache.keys().next().value);
+    }
+    return state.cache.get(k);
+  }
+  function overlay() {
+    const inst = instances[state.index];
+    tl.replaceChildren(pn(val(meta, T.PatientName)), h('br'), val(meta, T.PatientID));
+    tr.replaceChildren(val(meta, T.StudyDescription) || '', h('br'), da(val(meta, T.StudyDate)));
+    bl.replaceChildren(`Image ${state.index + 1} / ${instances.length}`, h('br'),
+      `Instance #${val(inst, T.InstanceNumber) || '—'}`);
+    br.replaceChildren(mono ? `W ${Math.round(state.width)}  L ${Math.round(state.center)}` : '',
+      h('br'), `${val(inst, T.Columns)} × ${val(inst, T.Rows)}`);
+  }
+  async function show() {
+    const token = ++state.token;
+    overlay();
+    try {
+      const u = await fetchFrame(state.index);
+      if (token === state.token) { img.src = u; stage.dataset.shown = String(state.index); }
+    } catch (e) { if (token === state.token) tl.append(h('br'), 'error: ' + e.message); }
+    for (const d of [1, -1, 2]) {  // warm the neighbours
+      const j = state.index + d;
+      if (j >= 0 && j < instances.length) fetchFrame(j).catch(() => {});
+    }
+  }
+  let timer = null;
+  function setWindow(c, w, custom) {
+    state.center = c; state.width = Math.max(1, w); state.custom = custom;
+    center.value = centerNum.value = Math.round(state.center);
+    width.value = widthNum.value = Math.round(state.width);
+    overlay();
+    clearTimeout(timer);
+    timer = setTimeout(show, 60);
+  }
+  function go(i) {
+    state.index = Math.min(instances.length - 1, Math.max(0, i));
+    slice.value = state.index + 1;
+    show();
+  }
+  slice.addEventListener('input', () => go(Number(slice.value) - 1));
+  center.addEventListener('input', () => setWindow(Number(center.value), state.width, true));
+  width.addEventListener('input', () => setWindow(state.center, Number(width.value), true));
+  centerNum.addEventListener('change', () => setWindow(Number(centerNum.value), state.width, true));
+  widthNum.addEventListener('change', () => setWindow(state.center, Number(widthNum.value), true));
+  stage.addEventListener('wheel', (ev) => { ev.preventDefault(); go(state.index + Math.sign(ev.deltaY)); },
+    { passive: false });
+  let drag = null;
+  stage.addEventListener('mousedown', (ev) => { drag = { x: ev.clientX, y: ev.clientY, c: state.center, w: state.width }; });
+  window.addEventListener('mouseup', () => { drag = null; });
+  stage.addEventListener('mousemove', (ev) => {
+    if (!drag || !mono) return;
+    setWindow(drag.c + (ev.clientY - drag.y) * 2, drag.w + (ev.clientX - drag.x) * 4, true);
+  });
+  const onKey = (ev) => {
+    if (!document.body.contains(stage)) return document.removeEventListener('keydown', onKey);
+    if (ev.key === 'ArrowUp' || ev.key === 'ArrowLeft') { ev.preventDefault(); go(state.index - 1); }
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowRight') { ev.preventDefault(); go(state.index + 1); }
+  };
+  document.addEventListener('keydown', onKey);
+  show();
+}
+
+// ---- archive page ----------------------------------------------------------------------
+async function archiveView() {
+  const p = hashParams();
+  const page = Math.max(0, Number(p.get('page') || 0));
+  app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading…')));
+  let stats, studies, migrations, queue;
+  try {
+    [stats, studies, migrations, queue] = await Promise.all([
+      getJson('/api/stats'), getJson(`/api/studies?limit=${PAGE + 1}&offset=${page * PAGE}`),
+      getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30')]);
+  } catch (e) {
+    app.replaceChildren();
+    return showError(app, e);
+  }
+  const stat = (v, l, cls) => h('div', { class: 'stat ' + (cls || '') }, h('div', { class: 'v' }, v), h('div', { class: 'l' }, l));
+  const total = stats.hot_bytes + stats.cold_bytes || 1;
+  const cards = h('div', { class: 'stats', id: 'stats' },
+    stat(num(stats.patients), 'patients'), stat(num(stats.studies), 'studies'), stat(num(stats.series), 'series'),
+    stat(num(stats.instances), 'instances'),
+    stat(num(stats.hot_instances), `on the hot tier · ${bytes(stats.hot_bytes)}`, 'hot'),
+    stat(num(stats.cold_instances), `in packs · ${bytes(stats.cold_bytes)} as received`, 'cold'),
+    stat(num(stats.packs), `pack objects · ${bytes(stats.pack_bytes)}`, 'cold'));
+  const split = h('div', { class: 'panel' }, h('h2', {}, 'Where the bytes are'),
+    h('div', { class: 'bar' }, h('div', { class: 'hot', style: `width:${(100 * stats.hot_bytes) / total}%` }),
+      h('div', { class: 'cold', style: `width:${(100 * stats.cold_bytes) / total}%` })),
+    h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--hot)' }), `hot ${bytes(stats.hot_bytes)}`),
+      h('span', {}, h('i', { style: 'background:var(--cold)' }), `packed ${bytes(stats.cold_bytes)}`),
+      h('span', {}, `cold store: ${stats.cold_store}`),
+      h('span', {}, `metadata cache: ${num(stats.metadata_cache.entries)} instances, ${num(stats.metadata_cache.hits)} hits`)));
+  const more = studies.length > PAGE;
+  studies = studies.slice(0, PAGE);
+  const go = (n) => { location.hash = '#/archive?page=' + n; };
+  const perStudy = h('div', { class: 'panel' }, h('h2', {}, 'Objects per study'),
+    studies.length ? h('table', { id: 'per-study' },
+      h('thead', {}, h('tr', {}, ['Patient', 'Study date', 'Description', 'Tier'].map((t) => h('th', {}, t)),
+        ['Series', 'Instances', 'Size', 'Hot', 'Packed', 'Packs'].map((t) => h('th', { class: 'num' }, t)))),
+      h('tbody', {}, studies.map((s) => h('tr', { class: 'link', onclick: () => { location.hash = '#/study/' + s.study_uid; } },
+        h('td', {}, pn(s.patient_name)), h('td', {}, da(s.study_date)), h('td', {}, s.description),
+        h('td', {}, tierBadge(s.tier), codecBadges(s.syntaxes)), h('td', { class: 'num' }, s.series),
+        h('td', { class: 'num' }, num(s.instances)), h('td', { class: 'num' }, bytes(s.bytes)),
+        h('td', { class: 'num' }, num(s.hot_instances)), h('td', { class: 'num' }, num(s.cold_instances)),
+        h('td', { class: 'num' }, s.packs.length))))) : h('div', { class: 'empty' }, 'The archive is empty.'),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
+      h('button', { type: 'button', disabled: !more, onclick: () => go(page + 1) }, 'Next ›')));
+  const queuePanel = h('div', { class: 'panel' }, h('h2', {}, 'Converter queue: studies with images on the hot tier'),
+    queue.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Study'), h('th', {}, 'Study date'),
+      h('th', { class: 'num' }, 'Hot instances'), h('th', { class: 'num' }, 'Size'), h('th', {}, 'Last image received'))),
+    h('tbody', {}, queue.map((q) => h('tr', { class: 'link', onclick: () => { location.hash = '#/study/' + q.study_uid; } },
+      h('td', { class: 'mono' }, q.study_uid), h('td', {}, da(q.study_date)), h('td', { class: 'num' }, num(q.hot_instances)),
+      h('td', { class: 'num' }, bytes(q.bytes)), h('td', {}, when(q.last_received_ms))))))
+      : h('div', { class: 'empty' }, 'Nothing waits on the hot tier.'));
+  const migPanel = h('div', { class: 'panel' }, h('h2', {}, 'Recent migrations'),
+    migrations.length ? h('table', { id: 'migrations' }, h('thead', {}, h('tr', {}, ['Study', 'State', 'Node', 'Updated']
+      .map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Attempts'), h('th', {}, 'Error'))),
+    h('tbody', {}, migrations.map((m) => h('tr', {},
+      h('td', { class: 'mono' }, m.study_uid), h('td', {}, h('span', { class: 'badge ' + m.state }, m.state)),
+      h('td', {}, m.node), h('td', {}, when(m.updated_ms)), h('td', { class: 'num' }, m.attempts),
+      h('td', { class: m.error ? 'error-text' : 'muted' }, m.error || '—')))))
+      : h('div', { class: 'empty' }, 'The converter has not run yet.'));
+  app.replaceChildren(cards, split, perStudy, queuePanel, migPanel);
+}
+
+// ---- routing ---------------------------------------------------------------------------
+function route() {
+  const path = location.hash.replace(/^#/, '').split('?')[0] || '/';
+  const parts = path.split('/').filter(Boolean);
+  for (const a of document.querySelectorAll('[data-nav]'))
+    a.classList.toggle('active', a.dataset.nav === (parts[0] === 'archive' ? 'archive' : 'studies'));
+  window.scrollTo(0, 0);
+  if (parts[0] === 'study' && parts[1]) return studyView(parts[1]);
+  if (parts[0] === 'view' && parts[2]) return viewerView(parts[1], parts[2]);
+  if (parts[0] === 'archive') return archiveView();
+  return studiesView();
+}
+window.addEventListener('hashchange', route);
+route();

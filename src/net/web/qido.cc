@@ -1,0 +1,241 @@
+#include "net/web/qido.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctag.h>
+#include <nlohmann/json.hpp>
+
+#include "dicom/uid.h"
+#include "net/web/dicom_json.h"
+#include "net/web/http_util.h"
+#include "net/web/web_context.h"
+
+namespace strata::web {
+namespace {
+
+const std::vector<Tag>& DefaultTags(QueryLevel level) {
+  using namespace tags;
+  static const std::vector<Tag> study = {kStudyDate, kStudyTime, kAccessionNumber, kModalitiesInStudy,
+                                         kReferringPhysicianName, kPatientName, kPatientID, kPatientBirthDate,
+                                         kPatientSex, kStudyInstanceUID, kStudyID, kNumberOfStudyRelatedSeries,
+                                         kNumberOfStudyRelatedInstances, kStudyDescription};
+  static const std::vector<Tag> series = {kModality, kSeriesDescription, kSeriesInstanceUID, kSeriesNumber,
+                                          kNumberOfSeriesRelatedInstances, kStudyInstanceUID};
+  static const std::vector<Tag> instance = {kSOPClassUID, kSOPInstanceUID, kInstanceNumber, kRows, kColumns,
+                                            kNumberOfFrames, kStudyInstanceUID, kSeriesInstanceUID};
+  switch (level) {
+    case QueryLevel::kSeries: return series;
+    case QueryLevel::kInstance: return instance;
+    default: return study;
+  }
+}
+
+bool IsPatientCount(Tag t) {
+  return t == tags::kNumberOfPatientRelatedStudies || t == tags::kNumberOfPatientRelatedSeries ||
+         t == tags::kNumberOfPatientRelatedInstances;
+}
+
+// True for a DICOM keyword or "ggggeeee" tag, indexed or not.
+bool IsKnownAttribute(const std::string& name) {
+  if (name.size() == 8 && std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isxdigit(c); }))
+    return true;
+  DcmTag tag;
+  return DcmTag::findTagFromName(name.c_str(), tag).good();
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t p = s.find(',', start);
+    std::string v = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
+    if (!v.empty()) out.push_back(v);
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+// Attributes the catalog returns at LEVEL: those of the level and the levels above it, except
+// the patient-level counts (only computed for patient-level queries).
+bool Returnable(const AttributeDef& def, QueryLevel level) {
+  return def.level <= level && !IsPatientCount(def.tag);
+}
+
+}  // namespace
+
+Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string>& params, const QidoScope& scope) {
+  QidoRequest out;
+  out.query.level = scope.level;
+  const QueryLevel level = scope.level;
+  for (Tag t : DefaultTags(level)) out.return_tags.insert(t);
+  // Unscoped series/instance queries also return their parents' defaults (PS3.18 10.6.3.3).
+  if (level >= QueryLevel::kSeries && scope.study_uid.empty())
+    for (Tag t : DefaultTags(QueryLevel::kStudy)) out.return_tags.insert(t);
+  if (level == QueryLevel::kInstance && scope.series_uid.empty())
+    for (Tag t : DefaultTags(QueryLevel::kSeries)) out.return_tags.insert(t);
+
+  if (!scope.study_uid.empty()) {
+    STRATA_RETURN_IF_ERROR(ValidateUid(scope.study_uid, "StudyInstanceUID"));
+    out.query.keys.emplace_back(tags::kStudyInstanceUID, scope.study_uid);
+  }
+  if (!scope.series_uid.empty()) {
+    STRATA_RETURN_IF_ERROR(ValidateUid(scope.series_uid, "SeriesInstanceUID"));
+    out.query.keys.emplace_back(tags::kSeriesInstanceUID, scope.series_uid);
+  }
+
+  std::vector<std::string> ignored;
+  for (const auto& [name, value] : params) {
+    if (name == "limit" || name == "offset") {
+      if (value.empty() || value.size() > 9 ||
+          !std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); }))
+        return Status::InvalidArgument(name + " must be a non-negative integer, not '" + value + "'");
+      const size_t n = std::stoul(value);
+      if (name == "limit") out.requested_limit = n;
+      else out.query.offset = n;
+      continue;
+    }
+    if (name == "fuzzymatching") {
+      if (value != "true" && value != "false")
+        return Status::InvalidArgument("fuzzymatching must be true or false, not '" + value + "'");
+      if (value == "true")
+        out.warnings.push_back("The fuzzymatching parameter is not supported. Only literal matching has been performed.");
+      continue;
+    }
+    if (name == "accept" || name == "charset") continue;  // handled by content negotiation
+    if (name == "includefield") {
+      for (const auto& f : SplitComma(value)) {
+        if (f == "all") {
+          for (const auto& def : AllAttributes())
+            if (Returnable(def, level)) out.return_tags.insert(def.tag);
+          continue;
+        }
+        const AttributeDef* def = FindAttributeByName(f);
+        if (def != nullptr && Returnable(*def, level)) {
+          out.return_tags.insert(def->tag);
+        } else if (def != nullptr || IsKnownAttribute(f)) {
+          ignored.push_back(f);
+        } else {
+          return Status::InvalidArgument("includefield names an unknown attribute '" + f + "'");
+        }
+      }
+      continue;
+    }
+    const AttributeDef* def = name.find('.') == std::string::npos ? FindAttributeByName(name) : nullptr;
+    if (def == nullptr || def->level > level || (IsPatientCount(def->tag))) {
+      if (def != nullptr || name.find('.') != std::string::npos || IsKnownAttribute(name)) {
+        ignored.push_back(name);
+        continue;
+      }
+      return Status::InvalidArgument("unknown query parameter '" + name + "'");
+    }
+    std::string v = value;
+    if (def->kind == MatchKind::kUid || def->tag == tags::kModalitiesInStudy || def->tag == tags::kModality)
+      std::replace(v.begin(), v.end(), ',', '\\');
+    out.query.keys.emplace_back(def->tag, v);
+    out.return_tags.insert(def->tag);
+  }
+  if (!ignored.empty()) {
+    std::string list;
+    for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
+    out.warnings.push_back("The following attributes are not supported for matching or return at this level and were ignored: " +
+                           list);
+  }
+  const size_t cap = out.requested_limit == 0 ? kQidoMaxResults : std::min(out.requested_limit, kQidoMaxResults);
+  out.query.limit = cap + 1;  // one more tells whether there are more results
+  return out;
+}
+
+namespace {
+
+std::string RetrieveUrl(const std::string& base, QueryLevel level, const AttributeValues& m) {
+  auto get = [&](Tag t) {
+    auto it = m.find(t);
+    return it == m.end() ? std::string() : it->second;
+  };
+  std::string url = base + "/dicomweb/studies/" + get(tags::kStudyInstanceUID);
+  if (level >= QueryLevel::kSeries) url += "/series/" + get(tags::kSeriesInstanceUID);
+  if (level >= QueryLevel::kInstance) url += "/instances/" + get(tags::kSOPInstanceUID);
+  return url;
+}
+
+void HandleQido(WebContext& ctx, const httplib::Request& req, httplib::Response& res, QidoScope scope) {
+  if (!ChooseMediaType(RequestAccept(req), {"application/dicom+json", "application/json"})) {
+    SendError(res, 406, "QIDO-RS answers application/dicom+json only");
+    return;
+  }
+  std::multimap<std::string, std::string> params(req.params.begin(), req.params.end());
+  auto parsed = ParseQidoParams(params, scope);
+  if (!parsed.ok()) {
+    SendStatus(res, parsed.status());
+    return;
+  }
+  QidoRequest& q = parsed.value();
+  auto found = ctx.archive->Find(q.query);
+  if (!found.ok()) {
+    SendStatus(res, found.status());
+    return;
+  }
+  std::vector<AttributeValues>& matches = found.value();
+  const size_t cap = q.query.limit - 1;
+  if (matches.size() > cap) {
+    matches.resize(cap);
+    if (q.requested_limit == 0 || q.requested_limit > kQidoMaxResults)
+      q.warnings.push_back("The number of results exceeded the maximum supported by the server (" +
+                           std::to_string(kQidoMaxResults) + "). Additional results can be requested.");
+    else
+      q.warnings.push_back("There are additional results that can be requested.");
+  }
+  const std::string base = BaseUrl(req);
+  std::string body = "[";
+  for (size_t i = 0; i < matches.size(); ++i) {
+    nlohmann::json o = nlohmann::json::object();
+    o["00080005"] = {{"vr", "CS"}, {"Value", {"ISO_IR 192"}}};
+    for (Tag t : q.return_tags) {
+      const AttributeDef* def = FindAttribute(t);
+      if (def == nullptr) continue;
+      auto it = matches[i].find(t);
+      o[TagHex(t)] = ValueToJson(def->vr, it == matches[i].end() ? std::string() : it->second);
+    }
+    o["00080056"] = {{"vr", "CS"}, {"Value", {"ONLINE"}}};  // InstanceAvailability: both tiers are online
+    o["00081190"] = {{"vr", "UR"}, {"Value", {RetrieveUrl(base, scope.level, matches[i])}}};
+    if (i) body += ',';
+    body += DumpJson(o);
+  }
+  body += ']';
+  for (const auto& w : q.warnings) {
+    std::string text = w;
+    std::replace(text.begin(), text.end(), '"', '\'');
+    res.set_header("Warning", "299 strata \"" + text + "\"");
+  }
+  res.set_content(body, "application/dicom+json");
+}
+
+}  // namespace
+
+void RegisterQido(httplib::Server& server, WebContext& ctx) {
+  const std::string uid = kUidRe;
+  server.Get(R"(/dicomweb/studies/?)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleQido(ctx, req, res, QidoScope{QueryLevel::kStudy, "", ""});
+  });
+  server.Get(R"(/dicomweb/series/?)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleQido(ctx, req, res, QidoScope{QueryLevel::kSeries, "", ""});
+  });
+  server.Get(R"(/dicomweb/instances/?)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleQido(ctx, req, res, QidoScope{QueryLevel::kInstance, "", ""});
+  });
+  server.Get("/dicomweb/studies/" + uid + "/series/?", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleQido(ctx, req, res, QidoScope{QueryLevel::kSeries, req.matches[1], ""});
+  });
+  server.Get("/dicomweb/studies/" + uid + "/instances/?", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleQido(ctx, req, res, QidoScope{QueryLevel::kInstance, req.matches[1], ""});
+  });
+  server.Get("/dicomweb/studies/" + uid + "/series/" + uid + "/instances/?",
+             [&ctx](const httplib::Request& req, httplib::Response& res) {
+               HandleQido(ctx, req, res, QidoScope{QueryLevel::kInstance, req.matches[1], req.matches[2]});
+             });
+}
+
+}  // namespace strata::web

@@ -1,0 +1,24 @@
+// The web page at `/`: plain HTML/CSS/JS from src/net/web/assets, compiled into the binary
+// (embed_assets.cmake turns the files into byte arrays at build time), so nothing is read
+// from disk at run time. It uses QIDO-RS, WADO-RS (rendered/thumbnail/metadata) and /api/.
+// The page's files hold no patient data and are served without authentication; every
+// request they make goes through the configured auth.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace strata::web {
+
+struct EmbeddedAsset {
+  const char* name;  // file name under assets/, e.g. "app.js"
+  const unsigned char* data;
+  size_t size;
+};
+const std::vector<EmbeddedAsset>& EmbeddedAssets();
+
+// True for the paths of the page's own files (exempt from auth).
+bool IsPagePath(const std::string& path);
+
+}  // namespace strata::web

@@ -1,0 +1,146 @@
+#include "net/web/web_server.h"
+
+#include <thread>
+
+#include <httplib.h>
+
+#include "net/web/access.h"
+#include "net/web/http_util.h"
+#include "net/web/metadata.h"
+#include "net/web/request_log.h"
+#include "net/web/web_context.h"
+#include "net/web/web_page.h"
+#include "util/log.h"
+
+namespace strata {
+
+using web::AccessPolicy;
+
+struct WebServer::Impl {
+  Impl(Archive* a, WebOptions o)
+      : archive(a),
+        options(std::move(o)),
+        metadata(a, options.metadata_cache_bytes, std::max(4, a->options().read_ahead)) {}
+
+  void Install();
+
+  Archive* archive;
+  WebOptions options;
+  web::MetadataService metadata;
+  web::WebContext ctx;
+  AccessPolicy policy;
+  httplib::Server server;
+  std::thread thread;
+  bool running = false;
+};
+
+void WebServer::Impl::Install() {
+  ctx.archive = archive;
+  ctx.metadata = &metadata;
+  ctx.policy = &policy;
+  const int threads = std::max(2, options.threads);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(1000);
+  server.set_keep_alive_timeout(15);
+  server.set_read_timeout(60);
+  server.set_write_timeout(60);
+
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    web::BeginRequestLog();
+    const std::string origin = req.get_header_value("Origin");
+    const bool cors = policy.OriginAllowed(origin);
+    if (cors) {
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Access-Control-Allow-Credentials", "true");
+      res.set_header("Access-Control-Expose-Headers", "Content-Type, Content-Length, Content-Location, Warning");
+    }
+    if (policy.cors_enabled()) res.set_header("Vary", "Origin");
+    if (req.method == "OPTIONS") {  // CORS preflight (or a plain OPTIONS): no auth, no body
+      res.status = 204;
+      res.set_header("Allow", "GET, POST, OPTIONS");
+      if (cors) {
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        const std::string asked = req.get_header_value("Access-Control-Request-Headers");
+        res.set_header("Access-Control-Allow-Headers", asked.empty() ? "Authorization, Content-Type, Accept" : asked);
+        res.set_header("Access-Control-Max-Age", "600");
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // POST bodies are not read yet here: the STOW handler checks credentials itself.
+    if (req.method != "POST" && !web::IsPagePath(req.path) &&
+        !policy.Authorized(req.get_header_value("Authorization"))) {
+      res.set_header("WWW-Authenticate", policy.Challenge());
+      web::SendError(res, 401, "authentication required");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A client that asks before sending a body ("Expect: 100-continue") learns of a 401 at once.
+  server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (policy.Authorized(req.get_header_value("Authorization"))) return 100;
+    web::BeginRequestLog();
+    res.set_header("WWW-Authenticate", policy.Challenge());
+    web::SendError(res, 401, "authentication required");
+    return 401;
+  });
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    web::SendError(res, res.status, res.status == 404 ? "not found" : res.status == 405 ? "method not allowed" : "request failed");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("event=http_exception path={} error=\"{}\"", req.path, what);
+    web::SendError(res, 500, "internal error: " + what);
+  });
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) { web::EndRequestLog(req, res); });
+
+  web::RegisterStow(server, ctx);
+  web::RegisterQido(server, ctx);
+  web::RegisterRendered(server, ctx);
+  web::RegisterWadoRs(server, ctx);
+  web::RegisterWadoUri(server, ctx);
+  web::RegisterApi(server, ctx);
+  web::RegisterWebPage(server);
+}
+
+WebServer::WebServer(Archive* archive, WebOptions options)
+    : impl_(std::make_unique<Impl>(archive, std::move(options))) {}
+
+WebServer::~WebServer() { Stop(); }
+
+Result<int> WebServer::Start() {
+  STRATA_ASSIGN_OR_RETURN(impl_->policy, AccessPolicy::Parse(impl_->options.auth, impl_->options.cors_origins));
+  impl_->Install();
+  int port = impl_->options.port;
+  if (port == 0) {
+    port = impl_->server.bind_to_any_port(impl_->options.bind);
+    if (port <= 0) return Status::IOError("cannot bind an HTTP port on " + impl_->options.bind);
+  } else if (!impl_->server.bind_to_port(impl_->options.bind, port)) {
+    return Status::IOError("cannot bind HTTP port " + impl_->options.bind + ":" + std::to_string(port));
+  }
+  impl_->running = true;
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  spdlog::info("event=http_start bind={} port={} auth={} cors={} threads={}", impl_->options.bind, port,
+               impl_->policy.kind() == AccessPolicy::Kind::kNone     ? "none"
+               : impl_->policy.kind() == AccessPolicy::Kind::kBearer ? "bearer"
+                                                                     : "basic",
+               impl_->policy.cors_enabled() ? "on" : "off", impl_->options.threads);
+  return port;
+}
+
+void WebServer::Stop() {
+  if (!impl_ || !impl_->running) return;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->running = false;
+}
+
+}  // namespace strata

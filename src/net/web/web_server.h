@@ -1,0 +1,40 @@
+// WebServer: Strata's HTTP port — DICOMweb (STOW-RS, QIDO-RS, WADO-RS, WADO-URI) under
+// /dicomweb and /wado, the web page at / and its JSON API under /api — over cpp-httplib with
+// a fixed pool of worker threads. Every request passes the access policy (auth, CORS; see
+// access.h) and is logged in one line (request_log.h). Start() binds and listens before it
+// returns, then serves on its own thread until Stop().
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archive/archive.h"
+#include "util/status.h"
+
+namespace strata {
+
+struct WebOptions {
+  std::string bind = "127.0.0.1";
+  int port = 8080;                        // 0 = any free port (Start returns it)
+  std::string auth;                       // "" | "bearer:TOKEN" | "basic:USER:PASSWORD"
+  std::vector<std::string> cors_origins;  // allowed Origins; "*" = any
+  int threads = 16;                       // requests served at once (a streaming retrieve holds one)
+  size_t metadata_cache_bytes = 256u << 20;
+};
+
+class WebServer {
+ public:
+  WebServer(Archive* archive, WebOptions options);
+  ~WebServer();  // stops
+  // Validates the options, binds and starts serving; returns the bound port.
+  Result<int> Start();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strata
