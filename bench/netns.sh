@@ -56,7 +56,8 @@ fi
 W=$(mktemp -d /tmp/strata-netns.XXXXXX)
 HOLDERS=() SERVERS=()
 cleanup() {
-  local rc=$? p
+  local rc=$?
+  set +e  # a killed child's status must not end the cleanup early p
   for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done  # takes its netns and veth along
   if [[ $KEEP == 1 ]]; then log "kept $W"; else rm -rf "$W"; fi

@@ -86,6 +86,7 @@ STRATA_PID=""
 source "$HERE/lib/orthanc.sh"
 cleanup() {
   local rc=$?
+  set +e  # a killed child's status must not end the cleanup early
   [[ -n $STRATA_PID ]] && { kill "$STRATA_PID" 2>/dev/null; wait "$STRATA_PID" 2>/dev/null; } || true
   orthanc_stop || true
   [[ -n $RESULTS_OUT && -s $RES ]] && cp "$RES" "$RESULTS_OUT" || true

@@ -128,7 +128,13 @@ Result<StoreResult> Archive::StoreBytes(std::string_view part10) {
 Result<std::string> Archive::Read(const InstanceRecord& record) {
   const Location& loc = record.location;
   if (loc.tier == Location::Tier::kHot) {
-    STRATA_ASSIGN_OR_RETURN(std::string bytes, hot_->Read(loc.hot_path));
+    auto read = hot_->Read(loc.hot_path);
+    if (!read.ok() && read.status().IsNotFound()) {
+      // The converter may have packed it since RECORD was listed: ask the catalog again.
+      auto now = catalog_->GetInstance(record.sop_uid);
+      if (now.ok() && now->location.tier == Location::Tier::kCold) return Read(now.value());
+    }
+    STRATA_ASSIGN_OR_RETURN(std::string bytes, std::move(read));
     if (Xxh3Hex(bytes) != record.checksum)
       return Status::Corruption("hot file " + loc.hot_path + " does not match its checksum");
     return bytes;

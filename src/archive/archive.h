@@ -63,7 +63,8 @@ class Archive {
                                              const std::string& sop_uid = "") {
     return catalog_->ListInstances(study_uid, series_uid, sop_uid);
   }
-  // The Part 10 bytes of one instance, verified against the catalog's checksum.
+  // The Part 10 bytes of one instance, verified against the catalog's checksum. A hot record
+  // whose file was packed meanwhile is read from its pack.
   Result<std::string> Read(const InstanceRecord& record);
   // Reads RECORDS in order, keeping up to read_ahead reads in flight, and hands each result
   // to SINK in order. SINK returning an error stops the stream.

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include "dicom/uid.h"
 
@@ -100,6 +101,12 @@ Status ReadInstanceAttributes(const std::string& path, InstanceRecord* out) {
 }
 
 Status ReadInstanceAttributesFromBuffer(std::string_view bytes, InstanceRecord* out) {
+  // Stopping at Pixel Data is intended; DCMTK warns about it on every call otherwise.
+  static const bool quiet = [] {
+    OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::ERROR_LOG_LEVEL);
+    return true;
+  }();
+  (void)quiet;
   DcmInputBufferStream in;
   in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   in.setEos();

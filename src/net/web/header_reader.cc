@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -237,7 +238,20 @@ Result<HeaderExtent> FindHeaderExtent(std::string_view bytes, bool whole_file) {
   }
 }
 
-Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, const InstanceRecord& record) {
+namespace {
+
+// RECORD as the catalog has it now, when it moved since RECORD was read; nullopt otherwise.
+std::optional<InstanceRecord> Relocated(Archive* archive, const InstanceRecord& record, const Status& error) {
+  if (!error.IsNotFound()) return std::nullopt;
+  auto now = archive->catalog()->GetInstance(record.sop_uid);
+  if (!now.ok()) return std::nullopt;
+  const Location &a = record.location, &b = now->location;
+  if (a.tier == b.tier && a.hot_path == b.hot_path && a.pack_key == b.pack_key && a.offset == b.offset)
+    return std::nullopt;
+  return std::move(now).value();
+}
+
+Result<std::unique_ptr<DcmFileFormat>> ReadHeaderOnce(Archive* archive, const InstanceRecord& record) {
   uint64_t want = kFirstRead;
   std::string bytes;
   size_t end = 0;
@@ -261,6 +275,19 @@ Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, cons
   bytes.resize(end);
   STRATA_ASSIGN_OR_RETURN(codec::Part10File parsed, codec::ReadPart10(bytes));
   return std::move(parsed.file);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, const InstanceRecord& record) {
+  auto r = ReadHeaderOnce(archive, record);
+  if (r.ok()) return r;
+  if (auto moved = Relocated(archive, record, r.status())) return ReadHeaderOnce(archive, *moved);
+  return r;
+}
+
+Result<std::string> ReadInstance(Archive* archive, const InstanceRecord& record) {
+  return archive->Read(record);  // follows an instance the converter packed meanwhile
 }
 
 }  // namespace strata::web

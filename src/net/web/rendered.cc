@@ -5,6 +5,7 @@
 // JPEG unless the client prefers PNG (Accept or the `accept` query parameter).
 #include <algorithm>
 
+#include "net/web/header_reader.h"
 #include "net/web/http_util.h"
 #include "net/web/render.h"
 #include "net/web/web_context.h"
@@ -53,7 +54,7 @@ void Render(WebContext& ctx, const httplib::Request& req, httplib::Response& res
   if (!params.ok()) return SendStatus(res, params.status());
   auto record = PickInstance(ctx, scope, req);
   if (!record.ok()) return SendStatus(res, record.status());
-  auto bytes = ctx.archive->Read(record.value());
+  auto bytes = ReadInstance(ctx.archive, record.value());
   if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
   auto decoded = DecodeInstance(bytes.value());
   if (!decoded.ok()) return SendStatus(res, decoded.status());

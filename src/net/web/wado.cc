@@ -9,6 +9,7 @@
 #include "codec/transcoder.h"
 #include "dicom/transfer_syntax.h"
 #include "net/web/dicom_json.h"
+#include "net/web/header_reader.h"
 #include "net/web/multipart.h"
 #include "net/web/pixels.h"
 #include "net/web/request_log.h"
@@ -107,7 +108,7 @@ void Retrieve(WebContext& ctx, const httplib::Request& req, httplib::Response& r
   };
 
   if (!accept->multipart) {  // one instance as a bare application/dicom body
-    auto bytes = ctx.archive->Read(records[0]);
+    auto bytes = ReadInstance(ctx.archive, records[0]);
     if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
     auto out = transform(records[0], std::move(bytes).value());
     if (!out.ok()) return SendStatus(res, out.status());
@@ -232,7 +233,7 @@ void Frames(WebContext& ctx, const httplib::Request& req, httplib::Response& res
   auto multipart = NegotiateOctets(RequestAccept(req), frames->size() == 1);
   if (!multipart)
     return SendError(res, 406, "frames are sent uncompressed as multipart/related; type=\"application/octet-stream\"");
-  auto bytes = ctx.archive->Read(located->front());
+  auto bytes = ReadInstance(ctx.archive, located->front());
   if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
   auto decoded = DecodeInstance(bytes.value());
   if (!decoded.ok()) return SendStatus(res, decoded.status());
@@ -254,7 +255,7 @@ void BulkData(WebContext& ctx, const httplib::Request& req, httplib::Response& r
   if (!located.ok()) return SendStatus(res, located.status());
   auto multipart = NegotiateOctets(RequestAccept(req), true);
   if (!multipart) return SendError(res, 406, "bulk data is sent as multipart/related; type=\"application/octet-stream\"");
-  auto bytes = ctx.archive->Read(located->front());
+  auto bytes = ReadInstance(ctx.archive, located->front());
   if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
   auto decoded = DecodeInstance(bytes.value(), tag == kPixelDataTag);
   if (!decoded.ok()) return SendStatus(res, decoded.status());

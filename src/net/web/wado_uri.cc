@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "dicom/transfer_syntax.h"
+#include "net/web/header_reader.h"
 #include "net/web/http_util.h"
 #include "net/web/render.h"
 #include "net/web/wado.h"
@@ -58,7 +59,7 @@ void HandleWadoUri(WebContext& ctx, const httplib::Request& req, httplib::Respon
   if (!records.ok()) return SendStatus(res, records.status());
   if (records->empty()) return SendError(res, 404, "no such instance");
   const InstanceRecord& record = records->front();
-  auto bytes = ctx.archive->Read(record);
+  auto bytes = ReadInstance(ctx.archive, record);
   if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
 
   if (media == "application/dicom") {

@@ -368,7 +368,7 @@ async function archiveView() {
     return showError(app, e);
   }
   const stat = (v, l, cls) => h('div', { class: 'stat ' + (cls || '') }, h('div', { class: 'v' }, v), h('div', { class: 'l' }, l));
-  const total = stats.hot_bytes + stats.cold_bytes || 1;
+  const total = stats.hot_bytes + stats.pack_bytes || 1;
   const cards = h('div', { class: 'stats', id: 'stats' },
     stat(num(stats.patients), 'patients'), stat(num(stats.studies), 'studies'), stat(num(stats.series), 'series'),
     stat(num(stats.instances), 'instances'),
@@ -377,9 +377,10 @@ async function archiveView() {
     stat(num(stats.packs), `pack objects · ${bytes(stats.pack_bytes)}`, 'cold'));
   const split = h('div', { class: 'panel' }, h('h2', {}, 'Where the bytes are'),
     h('div', { class: 'bar' }, h('div', { class: 'hot', style: `width:${(100 * stats.hot_bytes) / total}%` }),
-      h('div', { class: 'cold', style: `width:${(100 * stats.cold_bytes) / total}%` })),
-    h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--hot)' }), `hot ${bytes(stats.hot_bytes)}`),
-      h('span', {}, h('i', { style: 'background:var(--cold)' }), `packed ${bytes(stats.cold_bytes)}`),
+      h('div', { class: 'cold', style: `width:${(100 * stats.pack_bytes) / total}%` })),
+    h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--hot)' }), `hot tier ${bytes(stats.hot_bytes)}`),
+      h('span', {}, h('i', { style: 'background:var(--cold)' }),
+        `packs ${bytes(stats.pack_bytes)} (${bytes(stats.cold_bytes)} as received)`),
       h('span', {}, `cold store: ${stats.cold_store}`),
       h('span', {}, `metadata cache: ${num(stats.metadata_cache.entries)} instances, ${num(stats.metadata_cache.hits)} hits`)));
   const more = studies.length > PAGE;
