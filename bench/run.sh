@@ -229,55 +229,64 @@ fill_catalog() { # datadir
   fi
 }
 
-run_server() {
-  local rep c n dd
-  log "[$SERVER] ingest into an empty archive"
-  for ((rep = 1; rep <= REPS; rep++)); do
-    for c in storescu:1 storescu:4 send:1 send:4 send:8; do
-      n=${c#*:}; c=${c%:*}
+# The servers take turns inside every repetition (Strata, then Orthanc, for each client),
+# so a burst of load from elsewhere on a shared box hits both rather than one of them.
+SERVERS=(strata)
+[[ $ORTHANC == 1 ]] && SERVERS+=(orthanc)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+log "ingest into an empty archive (${SERVERS[*]})"
+for ((rep = 1; rep <= REPS; rep++)); do
+  for c in storescu:1 storescu:4 send:1 send:4 send:8; do
+    for SERVER in "${SERVERS[@]}"; do
       dd=$W/srv/$SERVER-ingest
       rm -rf "$dd" "$dd.log"
       start_server "$dd"
-      ingest "ingest_${c}_x$n" "$dd" "$rep" "$W/data/one" "$c" "$n"
+      ingest "ingest_${c%:*}_x${c#*:}" "$dd" "$rep" "$W/data/one" "${c%:*}" "${c#*:}"
       stop_server
+      rm -rf "$dd"
     done
   done
-  log "[$SERVER] C-FIND and retrieval, archive holding the one study"
-  dd=$W/srv/$SERVER-qr; rm -rf "$dd"
-  start_server "$dd"
-  ingest "" "$dd" 0 "$W/data/one" send 4
-  find_latency find_small 1
-  for ((rep = 1; rep <= REPS; rep++)); do
-    retrieve "$rep" getscu 1
-    retrieve "$rep" strata-get 1
-    retrieve "$rep" strata-get 4
-  done
-  stop_server
-  rm -rf "$dd"
-  log "[$SERVER] big catalog: filling"
-  dd=$W/srv/$SERVER-big; rm -rf "$dd"
-  fill_catalog "$dd"
-  log "[$SERVER] big catalog: C-FIND and ingest"
-  ingest "" "$dd" 0 "$W/data/one" send 4
-  find_latency find_big 1
-  for ((rep = 1; rep <= REPS; rep++)); do
-    ingest big_ingest_send_x4 "$dd" "$rep" "$W/data/more-$((2 * rep - 1))" send 4
-    ingest big_ingest_storescu_x1 "$dd" "$rep" "$W/data/more-$((2 * rep))" storescu 1
-  done
-  rec "$SERVER" big_instances 1 "$(count_instances "$dd")" 0 0
-  stop_server
-  rm -rf "$dd"
-}
+done
 
-SERVER=strata run_server
-[[ $ORTHANC == 1 ]] && SERVER=orthanc run_server
+log "C-FIND and retrieval, each archive holding the one study"
+for SERVER in "${SERVERS[@]}"; do
+  start_server "$W/srv/$SERVER-qr"
+  ingest "" "$W/srv/$SERVER-qr" 0 "$W/data/one" send 4
+done
+for SERVER in "${SERVERS[@]}"; do find_latency find_small 1; done
+for ((rep = 1; rep <= REPS; rep++)); do
+  for c in getscu:1 strata-get:1 strata-get:4; do
+    for SERVER in "${SERVERS[@]}"; do retrieve "$rep" "${c%:*}" "${c#*:}"; done
+  done
+done
+for SERVER in "${SERVERS[@]}"; do stop_server; rm -rf "$W/srv/$SERVER-qr"; done
+
+log "big catalogs: filling"
+for SERVER in "${SERVERS[@]}"; do
+  fill_catalog "$W/srv/$SERVER-big"   # leaves the server running
+  ingest "" "$W/srv/$SERVER-big" 0 "$W/data/one" send 4
+done
+log "big catalogs: C-FIND and ingest"
+for SERVER in "${SERVERS[@]}"; do find_latency find_big 1; done
+for ((rep = 1; rep <= REPS; rep++)); do
+  for SERVER in "${SERVERS[@]}"; do
+    ingest big_ingest_send_x4 "$W/srv/$SERVER-big" "$rep" "$W/data/more-$((2 * rep - 1))" send 4
+    ingest big_ingest_storescu_x1 "$W/srv/$SERVER-big" "$rep" "$W/data/more-$((2 * rep))" storescu 1
+  done
+done
+for SERVER in "${SERVERS[@]}"; do
+  rec "$SERVER" big_instances 1 "$(count_instances "$W/srv/$SERVER-big")" 0 0
+  stop_server
+  rm -rf "$W/srv/$SERVER-big"
+done
 
 # ---- report ------------------------------------------------------------------------------
 {
-  echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(df -T "$W" | awk 'NR==2{print $2}') on $(df "$W" | awk 'NR==2{print $1}'); $(date -u +%F); $NETMODE; load avg at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(df -T "$W" | awk 'NR==2{print $2}') on $(df "$W" | awk 'NR==2{print $1}'); $(date -u +%F); $NETMODE; load avg (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "versions: strata $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), orthanc $(dpkg-query -W -f='${Version}' orthanc 2>/dev/null || echo -), dcmtk $(dpkg-query -W -f='${Version}' dcmtk 2>/dev/null)"
   echo "data: one study x $ONE_N CT slices (512x512 int16, Explicit VR LE, strata-gen), $(awk -v b="$ONE_BYTES" 'BEGIN{printf "%.1f", b/1e6}') MB; MB = 10^6 bytes; $REPS rep(s), medians; wall clock incl. client start; clients and servers share the cores"
-  echo "servers: fresh storage per ingest; Strata defaults (SQLite catalog, fsync'd), no TCP_NODELAY in its env; Orthanc SQLite index, SyncStorageArea, 4 DICOM threads, TCP_NODELAY=1 (also for storescu/getscu)"
+  echo "servers: fresh storage per ingest, Strata and Orthanc alternating within each repetition; Strata defaults (SQLite catalog, fsync'd), no TCP_NODELAY in its env; Orthanc SQLite index, SyncStorageArea, 4 DICOM threads, TCP_NODELAY=1 (also for storescu/getscu)"
 } > "$W/header.txt"
 "$PY" - "$RES" "$W/header.txt" "$ORTHANC" <<'EOF'
 import collections, statistics as st, sys
@@ -331,6 +340,17 @@ for label, metric, f, higher_better in lines:
     if sv and ov:
         ratio = "%.1fx" % ((sv / ov) if higher_better else (ov / sv))
     print("| %s | %s | %s | %s |" % (label, stext, otext, ratio))
+print()
+print("per-repetition values (MB/s for transfers, ms for C-FIND):")
+for label, metric, f, _ in lines:
+    parts = []
+    for s in ("strata", "orthanc"):
+        x = v.get((s, metric))
+        if x:
+            vals = [b / 1e6 / a for a, b, _ in x] if f is tput else [a for a, _, _ in x]
+            parts.append("%s %s" % (s, "/".join("%.0f" % y if f is tput else "%.2f" % y for y in vals)))
+    if parts:
+        print("  %-44s %s" % (label + ":", "; ".join(parts)))
 print()
 for s in ("strata", "orthanc"):
     if fill[s]:

@@ -76,7 +76,7 @@ int RunSend(const SendArgs& a) {
   std::printf("summary: %llu/%llu files stored, %.1f MB in %.2f s (%.1f MB/s, %.1f images/s); %llu warnings; "
               "%zu failures; %zu non-DICOM files skipped; %d associations, %llu retries\n",
               (unsigned long long)r.stored, (unsigned long long)r.files, r.bytes / 1e6, r.seconds, r.bytes / 1e6 / s,
-              r.stored / s, (unsigned long long)r.warnings, r.failures.size(), skipped.size(), r.associations,
+              r.stored / s, (unsigned long long)r.warning_messages.size(), r.failures.size(), skipped.size(), r.associations,
               (unsigned long long)r.retries);
   if (opt.nodes.size() > 1) {
     std::printf("per node:");

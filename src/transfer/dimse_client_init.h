@@ -9,7 +9,7 @@
 namespace strata {
 
 // TIMEOUT_S bounds each socket read/write (connecting: at most 10 s). The first call's
-// settings stay; later calls do nothing.
+// timeouts stay; TCP_NODELAY=1 is (re)checked on every call. ScuAssociation::Open calls it.
 void InitDimseClient(int timeout_s);
 
 }  // namespace strata

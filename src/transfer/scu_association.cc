@@ -41,7 +41,12 @@ Result<std::unique_ptr<ScuAssociation>> ScuAssociation::Open(const AssociationRe
       OFString why;
       ASC_printRejectParameters(why, &rej);
       std::string text = "association rejected by " + where + ": " + std::string(why.c_str());
-      s = rej.result == ASC_RESULT_REJECTEDTRANSIENT ? Status::Unavailable(text) : Status::InvalidArgument(text);
+      for (size_t nl; (nl = text.find('\n')) != std::string::npos;) text.replace(nl, 1, ", ");
+      const bool ae_title = rej.reason == ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED ||
+                            rej.reason == ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED;
+      if (rej.result == ASC_RESULT_REJECTEDTRANSIENT) s = Status::Unavailable(text);
+      else if (ae_title) s = Status::InvalidArgument(text);
+      else s = Status::NotFound(text);  // what SCPs answer when none of the contexts suits them
     } else {
       s = Status::Unavailable("cannot connect to " + where + ": " + c.text());
     }

@@ -34,9 +34,10 @@ struct AcceptedContext {
 
 class ScuAssociation {
  public:
-  // Connects and negotiates. Unavailable when the peer cannot be reached, or rejected the
-  // association transiently; InvalidArgument when it rejected it permanently (wrong AE title,
-  // ...); NotFound when it accepted none of the contexts.
+  // Connects and negotiates. Unavailable when the peer cannot be reached or rejected the
+  // association transiently; InvalidArgument when it does not know our or its AE title;
+  // NotFound when it accepted none of the contexts, or rejected the association permanently
+  // for another reason (which is how many SCPs say that none of the contexts suits them).
   static Result<std::unique_ptr<ScuAssociation>> Open(const AssociationRequest& request);
   ~ScuAssociation();
   ScuAssociation(const ScuAssociation&) = delete;

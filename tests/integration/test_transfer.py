@@ -193,6 +193,14 @@ def test_dead_node_fails_with_a_list_and_nonzero_exit(ct_study):
     assert all("127.0.0.1:%d" % dead in f[2] for f in failed), p.stderr
 
 
+def test_rejected_association_is_reported_per_file(server, ct_study):
+    p = strata("send", *ct_study[:3], "--to", "127.0.0.1:%d" % server.port, "--called-aet", "NOT-STRATA")
+    assert p.returncode == 1
+    failed = re.findall(r"^FAILED (\S+) .*Called AE Title Not Recognized", p.stderr, re.M)
+    assert sorted(failed) == sorted(str(f) for f in ct_study[:3]), p.stderr
+    assert sops_in_catalog(server) == set()
+
+
 def test_live_node_takes_over_from_a_dead_one(server, ct_study):
     dead = free_port()
     p = strata("send", *ct_study, "--to", "127.0.0.1:%d,127.0.0.1:%d" % (server.port, dead), "--parallel", 4)
