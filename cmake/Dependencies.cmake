@@ -14,10 +14,16 @@ find_package(PostgreSQL)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD IMPORTED_TARGET libzstd)
 
-# Helper: strata_test(NAME SOURCES... LIBS ...) builds a GoogleTest binary registered with CTest.
+# Helper: strata_test(NAME SOURCES... LIBS ... [LOCK resource]) builds a GoogleTest binary
+# registered with CTest. LOCK serialises tests that share an outside resource (the test
+# PostgreSQL database) under `ctest -j`.
 function(strata_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "LOCK" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  if(T_LOCK)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit RESOURCE_LOCK ${T_LOCK})
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  endif()
 endfunction()
