@@ -162,6 +162,27 @@ class DsWriter {
   Status status_;
 };
 
+// Patient position, image plane and 16-bit MONOCHROME2 image pixel attributes shared by the
+// cross-sectional kinds (CT, MR).
+void PutMonochromePlane(DsWriter& w, double origin_x, double origin_y, double z, const std::string& frame_of_ref,
+                        uint32_t rows, uint32_t cols, double ps, uint32_t bits_stored) {
+  w.Str(DCM_PatientPosition, "HFS");
+  w.Str(DCM_AcquisitionNumber, "1");
+  w.Str(DCM_ImagePositionPatient, Ds(origin_x, 3) + "\\" + Ds(origin_y, 3) + "\\" + Ds(z, 3));
+  w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+  w.Str(DCM_FrameOfReferenceUID, frame_of_ref);
+  w.Str(DCM_PositionReferenceIndicator, "");
+  w.Str(DCM_SliceLocation, Ds(z, 3));
+  w.U16(DCM_SamplesPerPixel, 1);
+  w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
+  w.U16(DCM_Rows, static_cast<Uint16>(rows));
+  w.U16(DCM_Columns, static_cast<Uint16>(cols));
+  w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
+  w.U16(DCM_BitsAllocated, 16);
+  w.U16(DCM_BitsStored, static_cast<Uint16>(bits_stored));
+  w.U16(DCM_HighBit, static_cast<Uint16>(bits_stored - 1));
+}
+
 struct KindDefaults {
   uint32_t images, rows, cols, bits_stored;
 };
@@ -495,22 +516,8 @@ Result<std::unique_ptr<DcmFileFormat>> StudyGenerator::Build(const InstanceKey& 
       w.Str(DCM_Exposure, "125");
       w.Str(DCM_FilterType, "BODY FILTER");
       w.Str(DCM_ConvolutionKernel, proto.kernel);
-      w.Str(DCM_PatientPosition, "HFS");
-      w.Str(DCM_AcquisitionNumber, "1");
-      w.Str(DCM_ImagePositionPatient,
-            Ds(ct.origin_x_mm(), 3) + "\\" + Ds(ct.origin_y_mm(), 3) + "\\" + Ds(z, 3));
-      w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
-      w.Str(DCM_FrameOfReferenceUID, uid.frame_of_reference);
-      w.Str(DCM_PositionReferenceIndicator, "");
-      w.Str(DCM_SliceLocation, Ds(z, 3));
-      w.U16(DCM_SamplesPerPixel, 1);
-      w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
-      w.U16(DCM_Rows, static_cast<Uint16>(rows));
-      w.U16(DCM_Columns, static_cast<Uint16>(cols));
-      w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
-      w.U16(DCM_BitsAllocated, 16);
-      w.U16(DCM_BitsStored, static_cast<Uint16>(opt_.bits_stored));
-      w.U16(DCM_HighBit, static_cast<Uint16>(opt_.bits_stored - 1));
+      PutMonochromePlane(w, ct.origin_x_mm(), ct.origin_y_mm(), z, uid.frame_of_reference, rows, cols, ps,
+                         opt_.bits_stored);
       w.U16(DCM_PixelRepresentation, 1);
       w.S16(DCM_PixelPaddingValue, kCtPadding);
       w.Str(DCM_WindowCenter, "40\\-600");
@@ -566,22 +573,8 @@ Result<std::unique_ptr<DcmFileFormat>> StudyGenerator::Build(const InstanceKey& 
       w.Str(DCM_EchoTrainLength, std::to_string(proto.echo_train));
       w.Str(DCM_PixelBandwidth, "130");
       w.Str(DCM_FlipAngle, Ds(proto.flip, 1));
-      w.Str(DCM_PatientPosition, "HFS");
-      w.Str(DCM_AcquisitionNumber, "1");
-      w.Str(DCM_ImagePositionPatient,
-            Ds(mr.origin_x_mm(), 3) + "\\" + Ds(mr.origin_y_mm(), 3) + "\\" + Ds(z, 3));
-      w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
-      w.Str(DCM_FrameOfReferenceUID, uid.frame_of_reference);
-      w.Str(DCM_PositionReferenceIndicator, "");
-      w.Str(DCM_SliceLocation, Ds(z, 3));
-      w.U16(DCM_SamplesPerPixel, 1);
-      w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
-      w.U16(DCM_Rows, static_cast<Uint16>(rows));
-      w.U16(DCM_Columns, static_cast<Uint16>(cols));
-      w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
-      w.U16(DCM_BitsAllocated, 16);
-      w.U16(DCM_BitsStored, static_cast<Uint16>(opt_.bits_stored));
-      w.U16(DCM_HighBit, static_cast<Uint16>(opt_.bits_stored - 1));
+      PutMonochromePlane(w, mr.origin_x_mm(), mr.origin_y_mm(), z, uid.frame_of_reference, rows, cols, ps,
+                         opt_.bits_stored);
       w.U16(DCM_PixelRepresentation, 0);
       w.Str(DCM_WindowCenter, proto.window_center);
       w.Str(DCM_WindowWidth, proto.window_width);
