@@ -58,19 +58,6 @@ void InstallMessageHandlers() {
   });
 }
 
-Status CheckLayout(const ImageInfo& info) {
-  if (info.samples_per_pixel != 1 && info.samples_per_pixel != 3) {
-    return Status::InvalidArgument(fmt::format("{} samples per pixel", info.samples_per_pixel));
-  }
-  if (info.bits_allocated != 8 && info.bits_allocated != 16) {
-    return Status::InvalidArgument(fmt::format("Bits Allocated {}", info.bits_allocated));
-  }
-  if (info.bits_stored < 1 || info.bits_stored > info.bits_allocated) {
-    return Status::InvalidArgument(fmt::format("Bits Stored {}", info.bits_stored));
-  }
-  return Status::OK();
-}
-
 // Smallest extent of a tile along one axis: tiles start at tile_origin + k * tile_size and are
 // clipped to [image_origin, image_end).
 uint32_t SmallestTileExtent(uint32_t image_origin, uint32_t image_end, uint32_t tile_origin, uint32_t tile_size) {
@@ -163,7 +150,7 @@ Result<DecodeOutcome> DecodeWithOpenJph(const ImageInfo& info, std::string_view 
 
 Result<std::string> EncodeHtj2kFrame(const ImageInfo& info, std::span<const uint8_t> frame,
                                      const Htj2kEncodeParams& params) {
-  STRATA_RETURN_IF_ERROR(CheckLayout(info));
+  STRATA_RETURN_IF_ERROR(CheckWaveletLayout(info));
   if (frame.size() < info.frame_bytes()) return Status::Internal("short frame buffer");
   InstallMessageHandlers();
   const uint32_t n = info.samples_per_pixel;
@@ -216,7 +203,7 @@ Result<std::string> EncodeHtj2kFrame(const ImageInfo& info, std::span<const uint
 }
 
 Status DecodeHtj2kFrame(const ImageInfo& info, std::string_view codestream, std::span<uint8_t> out) {
-  STRATA_RETURN_IF_ERROR(CheckLayout(info));
+  STRATA_RETURN_IF_ERROR(CheckWaveletLayout(info));
   if (out.size() < info.frame_bytes()) return Status::Internal("short output buffer");
   if (codestream.size() < 2 || static_cast<uint8_t>(codestream[0]) != 0xFF ||
       static_cast<uint8_t>(codestream[1]) != 0x4F) {

@@ -1,5 +1,7 @@
 #include "codec/image_info.h"
 
+#include <fmt/format.h>
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcitem.h>
@@ -48,6 +50,19 @@ Result<ImageInfo> ReadImageInfo(DcmItem& item) {
     return Status::InvalidArgument("PixelRepresentation " + std::to_string(info.pixel_representation));
   }
   return info;
+}
+
+Status CheckWaveletLayout(const ImageInfo& info) {
+  if (info.samples_per_pixel != 1 && info.samples_per_pixel != 3) {
+    return Status::InvalidArgument(fmt::format("{} samples per pixel", info.samples_per_pixel));
+  }
+  if (info.bits_allocated != 8 && info.bits_allocated != 16) {
+    return Status::InvalidArgument(fmt::format("Bits Allocated {}", info.bits_allocated));
+  }
+  if (info.bits_stored < 1 || info.bits_stored > info.bits_allocated) {
+    return Status::InvalidArgument(fmt::format("Bits Stored {}", info.bits_stored));
+  }
+  return Status::OK();
 }
 
 }  // namespace strata::codec

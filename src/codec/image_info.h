@@ -35,4 +35,8 @@ struct ImageInfo {
 // mandatory attributes give kInvalidArgument; Number of Frames defaults to 1.
 Result<ImageInfo> ReadImageInfo(DcmItem& item);
 
+// What the JPEG 2000 and HTJ2K encoders/decoders take: 1 or 3 samples, 8- or 16-bit
+// allocation, 1..BitsAllocated bits stored. InvalidArgument naming the offending attribute.
+Status CheckWaveletLayout(const ImageInfo& info);
+
 }  // namespace strata::codec

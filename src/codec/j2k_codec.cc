@@ -104,24 +104,11 @@ void InstallHandlers(opj_codec_t* codec, std::string* errors) {
   opj_set_info_handler(codec, QuietFn, nullptr);
 }
 
-Status CheckLayout(const ImageInfo& info) {
-  if (info.samples_per_pixel != 1 && info.samples_per_pixel != 3) {
-    return Status::InvalidArgument(fmt::format("{} samples per pixel", info.samples_per_pixel));
-  }
-  if (info.bits_allocated != 8 && info.bits_allocated != 16) {
-    return Status::InvalidArgument(fmt::format("Bits Allocated {}", info.bits_allocated));
-  }
-  if (info.bits_stored < 1 || info.bits_stored > info.bits_allocated) {
-    return Status::InvalidArgument(fmt::format("Bits Stored {}", info.bits_stored));
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<std::string> EncodeJ2kFrame(const ImageInfo& info, std::span<const uint8_t> frame,
                                    const J2kEncodeParams& params) {
-  STRATA_RETURN_IF_ERROR(CheckLayout(info));
+  STRATA_RETURN_IF_ERROR(CheckWaveletLayout(info));
   if (frame.size() < info.frame_bytes()) return Status::Internal("short frame buffer");
   const uint32_t n = info.samples_per_pixel;
 
@@ -178,7 +165,7 @@ Result<std::string> EncodeJ2kFrame(const ImageInfo& info, std::span<const uint8_
 }
 
 Status DecodeJ2kFrame(const ImageInfo& info, std::string_view codestream, std::span<uint8_t> out) {
-  STRATA_RETURN_IF_ERROR(CheckLayout(info));
+  STRATA_RETURN_IF_ERROR(CheckWaveletLayout(info));
   if (out.size() < info.frame_bytes()) return Status::Internal("short output buffer");
   static constexpr char kJp2Sig[] = {'\x00', '\x00', '\x00', '\x0C', 'j', 'P', ' ', ' '};
   OPJ_CODEC_FORMAT format;
