@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     matches = r->size();
     if (i >= warmup) ms.push_back(d);
   }
-  (*assoc)->Release();
+  (void)(*assoc)->Release();  // benchmark teardown
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * (ms.size() - 1) + 0.5))]; };
   double sum = 0;

@@ -88,7 +88,7 @@ class Run {
     for (;;) {
       auto job = Pop(false);
       if (!job) {  // release while idle: the server may limit concurrent associations
-        if (assoc) assoc->Release();
+        if (assoc) (void)assoc->Release();  // best effort: the outcome is already decided
         assoc.reset();
         job = Pop();
         if (!job) break;
@@ -119,7 +119,7 @@ class Run {
       }
       RunJob(*assoc, std::move(*job));
     }
-    if (assoc) assoc->Release();
+    if (assoc) (void)assoc->Release();  // best effort: the outcome is already decided
   }
 
   void RunJob(ScuAssociation& assoc, Job job) {

@@ -115,7 +115,7 @@ class Run {
       if (!item) {
         // Nothing to do right now: let go of the association before waiting, so a peer that
         // serves one association at a time (storescp without --fork) can serve the others.
-        if (assoc) assoc->Release();
+        if (assoc) (void)assoc->Release();  // best effort: the outcome is already decided
         assoc.reset();
         item = queue_->Pop();
         if (!item) break;
@@ -127,7 +127,7 @@ class Run {
         continue;
       }
       if (!assoc || !assoc->usable() || g != group) {
-        if (assoc) assoc->Release();
+        if (assoc) (void)assoc->Release();  // best effort: the outcome is already decided
         assoc.reset();
         AssociationRequest req;
         req.node = opt_.nodes[node];
@@ -185,7 +185,7 @@ class Run {
         }
       }
     }
-    if (assoc) assoc->Release();
+    if (assoc) (void)assoc->Release();  // best effort: the outcome is already decided
   }
 
   template <typename F>

@@ -67,7 +67,7 @@ Result<RetrievePlan> PlanRetrieve(const RetrieveOptions& o) {
     plan.instances += si.sop_uids.size();
     plan.series.push_back(std::move(si));
   }
-  assoc->Release();
+  (void)assoc->Release();  // the work is done; a failed release only means the peer went first
   if (plan.instances == 0)
     return Status::NotFound((o.series_uid.empty() ? "study " + o.study_uid : "series " + o.series_uid) +
                             " has no instances on " + o.node.ToString());

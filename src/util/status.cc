@@ -29,6 +29,7 @@ const char* Status::CodeName(Code c) {
     case Code::kNoSpace: return "NoSpace";
     case Code::kCorruption: return "Corruption";
     case Code::kUnavailable: return "Unavailable";
+    case Code::kUnknownOutcome: return "UnknownOutcome";
     case Code::kInternal: return "Internal";
   }
   return "Unknown";

@@ -11,7 +11,7 @@
 
 namespace strata {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -23,6 +23,8 @@ class Status {
     kNoSpace,          // disk or quota full
     kCorruption,       // stored bytes do not match their checksum / format
     kUnavailable,      // a dependency (object store, database) is unreachable; retry later
+    kUnknownOutcome,   // a commit was sent but its answer was lost: it may or may not have
+                       // happened; the caller must find out (read back) before acting on it
     kInternal,         // a bug
   };
 
@@ -36,6 +38,7 @@ class Status {
   static Status NoSpace(std::string m) { return Status(Code::kNoSpace, std::move(m)); }
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
   static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
+  static Status UnknownOutcome(std::string m) { return Status(Code::kUnknownOutcome, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
   // From errno: ENOSPC/EDQUOT become kNoSpace, ENOENT kNotFound, the rest kIOError.
   static Status FromErrno(int err, const std::string& context);
@@ -61,7 +64,7 @@ class Status {
 
 // A value or the Status that explains why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}     // NOLINT: implicit by design

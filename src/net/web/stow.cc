@@ -120,7 +120,7 @@ class StowSession {
       current_.error = Status::FromErrno(errno, "close " + current_.path);
     current_.fd = -1;
     if (!current_.error.ok()) {
-      if (!current_.path.empty()) RemoveFile(current_.path);
+      if (!current_.path.empty()) (void)RemoveFile(current_.path);  // temp part; leftovers are reconciled
       item.status = current_.error;
       inflight_.push_back(MakeReady(std::move(item)));
       current_ = Part{};
@@ -170,7 +170,7 @@ class StowSession {
         item.failure_reason = kStowDoesNotMatch;
       }
       if (!s.ok()) {
-        RemoveFile(path);
+        (void)RemoveFile(path);  // temp part; leftovers are reconciled
         item.status = s;
         return item;
       }
@@ -194,7 +194,7 @@ class StowSession {
 
   void CloseCurrent(bool remove) {
     if (current_.fd >= 0) ::close(current_.fd);
-    if (remove && !current_.path.empty()) RemoveFile(current_.path);
+    if (remove && !current_.path.empty()) (void)RemoveFile(current_.path);  // temp part
     current_ = Part{};
   }
 
