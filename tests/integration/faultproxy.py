@@ -4,6 +4,7 @@
     url = "postgresql://strata@127.0.0.1:%d/strata" % proxy.port
     proxy.cut_next_commit(1, when="before")   # the COMMIT never reaches the server
     proxy.cut_next_commit(1, when="after")    # the server commits; its answer is lost
+    proxy.cut_next_commit(1, "after", then_down=True)  # ... and the server stays unreachable
     proxy.cut_commits(0.2)                    # each COMMIT: cut with this probability
     proxy.cut_random(0.01)                    # each forwarded chunk: cut with this probability
     proxy.down(); proxy.restore()             # cut everything and refuse; then accept again
@@ -20,7 +21,7 @@ the server aborts the transaction. Both look the same to the client: that is the
 
 Run as a program (`python3 faultproxy.py HOST PORT [--postgres]`) it prints "port N" and
 then reads commands from stdin, one per line, answering "ok" (for tests in other languages):
-    cut_next_commit N before|after | cut_commits P [when] | cut_random P | down | restore
+    cut_next_commit N before|after [down] | cut_commits P [when] | cut_random P | down | restore
     | cut_after_bytes N | stats | quit
 """
 import ipaddress
@@ -61,6 +62,7 @@ class _Conn:
         self.startup = True
         self.expect_ssl_answer = False
         self.commit_parsed = False  # extended protocol: a Parse of COMMIT awaits its Execute
+        self.down_after = False    # go down once the COMMIT's answer is dropped
 
 
 class FaultProxy:
@@ -80,7 +82,8 @@ class FaultProxy:
         self.random_p = 0.0
         self.commit_p = 0.0
         self.commit_when = "random"
-        self.next_commits = []  # queued forced cuts: "before" / "after"
+        self.next_commits = []  # queued forced cuts: (when, then_down, then_refuse)
+        self.refuse_next = 0
         self.counters = dict(connections=0, refused=0, bytes=0, random_cuts=0, down_cuts=0, commits=0,
                              commits_cut_before=0, commits_cut_after=0, commit_answers_dropped=0)
         self.listener = socket.socket()
@@ -116,10 +119,13 @@ class FaultProxy:
             self.forwarded = 0
             self.cut_after = int(n)
 
-    def cut_next_commit(self, n=1, when="after"):
+    def cut_next_commit(self, n=1, when="after", then_down=False, then_refuse=0):
+        """The next N COMMITs are cut; with THEN_DOWN the proxy also goes down() (until
+        restore()), so that whoever asks the server what became of the COMMIT cannot; with
+        THEN_REFUSE=k only the next k new connections after the cut are refused."""
         assert when in ("before", "after", "random")
         with self.lock:
-            self.next_commits += [when] * int(n)
+            self.next_commits += [(when, then_down, int(then_refuse))] * int(n)
 
     def cut_commits(self, probability, when="random"):
         assert when in ("before", "after", "random")
@@ -152,7 +158,9 @@ class FaultProxy:
             except OSError:
                 return
             with self.lock:
-                refuse = not self.up or len(self.conns) >= self.max_connections
+                refuse = not self.up or len(self.conns) >= self.max_connections or self.refuse_next > 0
+                if self.refuse_next > 0:
+                    self.refuse_next -= 1
                 if refuse:
                     self.counters["refused"] += 1
             if refuse:
@@ -209,26 +217,33 @@ class FaultProxy:
         """None (forward), "before" or "after" for the COMMIT about to be forwarded."""
         with self.lock:
             self.counters["commits"] += 1
-            when = None
+            when, then_down, refuse = None, False, 0
             if self.next_commits:
-                when = self.next_commits.pop(0)
+                when, then_down, refuse = self.next_commits.pop(0)
             elif self.commit_p > 0 and self.rng.random() < self.commit_p:
                 when = self.commit_when
             if when == "random":
                 when = self.rng.choice(("before", "after"))
             if when:
                 self.counters["commits_cut_" + when] += 1
-            return when
+            if then_down:
+                self.up = False  # refuse new connections from now on; down() follows the cut
+            self.refuse_next += refuse
+            return when, then_down
 
     def _server_to_client(self, conn):
         try:
             while not conn.closed:
                 data = conn.server.recv(65536)
-                if not data or not self.up:
+                if not data:
                     break
                 if conn.cut_on_reply:
                     with self.lock:
                         self.counters["commit_answers_dropped"] += 1
+                    if conn.down_after:
+                        self.down()
+                    break
+                if not self.up:
                     break
                 if conn.expect_ssl_answer:
                     conn.expect_ssl_answer = False
@@ -309,15 +324,18 @@ class FaultProxy:
                 conn.commit_parsed = False
                 trigger = True
             if trigger:
-                when = self._commit_decision()
+                when, then_down = self._commit_decision()
                 if when == "before":
                     if out:
                         conn.server.sendall(out)
+                    if then_down:
+                        self.down()
                     return b"", False
                 if when == "after":
                     if out:
                         conn.server.sendall(out)
                     out = b""
+                    conn.down_after = then_down
                     conn.cut_on_reply = True  # set before the COMMIT leaves: no answer may pass
             out += msg
         if out:
@@ -343,7 +361,8 @@ def _main(argv):
                 print(" ".join("%s=%d" % kv for kv in sorted(proxy.stats().items())), flush=True)
                 continue
             if cmd == "cut_next_commit":
-                proxy.cut_next_commit(int(args[0]) if args else 1, args[1] if len(args) > 1 else "after")
+                proxy.cut_next_commit(int(args[0]) if args else 1, args[1] if len(args) > 1 else "after",
+                                      then_down=len(args) > 2 and args[2] == "down")
             elif cmd == "cut_commits":
                 proxy.cut_commits(float(args[0]), args[1] if len(args) > 1 else "random")
             elif cmd == "cut_random":

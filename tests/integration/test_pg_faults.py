@@ -126,6 +126,42 @@ def test_commit_answer_lost_is_found_out(node, pg_proxy, tmp_path):
     assert check_promise(node, files, acked, tmp_path, "b") == []
 
 
+def test_unknown_outcome_is_read_back_before_answering(node, pg_proxy, tmp_path):
+    """The COMMIT lands, its answer is lost, and the driver's own inquiry (txid_status on a new
+    session) is refused: the commit's outcome is unknown to the driver. The archive must read
+    the row back and then acknowledge, not refuse a store it holds (or delete its file)."""
+    files = gen("ct", tmp_path / "d", patients=1, studies_per_patient=1, series=1, slices=3, seed=55)
+    acked = set()
+    for f in files:
+        pg_proxy.cut_next_commit(1, when="after", then_refuse=1)
+        acked |= acknowledged(store(node, [f]))
+    assert pg_proxy.stats()["commit_answers_dropped"] == len(files)
+    assert "read_back=present" in node.log_text()
+    assert acked == set(rows()) == {Path(f).stem for f in files}
+    assert check_promise(node, files, acked, tmp_path, "r") == []
+
+
+def test_unknown_outcome_keeps_the_file_a_row_may_reference(node, pg_proxy, tmp_path):
+    """The COMMIT lands, its answer is lost and PostgreSQL stays unreachable, so nobody can
+    find out: the store must fail (it cannot be acknowledged) and must keep the hot file,
+    which the committed row points at."""
+    files = gen("ct", tmp_path / "d", patients=1, studies_per_patient=1, series=1, slices=2, seed=54)
+    pg_proxy.cut_next_commit(1, when="after", then_down=True)
+    first = store(node, files[:1])
+    sop = Path(files[0]).stem
+    assert pg_proxy.stats()["commit_answers_dropped"] == 1
+    assert sop in first and sop not in acknowledged(first), first
+    pg_proxy.restore()
+    assert sop in rows()  # committed at the server
+    assert "event=commit_unknown" in node.log_text()
+    # check_promise: the row's hot file is there, and C-GET returns the instance.
+    got = get_study(node, study_uid_of(files), tmp_path / "get-u")
+    assert sop in got and same_dataset(files[0], got[sop])
+    again = store(node, files)
+    assert acknowledged(again) == {Path(f).stem for f in files}
+    assert check_promise(node, files, acknowledged(again), tmp_path, "u") == []
+
+
 def test_random_cuts_lose_nothing_acknowledged(node, pg_proxy, tmp_path):
     """Three senders at once while COMMITs and random chunks are cut."""
     n = int(os.environ.get("STRATA_PG_FAULT_INSTANCES", "60"))
