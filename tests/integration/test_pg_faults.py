@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pydicom
 import pytest
 
-from conftest import STRATA, TOOL_ENV, gen, run, same_dataset, study_uid_of
+from conftest import TOOL_ENV, gen, run, same_dataset, study_uid_of
 from faultproxy import FaultProxy
 
 PG = os.environ.get("STRATA_TEST_PG_URL", "")
