@@ -43,7 +43,7 @@ def node(pg_proxy, server_factory):
 
 def store(server, files, check_exit=True):
     """storescu -v; returns {sop_uid: status text} for every response received."""
-    p = run(["storescu", "-v", "-aec", server.aet, *server.addr(), *map(str, files)], check=False, timeout=300)
+    p = run(["storescu", "-v", "-nh", "-aec", server.aet, *server.addr(), *map(str, files)], check=False, timeout=300)
     answers, current = {}, None
     for line in (p.stdout + p.stderr).splitlines():
         m = re.search(r"Sending file: (\S+)", line)
@@ -172,7 +172,7 @@ def test_random_cuts_lose_nothing_acknowledged(node, pg_proxy, tmp_path):
     procs = []
     for k in range(3):
         part = files[k::3]
-        procs.append(subprocess.Popen(["storescu", "-v", "-aec", node.aet, *node.addr(), *map(str, part)],
+        procs.append(subprocess.Popen(["storescu", "-v", "-nh", "-aec", node.aet, *node.addr(), *map(str, part)],
                                       env=TOOL_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     answers = {}
     for p in procs:
