@@ -189,7 +189,11 @@ class PgConnection : public SqlConnection {
   Status SettleLostCommit(const std::string& why) {
     const std::string base = "postgres: connection lost before COMMIT's answer (" + why + ")";
     if (xid_.empty()) return Status::UnknownOutcome(base);
-    PGconn* q = PQconnectdb(url_.c_str());
+    // Bounded: the inquiry must not hang the committer on an unreachable server (the URL's own
+    // connect_timeout, if any, comes later and wins).
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* vals[] = {"5", url_.c_str(), nullptr};
+    PGconn* q = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
     Status out = Status::UnknownOutcome(base + "; the server could not be asked");
     if (PQstatus(q) == CONNECTION_OK) {
       const std::string pid = std::to_string(pid_);

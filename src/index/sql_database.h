@@ -35,6 +35,8 @@ enum class SqlDialect { kSqlite, kPostgres };
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
+  // Outside a transaction a Query may be re-sent on a new session after a lost answer, so it
+  // must not change anything; writes go through Exec (a lost answer: kUnknownOutcome).
   virtual Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) = 0;
   // Returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;

@@ -326,15 +326,12 @@ class FaultProxy:
             if trigger:
                 when, then_down = self._commit_decision()
                 if when == "before":
-                    if out:
-                        conn.server.sendall(out)
+                    # Nothing of this chunk goes out (with the extended protocol it holds the
+                    # Parse/Bind of the COMMIT); the server sees the session end mid-transaction.
                     if then_down:
                         self.down()
                     return b"", False
                 if when == "after":
-                    if out:
-                        conn.server.sendall(out)
-                    out = b""
                     conn.down_after = then_down
                     conn.cut_on_reply = True  # set before the COMMIT leaves: no answer may pass
             out += msg
