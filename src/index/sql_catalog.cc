@@ -138,6 +138,9 @@ class SqlCatalog : public Catalog {
         }
         return Status::OK();
       });
+      // Only definite failures run again (the drivers report a lost COMMIT answer as
+      // kUnknownOutcome, which goes to the caller to read back). A re-run would be harmless
+      // anyway: AddOne finds a committed row and answers kIdentical instead of adding twice.
       if (s.code() != Status::Code::kConflict && s.code() != Status::Code::kUnavailable) break;
     }
     if (!s.ok()) return s;
