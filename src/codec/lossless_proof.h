@@ -1,6 +1,6 @@
 // The proof that a transcoded file gives back what was received: the re-encoded Part 10 file
 // is decoded again and compared with the original, every pixel sample of every frame and
-// every attribute of the data set and of the meta header.
+// every attribute of the data set.
 //
 //   Status proof = ProveTranscode(original, encoded, ProofKind::kLossless);
 //   if (!proof.ok()) { keep `original`; log proof.message() }
@@ -10,9 +10,9 @@
 // same library that encoded them, which still catches any fault of our glue.
 //
 // What a transcode may change (everything else must be equal):
-//   - meta header: Transfer Syntax UID (must be the encoded syntax), File Meta Information
-//     Group Length, File Meta Information Version, Implementation Class UID and Version Name;
-//     Media Storage SOP Class/Instance UID must equal the data set's SOP Class/Instance UID;
+//   - the file meta information (group 0002), which describes the file and not the instance
+//     (PS3.10 7.1) and is rebuilt by the writer: it must name the encoded syntax, and its Media
+//     Storage SOP Class/Instance UID must equal the data set's SOP Class/Instance UID;
 //   - Pixel Data (7FE0,0010) encoding (its decoded samples must be equal);
 //   - Extended Offset Table and its Lengths (7FE0,0001/0002), which describe an encoding;
 //   - Planar Configuration (0028,0006) (PS3.5 8.2.4: 0 for JPEG 2000; samples compared by value);
