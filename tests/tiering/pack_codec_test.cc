@@ -164,6 +164,24 @@ TEST(PackCodecProofTest, LossyNeedsExplicitConsentAndIsNeverVerified) {
   EXPECT_TRUE(MakeEntryTranscoder(q).ok());
 }
 
+TEST(PackManifestTest, LosslessVerifiedRoundTripsAndDefaultsToFalse) {
+  PackEntry e;
+  e.name = "1.2/1.2.3.dcm";
+  e.series_instance_uid = "1.2";
+  e.sop_instance_uid = "1.2.3";
+  e.lossless_verified = true;
+  Result<std::string> m = EncodeManifest(nlohmann::json::object(), {e});
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(m->find("\"lossless_verified\": true"), std::string::npos) << *m;
+  EXPECT_EQ(DecodeManifest(*m).value().entries.at(0), e);
+  // A pack written before the field existed.
+  nlohmann::json old = nlohmann::json::parse(*m);
+  old["entries"][0].erase("lossless_verified");
+  EXPECT_FALSE(DecodeManifest(old.dump()).value().entries.at(0).lossless_verified);
+  old["entries"][0]["lossless_verified"] = "yes";
+  EXPECT_EQ(DecodeManifest(old.dump()).status().code(), Status::Code::kCorruption);
+}
+
 // End to end: a migration with an encoder that breaks one instance packs that instance as
 // received, the others re-encoded and marked lossless_verified, and reports both counts.
 class PackCodecMigrationTest : public ::testing::Test {
