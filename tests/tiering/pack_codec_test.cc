@@ -12,10 +12,13 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "codec/lossless_proof.h"
 #include "codec/part10_io.h"
 #include "codec/synthetic_image.h"
 #include "codec/transcoder.h"
@@ -263,6 +266,40 @@ TEST_F(PackCodecMigrationTest, FailedProofStoresTheEntryAsReceived) {
   for (const PackEntry& e : reader->manifest().entries) {
     EXPECT_EQ(e.lossless_verified, e.sop_instance_uid != victim) << e.sop_instance_uid;
     EXPECT_EQ(e.transfer_syntax == std::string(ts::kJpegLsLossless), e.sop_instance_uid != victim);
+  }
+}
+
+// The proof's cost: MB/s (of received bytes) of encoding alone and of encoding plus proof, one
+// thread, over the .dcm files under $STRATA_PROOF_BENCH_DIR (e.g. a strata-gen ct series).
+// Run by hand: strata_pack_codec_test --gtest_also_run_disabled_tests --gtest_filter=*ProofCost*
+TEST(PackCodecBench, DISABLED_ProofCost) {
+  const char* dir = std::getenv("STRATA_PROOF_BENCH_DIR");
+  ASSERT_NE(dir, nullptr) << "set STRATA_PROOF_BENCH_DIR";
+  std::vector<std::string> files;
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".dcm") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    files.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    total += files.back().size();
+  }
+  ASSERT_FALSE(files.empty());
+  codec::Transcoder t;
+  for (const char* name : {"jpeg-ls", "j2k", "htj2k"}) {
+    const std::string target = CodecSyntax(name, 0).value();
+    auto mbps = [&](auto&& fn) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const std::string& f : files) fn(f);
+      return total / 1e6 / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    const double encode = mbps([&](const std::string& f) { ASSERT_TRUE(t.Transcode(f, target).ok()); });
+    const double both = mbps([&](const std::string& f) {
+      Result<std::string> out = t.Transcode(f, target);
+      ASSERT_TRUE(out.ok());
+      ASSERT_TRUE(codec::ProveTranscode(f, *out, codec::ProofKind::kLossless).ok());
+    });
+    std::printf("%-8s %zu files %.1f MB: encode %.1f MB/s, encode+proof %.1f MB/s (%.0f%% of encode)\n", name,
+                files.size(), total / 1e6, encode, both, 100.0 * both / encode);
   }
 }
 
