@@ -32,6 +32,7 @@ Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
   } catch (...) {
     return Status::InvalidArgument("tiering.lossy_ratio must be a number, not '" + lossy + "'");
   }
+  codecs.lossy_replaces_originals = config.GetBool("tiering.lossy_replaces_originals");
   STRATA_ASSIGN_OR_RETURN(o.transcoder, MakeEntryTranscoder(codecs));
   return o;
 }

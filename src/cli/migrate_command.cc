@@ -39,10 +39,11 @@ int RunMigrate(const Config& config, const MigrateArgs& args) {
   }
   line.Finish();
   std::printf("migrated %llu studies, %llu instances, %.1f MB -> %.1f MB in packs, %.2f s (%.1f MB/s); "
-              "failed %llu, skipped %llu\n",
+              "failed %llu, skipped %llu; lossless proofs %llu passed, %llu failed (stored as received)\n",
               (unsigned long long)r->studies, (unsigned long long)r->instances, r->bytes_in / 1e6, r->pack_bytes / 1e6,
               r->seconds, r->seconds > 0 ? r->bytes_in / 1e6 / r->seconds : 0.0, (unsigned long long)r->failed,
-              (unsigned long long)r->skipped);
+              (unsigned long long)r->skipped, (unsigned long long)r->lossless_verified,
+              (unsigned long long)r->lossless_proof_failed);
   return r->failed ? 1 : 0;
 }
 

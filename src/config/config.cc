@@ -44,6 +44,8 @@ const std::vector<SettingDef>& AllSettings() {
       {"tiering.codec", "jpeg-ls", "lossless compression when packing: none, jpeg-ls, j2k or htj2k", T::kString},
       {"tiering.codec_by_modality", "", "per-modality codec, e.g. CT=htj2k,MR=jpeg-ls", T::kMap},
       {"tiering.lossy_ratio", "0", "> 0 with codec j2k: LOSSY JPEG 2000 at this ratio (explicit opt-in)", T::kString},
+      {"tiering.lossy_replaces_originals", "false",
+       "required with lossy_ratio > 0: accept that packs hold lossy images in place of the received ones", T::kBool},
       {"tiering.lease", "10m", "how long a migration claim lasts before another node may take it over", T::kString},
       {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},

@@ -66,6 +66,7 @@ nlohmann::ordered_json PackEntryToJson(const PackEntry& e) {
   j["length"] = e.length;
   j["crc32"] = HexU32(e.crc32);
   j["xxh3"] = HexU64(e.xxh3);
+  j["lossless_verified"] = e.lossless_verified;
   return j;
 }
 
@@ -138,6 +139,11 @@ Status DecodeEntry(const nlohmann::json& j, PackEntry* e) {
   STRATA_RETURN_IF_ERROR(GetU64(j, "length", &e->length));
   STRATA_RETURN_IF_ERROR(GetHex32(j, "crc32", &e->crc32));
   STRATA_RETURN_IF_ERROR(GetHex64(j, "xxh3", &e->xxh3));
+  // Added after version 1 shipped: packs written before it lack the field.
+  if (auto it = j.find("lossless_verified"); it != j.end()) {
+    if (!it->is_boolean()) return Status::Corruption("field 'lossless_verified' is not a boolean");
+    e->lossless_verified = it->get<bool>();
+  }
   return Status::OK();
 }
 

@@ -36,6 +36,9 @@ struct PackEntry {
   uint64_t length = 0;  // of the data
   uint32_t crc32 = 0;
   uint64_t xxh3 = 0;
+  // The entry was re-encoded, decoded again and found equal to the original (every pixel
+  // sample and attribute) before it went into the pack. Optional in the JSON (absent = false).
+  bool lossless_verified = false;
 
   bool operator==(const PackEntry&) const = default;
 };

@@ -78,6 +78,7 @@ Result<PackEntry> PackWriter::AddEntry(const PackEntryInfo& info, std::string_vi
   e.xxh3 = Xxh3(data);
   e.original_size = info.original_size.value_or(e.length);
   e.original_xxh3 = info.original_xxh3.value_or(e.xxh3);
+  e.lossless_verified = info.lossless_verified;
 
   zip::StoredFile f = MakeFile(name, e.crc32, e.length);
   std::string header = zip::EncodeLocalHeader(f);

@@ -31,6 +31,7 @@ struct PackEntryInfo {
   std::string original_transfer_syntax;
   std::optional<uint64_t> original_size;
   std::optional<uint64_t> original_xxh3;
+  bool lossless_verified = false;  // re-encoded and proven equal to the original (manifest field)
 };
 
 struct PackWriterOptions {

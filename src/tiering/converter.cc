@@ -11,6 +11,7 @@
 
 #include "pack/pack_reader.h"
 #include "pack/pack_writer.h"
+#include "tiering/pack_codec.h"
 #include "util/checksum.h"
 #include "util/log.h"
 
@@ -172,6 +173,7 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
   std::vector<std::string> sops, hot_paths;
   int64_t last_renew = NowMs();
   uint64_t bytes_in = 0;
+  uint64_t proofs = 0, proof_failures = 0;
   Status st;
   // Reading (and, with a codec, encoding) runs ahead on worker threads so both cores stay
   // busy; entries are added to the pack strictly in order.
@@ -180,6 +182,7 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
     PackEntryInfo info;
     std::string stored;
     uint64_t original_size = 0;
+    bool proof_failed = false;
   };
   auto prepare = [this](const InstanceRecord& r) {
     Prepared p;
@@ -199,8 +202,11 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
         uint64_t x = 0;
         ParseHexU64(r.checksum, &x);
         p.info.original_xxh3 = x;
-        p.stored = std::move(t.value().first);
-        p.info.transfer_syntax = t.value().second;
+        p.stored = std::move(t.value().bytes);
+        p.info.transfer_syntax = t.value().transfer_syntax;
+        p.info.lossless_verified = t.value().lossless_verified;
+      } else if (IsLosslessProofFailure(t.status())) {
+        p.proof_failed = true;  // stored as received
       }
     }
     return p;
@@ -218,6 +224,8 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
       st = prep.status;
       break;
     }
+    if (prep.info.lossless_verified) ++proofs;
+    if (prep.proof_failed) ++proof_failures;
     PackEntryInfo& info = prep.info;
     std::string& stored = prep.stored;
     const uint64_t original_size = prep.original_size;
@@ -303,6 +311,8 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
   report->instances += moved;
   report->bytes_in += bytes_in;
   report->pack_bytes += summary->total_size;
+  report->lossless_verified += proofs;
+  report->lossless_proof_failed += proof_failures;
   spdlog::info("event=migrated study={} pack={} generation={} instances={} bytes_in={} pack_bytes={}", study_uid, key,
                generation, moved, bytes_in, summary->total_size);
   return Status::OK();
@@ -399,6 +409,8 @@ Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t
           report.instances += one.instances;
           report.bytes_in += one.bytes_in;
           report.pack_bytes += one.pack_bytes;
+          report.lossless_verified += one.lossless_verified;
+          report.lossless_proof_failed += one.lossless_proof_failed;
         } else if (s.code() == Status::Code::kConflict) {
           ++report.skipped;
         } else {

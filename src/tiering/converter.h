@@ -19,10 +19,18 @@
 
 namespace strata {
 
+// A re-encoded entry; lossless_verified when it was decoded again and found equal to the
+// received file (tiering/pack_codec.h), recorded in the pack manifest.
+struct TranscodedEntry {
+  std::string bytes;
+  std::string transfer_syntax;
+  bool lossless_verified = false;
+};
+
 // Re-encodes one Part 10 file for the pack (lossless compression); returns the new bytes
 // and syntax, or an error to store the entry as received.
 struct EntryTranscoder {
-  std::function<Result<std::pair<std::string, std::string>>(const InstanceRecord&, const std::string&)> fn;
+  std::function<Result<TranscodedEntry>(const InstanceRecord&, const std::string&)> fn;
 };
 
 struct ConverterOptions {
@@ -40,6 +48,8 @@ struct ConverterOptions {
 
 struct MigrationReport {
   uint64_t studies = 0, instances = 0, bytes_in = 0, pack_bytes = 0, failed = 0, skipped = 0;
+  // Entries re-encoded and proven lossless / whose proof failed (stored as received).
+  uint64_t lossless_verified = 0, lossless_proof_failed = 0;
   double seconds = 0;
 };
 
