@@ -149,18 +149,24 @@ std::string HotStore::NewRelativePath(const InstanceRecord& r) {
 std::string HotStore::AbsolutePath(const std::string& relative) const { return JoinPath(root_, relative); }
 
 Status HotStore::Place(const std::string& temp, const std::string& relative) {
-  // The directory chain, one level at a time (most levels exist already).
-  std::string dir = root_;
-  size_t pos = 0;
   const std::string rel_dir = DirName(relative);
-  while (pos < rel_dir.size()) {
-    size_t next = rel_dir.find('/', pos);
-    if (next == std::string::npos) next = rel_dir.size();
-    dir = JoinPath(dir, rel_dir.substr(pos, next - pos));
-    STRATA_RETURN_IF_ERROR(env_->CreateDir(dir));
-    pos = next + 1;
+  // The reconciler removes empty directories past their grace period; if it took one of
+  // ours between the mkdir and the rename, the rename sees ENOENT: make the chain again.
+  Status renamed;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string dir = root_;
+    size_t pos = 0;
+    while (pos < rel_dir.size()) {  // one level at a time (most levels exist already)
+      size_t next = rel_dir.find('/', pos);
+      if (next == std::string::npos) next = rel_dir.size();
+      dir = JoinPath(dir, rel_dir.substr(pos, next - pos));
+      STRATA_RETURN_IF_ERROR(env_->CreateDir(dir));
+      pos = next + 1;
+    }
+    renamed = env_->RenameNoReplace(temp, AbsolutePath(relative));
+    if (!renamed.IsNotFound() || !env_->FileSize(temp).ok()) return renamed;
   }
-  return env_->RenameNoReplace(temp, AbsolutePath(relative));
+  return renamed;
 }
 
 Result<std::string> HotStore::Read(const std::string& relative) const { return env_->ReadFile(AbsolutePath(relative)); }
