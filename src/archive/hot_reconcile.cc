@@ -53,11 +53,13 @@ class Reconciler {
       if (env_->IsDirectory(child_abs)) {
         // Only the layout's shape is ours to clean; anything else is left alone.
         if (depth >= kFileDepth || (depth < 2 && !IsHexByte(name))) continue;
-        bool child_empty = false;
+        bool child_empty = false, missing = false;
+        // Its age before we remove anything inside (which makes it look new).
+        const bool young_dir = Young(child_abs, &missing);
         if (depth == 2) study_ = name;
         STRATA_RETURN_IF_ERROR(Walk(child_rel, depth + 1, &child_empty));
         if (depth == 2) referenced_.reset();
-        if (child_empty) STRATA_RETURN_IF_ERROR(RemoveEmptyDir(child_rel, &gone));
+        if (child_empty && !young_dir) RemoveEmptyDir(child_rel, &gone);
       } else if (name.find(".tmp-") != std::string::npos) {
         STRATA_RETURN_IF_ERROR(TempFile(child_rel, &gone));
       } else if (depth == kFileDepth && EndsWith(name, ".dcm")) {
@@ -76,14 +78,17 @@ class Reconciler {
     return !m.ok() || now_ms_ - m.value() < grace_ms_;
   }
 
-  Status RemoveEmptyDir(const std::string& rel, bool* gone) {
-    bool missing = false;
-    // A young directory may be one a store is about to rename into.
-    if (Young(JoinPath(root_, rel), &missing) || dry_run_) return Status::OK();
-    STRATA_RETURN_IF_ERROR(env_->RemoveDir(JoinPath(root_, rel)));
+  // A young directory may be one a store is about to rename into, so only old ones come
+  // here; a store that took one in meanwhile makes rmdir fail (not empty), which is fine, and
+  // HotStore::Place makes the chain again if it lost the race.
+  void RemoveEmptyDir(const std::string& rel, bool* gone) {
+    if (dry_run_) return;
+    if (Status s = env_->RemoveDir(JoinPath(root_, rel)); !s.ok()) {
+      spdlog::debug("hot reconcile: keeping {}: {}", rel, s.ToString());
+      return;
+    }
     ++rep_->dirs_removed;
     *gone = true;
-    return Status::OK();
   }
 
   Status TempFile(const std::string& rel, bool* gone) {
