@@ -35,6 +35,7 @@ struct ArchiveOptions {
   DuplicatePolicy duplicates = DuplicatePolicy::kKeep;
   int read_ahead = 8;  // ranged reads in flight while streaming a cold study
   HotStoreOptions hot;  // this process's identity on the hot tier (tests inject one)
+  int64_t hot_reconcile_grace_ms = 3600 * 1000;  // see ReconcileHot
 };
 
 // Parts an Archive uses instead of opening them from its options (tests inject fakes and
