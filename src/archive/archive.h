@@ -87,7 +87,9 @@ class Archive {
   // catalog has no row for its SOP Instance UID, else removed; orphan .tmp-* files past the
   // grace and empty directories are removed too. One log line per file acted on. With
   // DRY_RUN nothing is changed (for `strata verify --hot`): REPORT lists what is unknown.
-  [[nodiscard]] Status ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run = false);
+  // STOP, when set, is polled between files; true ends the pass early (server shutdown).
+  [[nodiscard]] Status ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run = false,
+                                    const std::function<bool()>& stop = {});
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
   // Instances of a study/series/instance, in series and instance-number order.

@@ -2,6 +2,7 @@
 // renames its file into the layout, syncs the filesystem, then commits the row; a crash in
 // between leaves a complete file that nobody acknowledged and no row points at.
 #include <chrono>
+#include <functional>
 #include <set>
 
 #include "archive/archive.h"
@@ -32,9 +33,9 @@ constexpr int kFileDepth = 4;
 
 class Reconciler {
  public:
-  Reconciler(Archive* a, int64_t grace_ms, ReconcileReport* rep, bool dry_run)
+  Reconciler(Archive* a, int64_t grace_ms, ReconcileReport* rep, bool dry_run, const std::function<bool()>& stop)
       : a_(a), env_(a->env()), root_(a->hot()->root()), grace_ms_(grace_ms), rep_(rep), dry_run_(dry_run),
-        now_ms_(NowMs()) {}
+        stop_(stop), now_ms_(NowMs()) {}
 
   // Walks DIR (relative; "" = root) at DEPTH. Returns whether DIR is empty afterwards.
   Status Walk(const std::string& rel, int depth, bool* empty) {
@@ -46,6 +47,7 @@ class Reconciler {
     }
     size_t left = names->size();
     for (const auto& name : names.value()) {
+      if (stop_ && stop_()) return Status::OK();  // what is left waits for the next pass
       const std::string child_rel = rel.empty() ? name : JoinPath(rel, name);
       const std::string child_abs = JoinPath(root_, child_rel);
       bool gone = false;
@@ -186,6 +188,7 @@ class Reconciler {
   int64_t grace_ms_;
   ReconcileReport* rep_;
   bool dry_run_;
+  const std::function<bool()>& stop_;
   int64_t now_ms_;
   std::string study_;
   std::unique_ptr<std::set<std::string>> referenced_;
@@ -193,10 +196,11 @@ class Reconciler {
 
 }  // namespace
 
-Status Archive::ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run) {
+Status Archive::ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run,
+                             const std::function<bool()>& stop) {
   ReconcileReport local;
   ReconcileReport* rep = report ? report : &local;
-  Reconciler r(this, grace_ms, rep, dry_run);
+  Reconciler r(this, grace_ms, rep, dry_run, stop);
   bool empty = false;
   STRATA_RETURN_IF_ERROR(r.Walk("", 0, &empty));
   if (rep->reindexed || rep->removed || rep->temp_removed)

@@ -25,7 +25,7 @@ void ReconcileLoop(Archive* archive, int64_t grace_ms, int64_t interval_ms) {
   while (!g_stop) {
     if (std::chrono::steady_clock::now() >= next) {
       ReconcileReport rep;
-      if (Status s = archive->ReconcileHot(grace_ms, &rep); !s.ok())
+      if (Status s = archive->ReconcileHot(grace_ms, &rep, false, [] { return g_stop.load(); }); !s.ok())
         spdlog::warn("event=hot_reconcile_failed error={}", s.ToString());
       if (interval_ms <= 0) return;
       next = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
