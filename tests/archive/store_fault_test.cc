@@ -139,6 +139,7 @@ TEST_F(StoreFaultTest, CrashAtEveryFileOperationLosesNothingAcknowledged) {
     total = env.mutating_ops() - before;
   }
   ASSERT_GT(total, 10u);
+  RecordProperty("crash_points", static_cast<int>(total));
   for (uint64_t k = 1; k <= total; ++k) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
