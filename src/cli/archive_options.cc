@@ -4,6 +4,7 @@
 
 #include "archive/archive.h"
 #include "cli/serve_command.h"
+#include "util/duration.h"
 
 namespace strata {
 
@@ -41,6 +42,7 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   STRATA_ASSIGN_OR_RETURN(o.duplicates, ParseDuplicatePolicy(config.Get("duplicates")));
   STRATA_ASSIGN_OR_RETURN(int64_t ahead, config.GetInt("read_ahead"));
   o.read_ahead = static_cast<int>(ahead);
+  STRATA_ASSIGN_OR_RETURN(o.hot_reconcile_grace_ms, ParseDurationMs(config.Get("hot.reconcile_grace")));
   return o;
 }
 

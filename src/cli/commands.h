@@ -17,6 +17,7 @@ int RunMigrate(const Config& config, const MigrateArgs& args);
 
 struct VerifyArgs {
   bool hot = false;
+  bool repair = false;  // with hot: reconcile files the catalog does not know
 };
 int RunVerify(const Config& config, const VerifyArgs& args);
 

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
 
   VerifyArgs vargs;
   auto* verify = archive_command("verify", "scrub every pack (and with --hot every hot file); exit 1 on problems");
-  verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum");
+  verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum and report files the catalog does not know");
+  verify->add_flag("--repair", vargs.repair, "with --hot: re-index or remove those files (older than --hot-reconcile-grace)");
 
   FindArgs fargs;
   auto* find = archive_command("find", "query the catalog (C-FIND matching) without a server");

@@ -8,6 +8,7 @@
 #include "tiering/converter.h"
 #include "net/dimse/dimse_server.h"
 #include "net/web/web_server.h"
+#include "util/duration.h"
 #include "util/file_util.h"
 #include "util/log.h"
 
@@ -17,6 +18,22 @@ namespace {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
+// Reconciles the hot tier with the catalog at start and then every INTERVAL_MS (0 = once):
+// files a crash left between rename and commit are re-indexed or removed (issue 10).
+void ReconcileLoop(Archive* archive, int64_t grace_ms, int64_t interval_ms) {
+  auto next = std::chrono::steady_clock::now();
+  while (!g_stop) {
+    if (std::chrono::steady_clock::now() >= next) {
+      ReconcileReport rep;
+      if (Status s = archive->ReconcileHot(grace_ms, &rep, false, [] { return g_stop.load(); }); !s.ok())
+        spdlog::warn("event=hot_reconcile_failed error={}", s.ToString());
+      if (interval_ms <= 0) return;
+      next = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace
 
 int RunServe(const Config& config) {
@@ -24,6 +41,11 @@ int RunServe(const Config& config) {
   auto copts = ConverterOptionsFromConfig(config);
   if (!opts.ok() || !copts.ok()) {
     spdlog::error("configuration: {}", (opts.ok() ? copts.status() : opts.status()).ToString());
+    return 2;
+  }
+  auto reconcile_interval = ParseDurationMs(config.Get("hot.reconcile_interval"));
+  if (!reconcile_interval.ok()) {
+    spdlog::error("configuration: hot.reconcile_interval: {}", reconcile_interval.status().ToString());
     return 2;
   }
   if (Status s = MakeDirs(config.Get("data")); !s.ok()) {
@@ -72,8 +94,11 @@ int RunServe(const Config& config) {
   std::thread dimse_thread([&] { dimse.Serve(); });
   Converter converter(archive->get(), copts.value());
   if (config.GetBool("tiering.enabled")) converter.Start();
+  std::thread reconcile_thread(ReconcileLoop, archive->get(), opts->hot_reconcile_grace_ms,
+                               reconcile_interval.value());
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("event=stopping");
+  reconcile_thread.join();
   converter.Stop();
   if (web) web->Stop();
   dimse.Stop();

@@ -19,14 +19,21 @@ int RunVerify(const Config& config, const VerifyArgs& args) {
     std::cerr << "strata verify: " << archive.status().ToString() << "\n";
     return 1;
   }
+  if (args.repair && !args.hot) {
+    std::cerr << "strata verify: --repair needs --hot\n";
+    return 2;
+  }
   ScrubOptions so;
   so.hot = args.hot;
+  so.repair = args.repair;
+  so.hot_grace_ms = aopts->hot_reconcile_grace_ms;
   auto r = Scrub(archive->get(), so);
   if (!r.ok()) {
     std::cerr << "strata verify: " << r.status().ToString() << "\n";
     return 1;
   }
   for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
+  for (const auto& p : r->repaired) std::cout << "REPAIRED " << p << "\n";
   std::cout << "verified " << r->packs << " packs, " << r->entries << " entries, " << r->bytes / 1e6 << " MB";
   if (args.hot) std::cout << ", " << r->hot_files << " hot files";
   std::cout << ": " << (r->ok() ? "OK" : std::to_string(r->problems.size()) + " problem(s)") << "\n";

@@ -23,6 +23,8 @@ const std::vector<SettingDef>& AllSettings() {
       {"cold", "file:${data}/cold", "cold store URL: file:DIR or s3://BUCKET[/PREFIX]", T::kString},
       {"duplicates", "keep", "re-sent SOP Instance UID with other bytes: keep (warn), replace or reject", T::kString},
       {"read_ahead", "8", "cold reads in flight while streaming a study", T::kInt},
+      {"hot.reconcile_grace", "1h", "hot files no catalog row references are re-indexed or removed once this old (a live store renames, then commits)", T::kString},
+      {"hot.reconcile_interval", "1h", "how often the server reconciles the hot tier with the catalog (0 = only at start)", T::kString},
       {"dimse.max_associations", "32", "associations served at once; more are rejected (transient)", T::kInt},
       {"dimse.max_pdu", "131072", "maximum PDU size we receive and send", T::kInt},
       {"dimse.idle_timeout", "60", "seconds an association may stay silent", T::kInt},

@@ -74,6 +74,15 @@ Result<ScrubReport> Scrub(Archive* archive, const ScrubOptions& options) {
         if (!b.ok()) rep.problems.push_back("hot " + r.location.hot_path + ": " + b.status().ToString());
       }
     }
+    // Files no row references (a crash between rename and commit).
+    ReconcileReport rr;
+    STRATA_RETURN_IF_ERROR(archive->ReconcileHot(options.hot_grace_ms, &rr, /*dry_run=*/!options.repair));
+    for (const auto& path : rr.unknown) {
+      if (options.repair)
+        rep.repaired.push_back("hot " + path + ": not in the catalog; reconciled (see the event=hot_reconcile log)");
+      else
+        rep.problems.push_back("hot " + path + ": not in the catalog (strata verify --hot --repair re-indexes or removes it)");
+    }
   }
   return rep;
 }
