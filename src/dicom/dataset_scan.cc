@@ -170,6 +170,10 @@ class InflateStream : public Stream {
   uint64_t pos_ = 0;
 };
 
+bool IsIdentityUid(uint32_t tag) {
+  return tag == 0x00080016u || tag == 0x00080018u || tag == 0x0020000Du || tag == 0x0020000Eu;
+}
+
 struct Encoding {
   bool explicit_vr = true;
   bool big_endian = false;
@@ -314,6 +318,13 @@ class Scanner {
         continue;
       }
       if (top_level && is_pixel) out_->pixel.kind = PixelDataInfo::Kind::kNative;
+      if (top_level && IsIdentityUid(tag) && len <= 256) {
+        // Kept as sent: DCMTK drops inner spaces from UI values when it reads them.
+        std::string v(len, '\0');
+        STRATA_RETURN_IF_ERROR(in_->Read(len, reinterpret_cast<uint8_t*>(v.data())));
+        out_->identity_uids[tag] = std::move(v);
+        continue;
+      }
       STRATA_RETURN_IF_ERROR(in_->Skip(len, Hex8(tag).c_str()));
     }
   }

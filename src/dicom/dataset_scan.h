@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "util/env.h"
@@ -41,6 +42,9 @@ struct DatasetScan {
   std::string dataset_checksum;  // XXH3-64 hex of the bytes after the meta group (as stored)
   int max_depth_seen = 0;
   PixelDataInfo pixel;
+  // Raw values (padding included) of the top-level SOP Class, SOP Instance, Study and Series
+  // Instance UIDs, keyed by tag (group << 16 | element).
+  std::map<uint32_t, std::string> identity_uids;
 };
 
 // Scans the file at PATH through ENV. InvalidArgument (with the offset and the reason) for a
