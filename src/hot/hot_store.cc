@@ -10,6 +10,7 @@
 #include <random>
 
 #include "util/checksum.h"
+#include "util/env.h"
 #include "util/file_util.h"
 
 namespace strata {
@@ -42,6 +43,12 @@ std::string HotStore::RelativePathFor(const InstanceRecord& r) {
          r.checksum.substr(0, 8) + ".dcm";
 }
 
+std::string HotStore::NewRelativePath(const InstanceRecord& r) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::string base = RelativePathFor(r);  // <...>/<sop>.<checksum8>.dcm
+  return base.substr(0, base.size() - 4) + "." + HexU64(rng()).substr(0, 8) + ".dcm";
+}
+
 std::string HotStore::AbsolutePath(const std::string& relative) const { return JoinPath(root_, relative); }
 
 Status HotStore::Place(const std::string& temp, const std::string& relative) {
@@ -60,8 +67,7 @@ Status HotStore::Place(const std::string& temp, const std::string& relative) {
     pos = next + 1;
   }
   const std::string target = AbsolutePath(relative);
-  if (::rename(temp.c_str(), target.c_str()) != 0) return Status::FromErrno(errno, "rename to " + target);
-  return Status::OK();
+  return Env::Default()->RenameNoReplace(temp, target);
 }
 
 Result<std::string> HotStore::Read(const std::string& relative) const { return ReadFile(AbsolutePath(relative)); }

@@ -25,8 +25,12 @@ class HotStore {
   std::string NewIncomingPath();
   // The layout path (relative to the root) for an instance. UIDs must have been validated.
   static std::string RelativePathFor(const InstanceRecord& r);
+  // A layout path unique to this call: <sop>.<checksum8>.<random8>.dcm in the instance's
+  // directory, so two concurrent stores of one instance never share a file.
+  static std::string NewRelativePath(const InstanceRecord& r);
   std::string AbsolutePath(const std::string& relative) const;
-  // Renames the file at TEMP to RELATIVE, creating directories. Nothing is synced here: the
+  // Renames the file at TEMP to RELATIVE, creating directories; never replaces an existing
+  // file (kAlreadyExists: a path the catalog may reference stays). Nothing is synced here: the
   // group commit syncs the hot filesystem once per batch (SyncFilesystem) before the catalog
   // rows of the batch are committed.
   Status Place(const std::string& temp, const std::string& relative);
