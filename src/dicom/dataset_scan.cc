@@ -390,7 +390,7 @@ Result<DatasetScan> ScanPart10(Env* env, const std::string& path, const DatasetS
     STRATA_RETURN_IF_ERROR(raw.Read(8, h));
     const uint16_t elem = U16(h + 2, false);
     const char vr[2] = {static_cast<char>(h[4]), static_cast<char>(h[5])};
-    if (!IsKnownVr(vr)) return Malformed(at, "meta element (0002," + std::to_string(elem) + ") has an unknown VR");
+    if (!IsKnownVr(vr)) return Malformed(at, "meta element " + Hex8(0x00020000u | elem) + " has an unknown VR");
     uint32_t len = U16(h + 6, false);
     if (HasLongLength(vr)) {
       STRATA_RETURN_IF_ERROR(raw.Read(4, h + 8));
