@@ -1,8 +1,9 @@
 // HotStore: one file per instance on fast storage (a local or shared filesystem).
-// Layout: <root>/<h1>/<h2>/<StudyUID>/<SeriesUID>/<SOPUID>.<checksum8>.dcm where h1/h2 are two
-// hex bytes of a hash of the Study UID: 65536 buckets, so no directory grows to millions of
-// entries. The checksum in the name keeps two versions of one SOP Instance UID apart until the
-// catalog decides which one stays. Incoming data is written under <root>/.incoming/<node> and
+// Layout: <root>/<h1>/<h2>/<StudyUID>/<SeriesUID>/<SOPUID>.<checksum8>.<random8>.dcm where h1/h2
+// are two hex bytes of a hash of the Study UID: 65536 buckets, so no directory grows to millions
+// of entries. Each store gets a name of its own (older rows may name <SOPUID>.<checksum8>.dcm):
+// two stores of one instance, identical or not, never share a file until the catalog decides
+// which one stays, so removing a loser's file never touches the copy a row references. Incoming data is written under <root>/.incoming/<node> and
 // renamed into place, so a file in the layout is always complete; each node of a shared hot
 // directory cleans only its own incoming files at start.
 #pragma once
