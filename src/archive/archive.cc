@@ -6,6 +6,10 @@
 
 #include "archive/group_committer.h"
 #include "dicom/dataset_reader.h"
+#include "dicom/dataset_scan.h"
+#include "dicom/pixel_encoding.h"
+#include "dicom/uid.h"
+#include "util/env.h"
 #include "util/checksum.h"
 #include "util/file_util.h"
 #include "util/log.h"
@@ -47,33 +51,97 @@ static int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+// DCMTK parses the bytes before Pixel Data from memory up to this size; a larger prefix
+// (huge private elements, a deflated data set) is parsed from the file with values left on
+// disk. Either way DCMTK only sees a data set the scan proved well-formed and shallow.
+constexpr uint64_t kMaxPrefixInMemory = 64ull << 20;
+
+const char* UidName(uint32_t tag) {
+  switch (tag) {
+    case 0x00080016u: return "SOPClassUID";
+    case 0x00080018u: return "SOPInstanceUID";
+    case 0x0020000Du: return "StudyInstanceUID";
+    default: return "SeriesInstanceUID";
+  }
+}
+
+// Scans the file (completeness, nesting, checksums) and reads what the catalog needs.
+Status ScanAndParse(Env* env, const std::string& path, DatasetScan* scan, InstanceRecord* r) {
+  STRATA_ASSIGN_OR_RETURN(*scan, ScanPart10(env, path));
+  if (scan->pixel_data_offset <= kMaxPrefixInMemory) {
+    STRATA_ASSIGN_OR_RETURN(std::string prefix, env->ReadFileRange(path, 0, scan->pixel_data_offset));
+    STRATA_RETURN_IF_ERROR(ReadInstanceAttributesFromBuffer(prefix, r));
+  } else {
+    STRATA_RETURN_IF_ERROR(ReadInstanceAttributes(path, r));
+  }
+  // DCMTK drops inner spaces from UIDs: check the values as they are in the file.
+  for (const auto& [tag, raw] : scan->identity_uids)
+    STRATA_RETURN_IF_ERROR(ValidateUid(TrimUid(raw), UidName(tag)));
+  if (scan->transfer_syntax != r->transfer_syntax)
+    return Status::InvalidArgument("TransferSyntaxUID " + scan->transfer_syntax + " could not be read consistently");
+  STRATA_RETURN_IF_ERROR(CheckPixelEncoding(scan->transfer_syntax, scan->pixel));
+  r->size = scan->file_size;
+  r->checksum = scan->file_checksum;
+  r->dataset_checksum = scan->dataset_checksum;
+  return Status::OK();
+}
+
+}  // namespace
+
+void Archive::RemoveOwnHotFile(const std::string& relative) {
+  Status s = hot_->Remove(relative);
+  if (!s.ok()) spdlog::warn("event=hot_remove_failed path={} error=\"{}\"", relative, s.ToString());
+}
+
+Result<bool> Archive::SameDataset(const InstanceRecord& stored, const InstanceRecord& incoming) {
+  if (stored.checksum == incoming.checksum) return true;
+  if (!stored.dataset_checksum.empty()) return stored.dataset_checksum == incoming.dataset_checksum;
+  // A row from before schema v2: compute it from the hot file; a cold one keeps the file
+  // checksum as its only identity.
+  if (stored.location.tier != Location::Tier::kHot) return false;
+  auto scan = ScanPart10(env_, hot_->AbsolutePath(stored.location.hot_path));
+  if (!scan.ok()) {
+    if (scan.status().IsNotFound()) return false;  // packed meanwhile: compare by file
+    if (scan.status().code() == Status::Code::kInvalidArgument) return false;
+    return scan.status();
+  }
+  if (scan->file_checksum != stored.checksum) return false;  // not the bytes the row names
+  return scan->dataset_checksum == incoming.dataset_checksum;
+}
+
 Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::string& expected_sop_uid,
                                        const std::string& expected_sop_class) {
   // Whatever happens, the temp file must not outlive this call unless it was moved.
   struct TempGuard {
     std::string path;
-    ~TempGuard() { if (!path.empty()) RemoveFile(path); }
+    ~TempGuard() {
+      if (!path.empty()) (void)RemoveFile(path);  // a leftover temp file is cleaned at start-up
+    }
   } guard{temp_path};
 
   StoreResult out;
   InstanceRecord& r = out.record;
-  // The bytes for the checksum and the header (durability comes with the group commit).
-  STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(temp_path));
-  STRATA_RETURN_IF_ERROR(ReadInstanceAttributesFromBuffer(bytes, &r));
+  DatasetScan scan;
+  if (Status s = ScanAndParse(env_, temp_path, &scan, &r); !s.ok()) {
+    spdlog::warn("event=store_refused sop={} reason=\"{}\"", r.sop_uid.empty() ? expected_sop_uid : r.sop_uid,
+                 s.message());
+    return s;
+  }
   if (!expected_sop_uid.empty() && expected_sop_uid != r.sop_uid)
     return Status::InvalidArgument("SOPInstanceUID " + r.sop_uid + " in the data set differs from " +
                                    expected_sop_uid + " in the request");
   if (!expected_sop_class.empty() && expected_sop_class != r.sop_class_uid)
     return Status::InvalidArgument("SOPClassUID " + r.sop_class_uid + " in the data set differs from " +
                                    expected_sop_class + " in the request");
-  r.size = bytes.size();
-  r.checksum = Xxh3Hex(bytes);
   r.received_ms = NowMs();
 
-  // Fast path for re-sent data: nothing to write when the same bytes are stored already.
+  // Fast path for re-sent data: nothing to write when the same data set is stored already.
   auto existing = catalog_->GetInstance(r.sop_uid);
   if (existing.ok()) {
-    if (existing->checksum == r.checksum) {
+    STRATA_ASSIGN_OR_RETURN(bool same, SameDataset(existing.value(), r));
+    if (same) {
       out.outcome = StoreResult::Outcome::kIdentical;
       out.record = existing.value();
       return out;
@@ -91,14 +159,25 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
     return existing.status();
   }
 
+  // A path of our own: no other store, concurrent or earlier, can reference it, so removing
+  // it on any failure below never touches an acknowledged copy.
   r.location.tier = Location::Tier::kHot;
   r.location.hot_path = HotStore::NewRelativePath(r);
   STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
   guard.path.clear();
   auto added = committer_->Commit(r);
   if (!added.ok()) {
-    // kUnknownOutcome: a catalog row may reference the file (see GroupCommitter::Commit).
-    if (added.status().code() != Status::Code::kUnknownOutcome) hot_->Remove(r.location.hot_path);
+    if (added.status().code() == Status::Code::kUnknownOutcome) {
+      // The commit may have landed: find out before deleting anything or answering.
+      auto now = catalog_->GetInstance(r.sop_uid);
+      if (!now.ok()) return added.status();  // keep the file; start-up reconciles it
+      if (now->location.tier == Location::Tier::kHot && now->location.hot_path == r.location.hot_path) {
+        out.outcome = StoreResult::Outcome::kStored;
+        out.record = now.value();
+        return out;
+      }
+    }
+    RemoveOwnHotFile(r.location.hot_path);
     return added.status();
   }
   const AddResult& ar = added.value();
@@ -106,22 +185,25 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
     case AddOutcome::kAdded:
       out.outcome = StoreResult::Outcome::kStored;
       break;
-    case AddOutcome::kIdentical:  // a concurrent store of the same bytes won; same path
+    case AddOutcome::kIdentical:  // a concurrent store of the same data set won
       out.outcome = StoreResult::Outcome::kIdentical;
-      if (ar.previous && ar.previous->location.hot_path != r.location.hot_path) hot_->Remove(r.location.hot_path);
+      RemoveOwnHotFile(r.location.hot_path);
+      if (ar.previous) out.record = *ar.previous;
       break;
     case AddOutcome::kConflict:
-      out.outcome = StoreResult::Outcome::kDuplicateKept;
-      out.warning = "SOP Instance UID " + r.sop_uid + " already stored with different content; kept the stored one";
-      hot_->Remove(r.location.hot_path);
+      RemoveOwnHotFile(r.location.hot_path);
       if (options_.duplicates == DuplicatePolicy::kReject)
         return Status::Conflict("SOP Instance UID " + r.sop_uid + " is already stored with different content");
+      out.outcome = StoreResult::Outcome::kDuplicateKept;
+      out.warning = "SOP Instance UID " + r.sop_uid + " already stored with different content; kept the stored one";
+      if (ar.previous) out.record = *ar.previous;
       break;
     case AddOutcome::kReplaced:
       out.outcome = StoreResult::Outcome::kReplaced;
+      // The commit that stopped referencing the previous file is durable: now it may go.
       if (ar.previous && ar.previous->location.tier == Location::Tier::kHot &&
           ar.previous->location.hot_path != r.location.hot_path)
-        hot_->Remove(ar.previous->location.hot_path);
+        RemoveOwnHotFile(ar.previous->location.hot_path);
       spdlog::info("event=replace sop={} old_checksum={} new_checksum={}", r.sop_uid,
                    ar.previous ? ar.previous->checksum : "", r.checksum);
       break;

@@ -113,6 +113,10 @@ class Archive {
 
  private:
   explicit Archive(ArchiveOptions options);
+  // Whether STORED (a catalog row) holds the data set INCOMING carries.
+  Result<bool> SameDataset(const InstanceRecord& stored, const InstanceRecord& incoming);
+  // Removes a hot file this store placed (or one the catalog no longer references); logs failures.
+  void RemoveOwnHotFile(const std::string& relative);
   ArchiveOptions options_;
   Env* env_ = nullptr;
   std::unique_ptr<Catalog> catalog_;

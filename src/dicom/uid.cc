@@ -24,11 +24,10 @@ Status ValidateUid(std::string_view uid, std::string_view what) {
 }
 
 std::string TrimUid(std::string_view uid) {
+  // Only the trailing padding: a space anywhere else is part of the value (and invalid).
   size_t end = uid.size();
   while (end > 0 && (uid[end - 1] == '\0' || uid[end - 1] == ' ')) --end;
-  size_t start = 0;
-  while (start < end && uid[start] == ' ') ++start;
-  return std::string(uid.substr(start, end - start));
+  return std::string(uid.substr(0, end));
 }
 
 }  // namespace strata

@@ -13,7 +13,8 @@ namespace strata {
 // OK if UID is a well-formed DICOM UID; InvalidArgument with the reason otherwise.
 Status ValidateUid(std::string_view uid, std::string_view what = "UID");
 inline bool IsValidUid(std::string_view uid) { return ValidateUid(uid).ok(); }
-// Strips the trailing NUL/space padding a UI value may carry on the wire.
+// Strips the trailing NUL/space padding a UI value may carry on the wire (nothing else: a
+// leading or inner space stays, and ValidateUid refuses it).
 std::string TrimUid(std::string_view uid);
 
 }  // namespace strata

@@ -43,6 +43,10 @@ struct InstanceRecord {
   int64_t instance_number = 0, rows = 0, columns = 0, frames = 0;
   uint64_t size = 0;         // bytes of the Part 10 file as received
   std::string checksum;      // XXH3-64 hex of the Part 10 file as received
+  // XXH3-64 hex of the data set bytes after the meta group: what a re-send of the same
+  // instance keeps even when the sender (C-STORE, STOW-RS) writes another meta header.
+  // Empty for rows stored before schema v2.
+  std::string dataset_checksum;
   int64_t received_ms = 0;   // unix time in milliseconds
   Location location;
 };

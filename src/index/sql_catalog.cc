@@ -57,13 +57,17 @@ CREATE TABLE IF NOT EXISTS migrations (
 CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
 )SQL";
 
+// v2: duplicates are compared by data set, not by the whole file (the meta header differs
+// between C-STORE and STOW-RS). Rows stored before it have ''.
+const char* kSchemaV2 = "ALTER TABLE instances ADD COLUMN dataset_checksum TEXT NOT NULL DEFAULT ''";
+
 constexpr const char* kInstanceCols =
     "p.patient_id, p.issuer, p.patient_name, p.birth_date, p.sex, "
     "st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, st.referring, "
     "se.series_uid, se.modality, se.description, se.body_part, se.series_date, se.series_time, se.series_number, "
     "i.sop_uid, i.sop_class, i.transfer_syntax, i.instance_number, i.rows, i.columns, i.frames, i.size, "
     "i.checksum, i.received_ms, i.tier, i.hot_path, i.pack_key, i.pack_offset, i.pack_length, "
-    "i.entry_checksum, i.entry_syntax, i.pk";
+    "i.entry_checksum, i.entry_syntax, i.dataset_checksum, i.pk";
 constexpr const char* kInstanceFrom =
     " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = i.study_pk"
     " JOIN patients p ON p.pk = st.patient_pk";
@@ -85,6 +89,7 @@ InstanceRecord RowToInstance(const SqlRow& r) {
   x.location.hot_path = s(); x.location.pack_key = s();
   x.location.offset = static_cast<uint64_t>(n()); x.location.length = static_cast<uint64_t>(n());
   x.location.entry_checksum = s(); x.location.entry_syntax = s();
+  x.dataset_checksum = s();
   return x;
 }
 
@@ -99,20 +104,32 @@ class SqlCatalog : public Catalog {
 
   Status Init() {
     STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
-    std::string ddl = kSchemaV1;
     const std::string pk = db_->dialect() == SqlDialect::kSqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
-    for (size_t p; (p = ddl.find("{PK}")) != std::string::npos;) ddl.replace(p, 4, pk);
     return InTransaction(*conn, [&]() -> Status {
-      STRATA_RETURN_IF_ERROR(conn->ExecScript(ddl));
+      STRATA_RETURN_IF_ERROR(conn->ExecScript("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"));
+      // Nodes opening one PostgreSQL catalog at once upgrade it one after the other.
+      if (db_->dialect() == SqlDialect::kPostgres)
+        STRATA_RETURN_IF_ERROR(conn->ExecScript("LOCK TABLE schema_version IN SHARE ROW EXCLUSIVE MODE"));
       STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT version FROM schema_version", {}));
+      const int64_t current = rows.empty() ? 0 : SqlInt(rows[0][0]);
+      if (current > kCatalogSchemaVersion)
+        return Status::InvalidArgument("catalog schema version " + std::to_string(current) +
+                                       " is newer than this build understands (" +
+                                       std::to_string(kCatalogSchemaVersion) + ")");
+      for (const CatalogSchemaStep& step : CatalogSchemaSteps()) {
+        if (step.version <= current) continue;
+        std::string ddl = step.script;
+        for (size_t p; (p = ddl.find("{PK}")) != std::string::npos;) ddl.replace(p, 4, pk);
+        STRATA_RETURN_IF_ERROR(conn->ExecScript(ddl));
+      }
       if (rows.empty()) {
         STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec("INSERT INTO schema_version (version) VALUES (?)",
                                                    {static_cast<int64_t>(kCatalogSchemaVersion)}));
+        (void)n;  // one row inserted or the transaction fails
+      } else if (current < kCatalogSchemaVersion) {
+        STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec("UPDATE schema_version SET version = ?",
+                                                   {static_cast<int64_t>(kCatalogSchemaVersion)}));
         (void)n;
-      } else if (SqlInt(rows[0][0]) > kCatalogSchemaVersion) {
-        return Status::InvalidArgument("catalog schema version " + std::to_string(SqlInt(rows[0][0])) +
-                                       " is newer than this build understands (" +
-                                       std::to_string(kCatalogSchemaVersion) + ")");
       }
       return Status::OK();
     });
@@ -416,7 +433,9 @@ class SqlCatalog : public Catalog {
       InstanceRecord prev = RowToInstance(existing[0]);
       const int64_t inst_pk = SqlInt(existing[0].back());
       out.previous = prev;
-      if (prev.checksum == r.checksum) {
+      // The same data set under another meta header is the same instance.
+      if (prev.checksum == r.checksum ||
+          (!prev.dataset_checksum.empty() && prev.dataset_checksum == r.dataset_checksum)) {
         out.outcome = AddOutcome::kIdentical;
         return out;
       }
@@ -429,11 +448,12 @@ class SqlCatalog : public Catalog {
       std::vector<SqlValue> params = LocationParams(r.location);
       params.insert(params.begin(), {r.transfer_syntax, static_cast<int64_t>(r.size), r.checksum, r.received_ms,
                                      r.instance_number, r.rows, r.columns, r.frames, r.sop_class_uid});
+      params.emplace_back(r.dataset_checksum);
       params.emplace_back(inst_pk);
       STRATA_ASSIGN_OR_RETURN(auto n, c.Exec(
           "UPDATE instances SET transfer_syntax = ?, size = ?, checksum = ?, received_ms = ?, instance_number = ?,"
           " rows = ?, columns = ?, frames = ?, sop_class = ?, tier = ?, hot_path = ?, pack_key = ?, pack_offset = ?,"
-          " pack_length = ?, entry_checksum = ?, entry_syntax = ? WHERE pk = ?", params));
+          " pack_length = ?, entry_checksum = ?, entry_syntax = ?, dataset_checksum = ? WHERE pk = ?", params));
       (void)n;
       const int64_t delta = static_cast<int64_t>(r.size) - static_cast<int64_t>(prev.size);
       STRATA_ASSIGN_OR_RETURN(auto n2, c.Exec(
@@ -497,10 +517,12 @@ class SqlCatalog : public Catalog {
                                  r.columns, r.frames, r.transfer_syntax, static_cast<int64_t>(r.size), r.checksum,
                                  r.received_ms};
     for (auto& v : LocationParams(r.location)) params.push_back(std::move(v));
+    params.emplace_back(r.dataset_checksum);
     STRATA_ASSIGN_OR_RETURN(auto n, c.Exec(
         "INSERT INTO instances (sop_uid, series_pk, study_pk, sop_class, instance_number, rows, columns, frames,"
         " transfer_syntax, size, checksum, received_ms, tier, hot_path, pack_key, pack_offset, pack_length,"
-        " entry_checksum, entry_syntax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params));
+        " entry_checksum, entry_syntax, dataset_checksum)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params));
     (void)n;
     STRATA_ASSIGN_OR_RETURN(auto n2, c.Exec(
         "UPDATE series SET num_instances = num_instances + 1, size_bytes = size_bytes + ? WHERE pk = ?",
@@ -532,6 +554,15 @@ class SqlCatalog : public Catalog {
 };
 
 }  // namespace
+
+const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
+  // Append new versions at the end (and raise kCatalogSchemaVersion); never edit a step.
+  static const std::vector<CatalogSchemaStep> steps = {
+      {1, kSchemaV1},
+      {2, kSchemaV2},
+  };
+  return steps;
+}
 
 Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db) {
   auto cat = std::make_unique<SqlCatalog>(std::move(db));

@@ -3,6 +3,7 @@
 // behind a wrapper that loses the answer of AddInstances (after or instead of committing)
 // and can make the read-back fail.
 #include "archive/group_committer.h"
+#include "util/env.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -88,7 +89,7 @@ class GroupCommitterTest : public ::testing::Test {
     auto c = OpenCatalog({"sqlite:" + (dir_ / "c.db").string()});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::make_unique<LosingCatalog>(std::move(c).value());
-    gc_ = std::make_unique<GroupCommitter>(cat_.get(), (dir_ / "hot").string(), false);
+    gc_ = std::make_unique<GroupCommitter>(cat_.get(), Env::Default(), (dir_ / "hot").string(), false);
   }
   void TearDown() override {
     gc_.reset();

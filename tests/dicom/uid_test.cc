@@ -34,7 +34,11 @@ TEST(UidTest, ErrorSaysWhatIsWrong) {
 
 TEST(UidTest, TrimRemovesPadding) {
   EXPECT_EQ(TrimUid(std::string("1.2.3\0", 6)), "1.2.3");
-  EXPECT_EQ(TrimUid(" 1.2.3 "), "1.2.3");
+  EXPECT_EQ(TrimUid("1.2.3 "), "1.2.3");
+  // Only trailing padding goes: a UID with a leading or inner space stays invalid.
+  EXPECT_EQ(TrimUid(" 1.2.3"), " 1.2.3");
+  EXPECT_EQ(TrimUid("1.2 3.4 "), "1.2 3.4");
+  EXPECT_FALSE(IsValidUid(TrimUid("1.2 3.4")));
 }
 
 }  // namespace strata
