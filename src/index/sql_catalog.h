@@ -13,6 +13,7 @@ namespace strata {
 Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db);
 
 // The schema version this build writes (recorded in the schema_version table).
-constexpr int kCatalogSchemaVersion = 1;
+// v1: the first release; v3: claim_token on migrations (v2 belongs to the dataset checksum).
+constexpr int kCatalogSchemaVersion = 3;
 
 }  // namespace strata
