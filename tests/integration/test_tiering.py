@@ -129,11 +129,20 @@ def test_late_images_get_a_new_generation(server_factory, tmp_path):
     r = getscu(server, tmp_path / "mixed", "STUDY", StudyInstanceUID=study)
     assert r.returncode == 0
     check_identical(files, tmp_path / "mixed")
-    migrate(server)
+    migrate(server, "--tiering-small-pack-share", "1")  # the share rule off: a second generation
     assert len(cold_objects(server)) == 2
     assert hot_dcm(server) == []
     r = getscu(server, tmp_path / "all", "STUDY", StudyInstanceUID=study)
     check_identical(files, tmp_path / "all")
+    # One more late image with at most 2 packs per study: the pass folds all into one pack.
+    extra = gen("ct", tmp_path / "later", patients=1, studies_per_patient=1, series=3, slices=1, seed=11)
+    third = [f for f in extra if pydicom.dcmread(f, stop_before_pixels=True).SeriesNumber == 3]
+    assert study_uid_of(third) == study
+    storescu(server, third)
+    migrate(server, "--tiering-max-packs-per-study", "2", "--tiering-orphan-grace", "0s")
+    assert len(cold_objects(server)) == 1
+    r = getscu(server, tmp_path / "one", "STUDY", StudyInstanceUID=study)
+    check_identical(files + third, tmp_path / "one")
 
 
 def test_kill9_at_random_points_loses_nothing(server_factory, tmp_path):
@@ -166,8 +175,8 @@ def test_kill9_at_random_points_loses_nothing(server_factory, tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
         check_identical(files, tmp_path / ("chk%d" % i))
     assert kills >= rounds // 2, "the kill window missed the migrations (%d kills)" % kills
-    # The next run finishes and cleans up.
-    migrate(server)
+    # The next run finishes and cleans up (no grace: nothing else runs now).
+    migrate(server, "--tiering-orphan-grace", "0s")
     studies = {study_uid_of([f]) for f in sent}
     assert hot_dcm(server) == []
     assert pending_uploads(server) == []
