@@ -198,7 +198,10 @@ TEST_F(MigrationTest, JanitorWaitsForTheGracePeriod) {
   ob.orphan_grace_ms = 60'000;
   ASSERT_TRUE(Janitor(b_.get(), ob).Run().ok());
   EXPECT_EQ(ColdObjects().size(), 1u);
-  ob.orphan_grace_ms = 0;
+  // Two minutes old by its modification time: past the grace, deleted.
+  const auto file = dir_ / "cold" / "packs" / "aa" / "1.2.3" / "1-x.zip";
+  ASSERT_TRUE(std::filesystem::exists(file));
+  std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
   ASSERT_TRUE(Janitor(b_.get(), ob).Run().ok());
   EXPECT_TRUE(ColdObjects().empty());
 }
