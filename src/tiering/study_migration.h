@@ -16,6 +16,8 @@
 // deletes it only when no row and no live claim names it.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,7 +86,8 @@ class StudyMigration {
   // Filled by BuildAndUpload, parallel to sources_.
   std::vector<Location> locations_;
   std::unique_ptr<ObjectUpload> upload_;
-  bool uploaded_ = false, verified_ = false;
+  std::atomic<bool> uploaded_{false};  // read by the lease keeper's thread
+  bool verified_ = false;
   Outcome outcome_ = Outcome::kNotSwitched;
   std::vector<bool> switched_;
   PackSummary summary_;

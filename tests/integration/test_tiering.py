@@ -259,7 +259,7 @@ def test_two_converters_beside_ingest_lose_nothing(server_factory, tmp_path):
     instance must come back bit-identical (its data set) and no retrieval may fail."""
     import re
     import threading
-    seconds = float(os.environ.get("STRATA_RACE_SECONDS", "40"))
+    seconds = float(os.environ.get("STRATA_RACE_SECONDS", "60"))
     server = server_factory(extra=["--tiering-enabled", "true", "--tiering-interval", "1s",
                                    "--tiering-older-than", "0s", "--tiering-codec", "none"])
     stop = threading.Event()
