@@ -86,12 +86,13 @@ Result<int> Janitor::Sweep() {
     }
   }
   const int64_t grace = opt_.orphan_grace();
-  // Multipart uploads nobody will complete. One without a key (a local temp file) is judged
-  // by its age alone.
+  // Multipart uploads nobody may complete usefully: their key belongs to no unfenced claim,
+  // so the upload's owner can never switch to it; aborting makes its Complete fail, which is
+  // a definite "not switched". One without a key (a local temp file) is judged by age alone.
   for (const auto& u : pending_) {
-    if (!u.key.empty() && (u.key.rfind("packs/", 0) != 0 || protect.count(u.key) || referenced.count(u.key)))
+    if (u.key.empty() ? listed_at_ms_ - u.initiated_ms < grace
+                      : (u.key.rfind("packs/", 0) != 0 || protect.count(u.key) || referenced.count(u.key)))
       continue;
-    if (listed_at_ms_ - u.initiated_ms < grace) continue;
     Status s = cold->AbortPendingUpload(u);
     spdlog::info("event=cleanup_abort_upload key={} status=\"{}\"", u.key, s.ToString());
   }

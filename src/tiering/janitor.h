@@ -13,7 +13,9 @@
 // a lease that ran out is never renewed, SwitchToPack checks the token and the lease), so it
 // can never become referenced. Claims of dead holders are marked failed by a conditional
 // update (same token AND the same lease as seen, so a claim renewed meanwhile is untouched);
-// their objects go in a second round that reads a fresh snapshot.
+// their objects go in a second round that reads a fresh snapshot. Pending uploads follow the
+// same rule without the grace period (an aborted upload can only fail its owner's Complete);
+// a pending upload without a key (a local temp file) is judged by its age.
 #pragma once
 
 #include <set>

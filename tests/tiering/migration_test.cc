@@ -225,6 +225,26 @@ TEST_F(MigrationTest, DeadLocalClaimIsFencedAndItsObjectRemoved) {
   ExpectAllReadable();
 }
 
+// A pending upload of a live claim survives the janitor; once the claim is fenced off it is
+// aborted.
+TEST_F(MigrationTest, PendingUploadOfALiveClaimIsKept) {
+  StoreImages(kStudy, 1, 1);
+  const std::string key = "packs/aa/" + kStudy + "/1-nodeA-1-0.zip";
+  auto t = a_->catalog()->ClaimMigration(kStudy, "nodeA/" + std::to_string(getpid()), key, 600'000);
+  ASSERT_TRUE(t.ok());
+  auto up = a_->cold()->StartUpload(key);
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE((*up)->PutPart(1, std::string(1024, 'x')).ok());
+  auto ob = Options("nodeB");
+  ob.orphan_grace_ms = 0;
+  ASSERT_TRUE(Janitor(b_.get(), ob).Run().ok());
+  EXPECT_EQ(PendingUploads(), 1u);
+  ASSERT_TRUE(a_->catalog()->FinishMigration(kStudy, *t, "failed", "test").ok());
+  ASSERT_TRUE(Janitor(b_.get(), ob).Run().ok());
+  EXPECT_EQ(PendingUploads(), 0u);
+  EXPECT_FALSE((*up)->Complete().ok());  // its owner can no longer finish it
+}
+
 // Wraps a catalog; SwitchToPack's answer is lost (before or after the commit).
 class LostAnswerCatalog : public Catalog {
  public:
