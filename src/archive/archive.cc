@@ -231,7 +231,15 @@ Result<std::string> Archive::Read(const InstanceRecord& record) {
       return Status::Corruption("hot file " + loc.hot_path + " does not match its checksum");
     return bytes;
   }
-  STRATA_ASSIGN_OR_RETURN(std::string bytes, cold_->GetRange(loc.pack_key, loc.offset, loc.length));
+  auto got = cold_->GetRange(loc.pack_key, loc.offset, loc.length);
+  if (!got.ok() && got.status().IsNotFound()) {
+    // A consolidation may have retired that pack since RECORD was listed: ask the catalog again.
+    auto now = catalog_->GetInstance(record.sop_uid);
+    if (now.ok() && (now->location.tier != loc.tier || now->location.pack_key != loc.pack_key ||
+                     now->location.offset != loc.offset))
+      return Read(now.value());
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, std::move(got));
   const std::string& want = loc.entry_checksum.empty() ? record.checksum : loc.entry_checksum;
   if (Xxh3Hex(bytes) != want)
     return Status::Corruption("pack " + loc.pack_key + " entry " + record.series_uid + "/" + record.sop_uid +

@@ -34,6 +34,21 @@ Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
   }
   codecs.lossy_replaces_originals = config.GetBool("tiering.lossy_replaces_originals");
   STRATA_ASSIGN_OR_RETURN(o.transcoder, MakeEntryTranscoder(codecs));
+  if (o.lease_ms <= 0) return Status::InvalidArgument("tiering.lease must be positive");
+  if (!config.Get("tiering.orphan_grace").empty()) {
+    STRATA_ASSIGN_OR_RETURN(o.orphan_grace_ms, ParseDurationMs(config.Get("tiering.orphan_grace")));
+  }
+  STRATA_ASSIGN_OR_RETURN(int64_t max_packs, config.GetInt("tiering.max_packs_per_study"));
+  if (max_packs < 1) return Status::InvalidArgument("tiering.max_packs_per_study must be at least 1");
+  o.consolidation.max_packs = static_cast<int>(max_packs);
+  const std::string share = config.Get("tiering.small_pack_share");
+  try {
+    o.consolidation.small_share = std::stod(share);
+  } catch (...) {
+    return Status::InvalidArgument("tiering.small_pack_share must be a number, not '" + share + "'");
+  }
+  if (!(o.consolidation.small_share > 0))
+    return Status::InvalidArgument("tiering.small_pack_share must be > 0 (>= 1 turns the share rule off)");
   return o;
 }
 

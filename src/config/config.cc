@@ -49,6 +49,9 @@ const std::vector<SettingDef>& AllSettings() {
       {"tiering.lossy_replaces_originals", "false",
        "required with lossy_ratio > 0: accept that packs hold lossy images in place of the received ones", T::kBool},
       {"tiering.lease", "10m", "how long a migration claim lasts before another node may take it over", T::kString},
+      {"tiering.orphan_grace", "", "age before the janitor deletes an unreferenced pack or upload (empty = 2 x lease)", T::kString},
+      {"tiering.max_packs_per_study", "4", "a study's packs are consolidated into one before they exceed this", T::kInt},
+      {"tiering.small_pack_share", "0.25", "also consolidate when packs besides the largest hold more than this share of the bytes", T::kString},
       {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
   };

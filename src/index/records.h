@@ -98,11 +98,25 @@ struct MigrationRecord {
   std::string study_uid;
   std::string state;      // "claimed", "uploaded", "switched", "done", "failed"
   std::string node;       // who holds the claim
-  int64_t lease_until_ms = 0;
+  int64_t lease_until_ms = 0;  // by the database's clock
   std::string pack_key;   // the object being written (known before upload starts)
   int64_t updated_ms = 0;
   std::string error;
   int attempts = 0;
+  int64_t token = 0;      // fencing token of the current claim (see Catalog::ClaimMigration)
+};
+
+// A claim as its holder names it when it asks the catalog to act on it.
+struct MigrationFence {
+  std::string study_uid;
+  int64_t token = 0;
+};
+
+// The ledger as of one instant (Catalog::ReadLedgerSnapshot).
+struct LedgerSnapshot {
+  int64_t db_now_ms = 0;
+  std::vector<MigrationRecord> claims;
+  std::vector<std::string> referenced_packs;  // by a pack row or an instance, sorted, unique
 };
 
 }  // namespace strata

@@ -4,6 +4,7 @@
 // and can make the read-back fail.
 #include "archive/group_committer.h"
 #include "util/env.h"
+#include "../index/forwarding_catalog.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,55 +15,23 @@
 namespace strata {
 namespace {
 
-class LosingCatalog : public Catalog {
+class LosingCatalog : public ForwardingCatalog {
  public:
-  explicit LosingCatalog(std::unique_ptr<Catalog> real) : real_(std::move(real)) {}
+  explicit LosingCatalog(std::unique_ptr<Catalog> real) : ForwardingCatalog(std::move(real)) {}
   enum class Mode { kPass, kCommitThenLose, kLoseWithoutCommit };
   Mode mode = Mode::kPass;
   bool fail_reads = false;
 
   Result<std::vector<AddResult>> AddInstances(const std::vector<InstanceRecord>& r, bool replace) override {
     if (mode == Mode::kLoseWithoutCommit) return Status::UnknownOutcome("answer lost (not committed)");
-    auto res = real_->AddInstances(r, replace);
+    auto res = real()->AddInstances(r, replace);
     if (mode == Mode::kCommitThenLose && res.ok()) return Status::UnknownOutcome("answer lost (committed)");
     return res;
   }
   Result<InstanceRecord> GetInstance(const std::string& sop) override {
     if (fail_reads) return Status::Unavailable("catalog unreachable");
-    return real_->GetInstance(sop);
+    return real()->GetInstance(sop);
   }
-  Result<std::vector<InstanceRecord>> ListInstances(const std::string& a, const std::string& b,
-                                                    const std::string& c) override {
-    return real_->ListInstances(a, b, c);
-  }
-  Result<std::vector<AttributeValues>> Find(const Query& q) override { return real_->Find(q); }
-  Result<CatalogStats> Stats() override { return real_->Stats(); }
-  Result<std::vector<StudySummary>> StudiesToMigrate(const MigrationPolicy& p, int64_t now) override {
-    return real_->StudiesToMigrate(p, now);
-  }
-  Status ClaimMigration(const std::string& s, const std::string& n, const std::string& k, int64_t now,
-                        int64_t until) override {
-    return real_->ClaimMigration(s, n, k, now, until);
-  }
-  Status UpdateMigration(const std::string& s, const std::string& n, const std::string& st, const std::string& e,
-                         int64_t now, int64_t until) override {
-    return real_->UpdateMigration(s, n, st, e, now, until);
-  }
-  Result<std::vector<MigrationRecord>> ListMigrations(size_t limit) override { return real_->ListMigrations(limit); }
-  Result<std::vector<bool>> SwitchToPack(const PackRecord& p, const std::vector<std::string>& s,
-                                         const std::vector<std::string>& h, const std::vector<Location>& l) override {
-    return real_->SwitchToPack(p, s, h, l);
-  }
-  Result<std::vector<InstanceRecord>> ListLeftoverHotFiles(size_t limit) override {
-    return real_->ListLeftoverHotFiles(limit);
-  }
-  Status ClearHotPaths(const std::vector<std::string>& s) override { return real_->ClearHotPaths(s); }
-  Result<std::vector<PackRecord>> ListPacks(const std::string& s) override { return real_->ListPacks(s); }
-  Status DeletePackRecord(const std::string& k) override { return real_->DeletePackRecord(k); }
-  Result<uint64_t> CountPackReferences(const std::string& k) override { return real_->CountPackReferences(k); }
-
- private:
-  std::unique_ptr<Catalog> real_;
 };
 
 InstanceRecord Record(const std::string& sop, const std::string& checksum) {

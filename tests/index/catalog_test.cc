@@ -218,49 +218,165 @@ TEST_P(CatalogTest, ListInstancesOrdered) {
   EXPECT_EQ(cat_->ListInstances("", "", "").status().code(), Status::Code::kInvalidArgument);
 }
 
+Location ColdAt(const std::string& key, uint64_t offset, uint64_t length) {
+  Location l;
+  l.tier = Location::Tier::kCold;
+  l.pack_key = key;
+  l.offset = offset;
+  l.length = length;
+  return l;
+}
+
+Location HotAt(const std::string& path) {
+  Location l;
+  l.hot_path = path;
+  return l;
+}
+
 TEST_P(CatalogTest, MigrationClaimsAndSwitch) {
   Add({Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1", "CT", 1), Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.2", "CT", 2)});
   MigrationPolicy pol;
   pol.received_before_ms = 10'000;
-  auto todo = cat_->StudiesToMigrate(pol, 50'000);
+  auto todo = cat_->StudiesToMigrate(pol, 0);
   ASSERT_TRUE(todo.ok()) << todo.status().ToString();
   ASSERT_EQ(todo->size(), 1u);
   EXPECT_EQ(todo->at(0).hot_instances, 2u);
-  ASSERT_TRUE(cat_->ClaimMigration("1.2.3.1", "nodeA", "packs/k1", 50'000, 60'000).ok());
-  EXPECT_EQ(cat_->ClaimMigration("1.2.3.1", "nodeB", "packs/k2", 55'000, 65'000).code(), Status::Code::kConflict);
-  EXPECT_TRUE(cat_->StudiesToMigrate(pol, 55'000)->empty());  // claimed
-  // After the lease expires another node takes over.
-  ASSERT_TRUE(cat_->ClaimMigration("1.2.3.1", "nodeB", "packs/k2", 61'000, 71'000).ok());
-  EXPECT_EQ(cat_->UpdateMigration("1.2.3.1", "nodeA", "uploaded", "", 62'000).code(), Status::Code::kConflict);
+  auto a = cat_->ClaimMigration("1.2.3.1", "nodeA", "packs/k1", 300);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(cat_->ClaimMigration("1.2.3.1", "nodeB", "packs/k2", 60'000).status().code(), Status::Code::kConflict);
+  EXPECT_EQ(cat_->ClaimMigration("1.2.3.1", "nodeA", "packs/k1b", 60'000).status().code(), Status::Code::kConflict);
+  EXPECT_TRUE(cat_->StudiesToMigrate(pol, 0)->empty());  // claimed
+  // After the lease runs out (by the database's clock) another node takes over, with a
+  // greater token; the old holder can neither renew nor finish nor switch.
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_EQ(cat_->RenewMigration("1.2.3.1", *a, "uploaded", 60'000).code(), Status::Code::kConflict);
+  auto b = cat_->ClaimMigration("1.2.3.1", "nodeB", "packs/k2", 60'000);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_GT(*b, *a);
+  EXPECT_EQ(cat_->FinishMigration("1.2.3.1", *a, "failed", "x").code(), Status::Code::kConflict);
   PackRecord pack{"packs/k2", "1.2.3.1", 1, 5000, 2, "abc", 62'000};
-  Location l1, l2;
-  l1.tier = l2.tier = Location::Tier::kCold;
-  l1.pack_key = l2.pack_key = "packs/k2";
-  l1.offset = 100; l1.length = 10; l2.offset = 200; l2.length = 20;
+  Location l1 = ColdAt("packs/k2", 100, 10), l2 = ColdAt("packs/k2", 200, 20);
   l1.hot_path = "h/1.2.3.1.1.1";  // kept until the hot file is deleted
-  auto sw = cat_->SwitchToPack(pack, {"1.2.3.1.1.1", "1.2.3.1.1.2"}, {"h/1.2.3.1.1.1", "h/stale"}, {l1, l2});
+  PackRecord stale{"packs/k1", "1.2.3.1", 1, 5000, 2, "abc", 62'000};
+  EXPECT_EQ(cat_->SwitchToPack(stale, MigrationFence{"1.2.3.1", *a}, {"1.2.3.1.1.1"}, {HotAt("h/1.2.3.1.1.1")},
+                               {ColdAt("packs/k1", 1, 1)}).status().code(), Status::Code::kConflict);
+  EXPECT_TRUE(cat_->ListPacks("1.2.3.1")->empty());  // the refused switch changed nothing
+  ASSERT_TRUE(cat_->RenewMigration("1.2.3.1", *b, "uploaded", 60'000).ok());
+  auto sw = cat_->SwitchToPack(pack, MigrationFence{"1.2.3.1", *b}, {"1.2.3.1.1.1", "1.2.3.1.1.2"},
+                               {HotAt("h/1.2.3.1.1.1"), HotAt("h/stale")}, {l1, l2});
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   EXPECT_TRUE(sw.value()[0]);
   EXPECT_FALSE(sw.value()[1]);  // its hot path changed meanwhile: left alone
+  // A second switch on the same claim is refused (state is "switched").
+  EXPECT_EQ(cat_->SwitchToPack(PackRecord{"packs/k3", "1.2.3.1", 2, 1, 1, "x", 1}, MigrationFence{"1.2.3.1", *b},
+                               {}, {}, {}).status().code(), Status::Code::kConflict);
   auto i1 = cat_->GetInstance("1.2.3.1.1.1");
   EXPECT_EQ(i1->location.tier, Location::Tier::kCold);
   EXPECT_EQ(i1->location.offset, 100u);
   EXPECT_EQ(cat_->CountPackReferences("packs/k2").value(), 1u);
   EXPECT_EQ(cat_->ListPacks("1.2.3.1")->size(), 1u);
+  EXPECT_EQ(cat_->DeletePackRecord("packs/k2").code(), Status::Code::kConflict);  // still referenced
   auto left = cat_->ListLeftoverHotFiles(10);
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->at(0).location.hot_path, "h/1.2.3.1.1.1");
   ASSERT_TRUE(cat_->ClearHotPaths({"1.2.3.1.1.1"}).ok());
   EXPECT_TRUE(cat_->ListLeftoverHotFiles(10)->empty());
-  // Lease renewal through UpdateMigration.
-  ASSERT_TRUE(cat_->UpdateMigration("1.2.3.1", "nodeB", "uploaded", "", 62'500, 99'000).ok());
-  EXPECT_EQ(cat_->ClaimMigration("1.2.3.1", "nodeC", "packs/k3", 80'000, 90'000).code(), Status::Code::kConflict);
-  ASSERT_TRUE(cat_->UpdateMigration("1.2.3.1", "nodeB", "done", "", 63'000).ok());
+  ASSERT_TRUE(cat_->FinishMigration("1.2.3.1", *b, "done", "").ok());
   auto st = cat_->Stats().value();
   EXPECT_EQ(st.cold_instances, 1u);
   EXPECT_EQ(st.hot_instances, 1u);
   EXPECT_EQ(st.packs, 1u);
+  auto snap = cat_->ReadLedgerSnapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  ASSERT_EQ(snap->claims.size(), 1u);
+  EXPECT_EQ(snap->claims[0].token, *b);
+  EXPECT_EQ(snap->claims[0].state, "done");
+  EXPECT_EQ(snap->referenced_packs, std::vector<std::string>{"packs/k2"});
+  EXPECT_GT(snap->db_now_ms, 1'600'000'000'000);  // unix milliseconds
+}
+
+// A renewal keeps a claim alive past its first lease; a dead claim may be marked failed only
+// while it is still the claim (same token and the same lease) the janitor saw.
+TEST_P(CatalogTest, RenewalAndConditionalFailure) {
+  Add({Make("P1", "1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.1", "CT", 1)});
+  auto a = cat_->ClaimMigration("1.2.3.2", "nodeA", "packs/a", 400);
+  ASSERT_TRUE(a.ok());
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    ASSERT_TRUE(cat_->RenewMigration("1.2.3.2", *a, "claimed", 400).ok()) << i;
+  }
+  EXPECT_EQ(cat_->ClaimMigration("1.2.3.2", "nodeB", "packs/b", 400).status().code(), Status::Code::kConflict);
+  auto seen = cat_->ReadLedgerSnapshot().value().claims.at(0);
+  ASSERT_TRUE(cat_->RenewMigration("1.2.3.2", *a, "claimed", 60'000).ok());
+  // The janitor's view is stale: the claim was renewed meanwhile, so it is left alone.
+  EXPECT_EQ(cat_->FinishMigration("1.2.3.2", *a, "failed", "dead?", seen.lease_until_ms).code(),
+            Status::Code::kConflict);
+  auto now = cat_->ReadLedgerSnapshot().value().claims.at(0);
+  EXPECT_EQ(now.state, "claimed");
+  ASSERT_TRUE(cat_->FinishMigration("1.2.3.2", *a, "failed", "dead", now.lease_until_ms).ok());
+  EXPECT_EQ(cat_->RenewMigration("1.2.3.2", *a, "claimed", 60'000).code(), Status::Code::kConflict);
+}
+
+// Consolidation's switch: cold to cold, only from the expected old entry, and old pack rows
+// retired in the same transaction once nothing references them.
+TEST_P(CatalogTest, ConsolidatingSwitchRetiresOldPacks) {
+  Add({Make("P1", "1.2.3.3", "1.2.3.3.1", "1.2.3.3.1.1", "CT", 1), Make("P1", "1.2.3.3", "1.2.3.3.1", "1.2.3.3.1.2", "CT", 2)});
+  auto t1 = cat_->ClaimMigration("1.2.3.3", "n", "packs/g1", 60'000);
+  ASSERT_TRUE(t1.ok());
+  Location g1a = ColdAt("packs/g1", 10, 5), g1b = ColdAt("packs/g1", 20, 5);
+  g1a.hot_path = "h/1.2.3.3.1.1";
+  ASSERT_TRUE(cat_->SwitchToPack(PackRecord{"packs/g1", "1.2.3.3", 1, 100, 2, "m1", 1}, MigrationFence{"1.2.3.3", *t1},
+                                 {"1.2.3.3.1.1", "1.2.3.3.1.2"}, {HotAt("h/1.2.3.3.1.1"), HotAt("h/1.2.3.3.1.2")},
+                                 {g1a, g1b}).ok());
+  ASSERT_TRUE(cat_->FinishMigration("1.2.3.3", *t1, "done", "").ok());
+  auto t2 = cat_->ClaimMigration("1.2.3.3", "n", "packs/g2", 60'000);
+  ASSERT_TRUE(t2.ok());
+  // The second instance's expected location is stale (offset 99): it stays in g1, so g1's row stays.
+  auto sw = cat_->SwitchToPack(PackRecord{"packs/g2", "1.2.3.3", 2, 100, 2, "m2", 2}, MigrationFence{"1.2.3.3", *t2},
+                               {"1.2.3.3.1.1", "1.2.3.3.1.2"}, {ColdAt("packs/g1", 10, 0), ColdAt("packs/g1", 99, 0)},
+                               {ColdAt("packs/g2", 30, 5), ColdAt("packs/g2", 40, 5)}, {"packs/g1"});
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  EXPECT_TRUE(sw->at(0));
+  EXPECT_FALSE(sw->at(1));
+  auto moved = cat_->GetInstance("1.2.3.3.1.1").value();
+  EXPECT_EQ(moved.location.pack_key, "packs/g2");
+  EXPECT_EQ(moved.location.offset, 30u);
+  EXPECT_EQ(moved.location.hot_path, "h/1.2.3.3.1.1");  // the trail is kept for the janitor
+  EXPECT_EQ(cat_->ListPacks("1.2.3.3")->size(), 2u);    // g1 still referenced
+  ASSERT_TRUE(cat_->FinishMigration("1.2.3.3", *t2, "done", "").ok());
+  auto t3 = cat_->ClaimMigration("1.2.3.3", "n", "packs/g3", 60'000);
+  ASSERT_TRUE(t3.ok());
+  ASSERT_TRUE(cat_->SwitchToPack(PackRecord{"packs/g3", "1.2.3.3", 3, 100, 2, "m3", 3}, MigrationFence{"1.2.3.3", *t3},
+                                 {"1.2.3.3.1.1", "1.2.3.3.1.2"}, {ColdAt("packs/g2", 30, 0), ColdAt("packs/g1", 20, 0)},
+                                 {ColdAt("packs/g3", 1, 5), ColdAt("packs/g3", 2, 5)}, {"packs/g1", "packs/g2"}).ok());
+  auto packs = cat_->ListPacks("1.2.3.3").value();
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].pack_key, "packs/g3");
+  EXPECT_EQ(cat_->ReadLedgerSnapshot()->referenced_packs, std::vector<std::string>{"packs/g3"});
+}
+
+// The v3 step upgrades a catalog written by the first release (no claim_token column).
+TEST(CatalogSchemaTest, UpgradesAFirstReleaseCatalog) {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-cat-v1-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "c.db").string();
+  {
+    auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
+    ASSERT_TRUE(cat.ok());
+  }
+  // Make it a v1 catalog again: drop the column (SQLite >= 3.35) and the version.
+  ASSERT_EQ(std::system(("sqlite3 " + db + " 'ALTER TABLE migrations DROP COLUMN claim_token;"
+                         " UPDATE schema_version SET version = 1;'").c_str()), 0);
+  auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  auto r = (*cat)->AddInstances({Make("P1", "1.2.3.9", "1.2.3.9.1", "1.2.3.9.1.1")}, false);
+  ASSERT_TRUE(r.ok());
+  auto t = (*cat)->ClaimMigration("1.2.3.9", "n", "packs/x", 60'000);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, 1);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_P(CatalogTest, ConcurrentWritersAndReaders) {

@@ -86,7 +86,10 @@ TEST_F(ArchiveReadsTest, FollowsAnInstanceThatMovedToAPack) {
   loc.length = bytes.size();
   loc.entry_checksum = Xxh3Hex(bytes);
   loc.entry_syntax = "1.2.840.10008.1.2.1";
-  auto switched = archive_->catalog()->SwitchToPack(pack, {rec.sop_uid}, {rec.location.hot_path}, {loc});
+  auto token = archive_->catalog()->ClaimMigration("1.2.3.4", "test", key, 60'000);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto switched = archive_->catalog()->SwitchToPack(pack, MigrationFence{"1.2.3.4", *token}, {rec.sop_uid},
+                                                    {rec.location}, {loc});
   ASSERT_TRUE(switched.ok()) << switched.status().ToString();
   ASSERT_TRUE(switched->at(0));
   ASSERT_TRUE(archive_->hot()->Remove(rec.location.hot_path).ok());

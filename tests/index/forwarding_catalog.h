@@ -1,0 +1,63 @@
+// ForwardingCatalog: a test double that passes every call to a real Catalog, so a test
+// overrides only the calls whose answers it wants to lose or fail. Does not own REAL unless
+// constructed with a unique_ptr.
+#pragma once
+
+#include <memory>
+
+#include "index/catalog.h"
+
+namespace strata {
+
+class ForwardingCatalog : public Catalog {
+ public:
+  explicit ForwardingCatalog(Catalog* real) : real_(real) {}
+  explicit ForwardingCatalog(std::unique_ptr<Catalog> real) : owned_(std::move(real)), real_(owned_.get()) {}
+
+  Result<std::vector<AddResult>> AddInstances(const std::vector<InstanceRecord>& r, bool replace) override {
+    return real_->AddInstances(r, replace);
+  }
+  Result<InstanceRecord> GetInstance(const std::string& s) override { return real_->GetInstance(s); }
+  Result<std::vector<InstanceRecord>> ListInstances(const std::string& a, const std::string& b,
+                                                    const std::string& c) override {
+    return real_->ListInstances(a, b, c);
+  }
+  Result<std::vector<AttributeValues>> Find(const Query& q) override { return real_->Find(q); }
+  Result<CatalogStats> Stats() override { return real_->Stats(); }
+  Result<std::vector<StudySummary>> StudiesToMigrate(const MigrationPolicy& p, int64_t n) override {
+    return real_->StudiesToMigrate(p, n);
+  }
+  Result<int64_t> ClaimMigration(const std::string& s, const std::string& n, const std::string& k,
+                                 int64_t l) override {
+    return real_->ClaimMigration(s, n, k, l);
+  }
+  Status RenewMigration(const std::string& s, int64_t t, const std::string& st, int64_t l) override {
+    return real_->RenewMigration(s, t, st, l);
+  }
+  Status FinishMigration(const std::string& s, int64_t t, const std::string& st, const std::string& e,
+                         int64_t seen) override {
+    return real_->FinishMigration(s, t, st, e, seen);
+  }
+  Result<std::vector<MigrationRecord>> ListMigrations(size_t l) override { return real_->ListMigrations(l); }
+  Result<std::vector<bool>> SwitchToPack(const PackRecord& p, const MigrationFence& f,
+                                         const std::vector<std::string>& s, const std::vector<Location>& e,
+                                         const std::vector<Location>& l,
+                                         const std::vector<std::string>& r) override {
+    return real_->SwitchToPack(p, f, s, e, l, r);
+  }
+  Result<std::vector<InstanceRecord>> ListLeftoverHotFiles(size_t l) override { return real_->ListLeftoverHotFiles(l); }
+  Status ClearHotPaths(const std::vector<std::string>& s) override { return real_->ClearHotPaths(s); }
+  Result<std::vector<PackRecord>> ListPacks(const std::string& s) override { return real_->ListPacks(s); }
+  Status DeletePackRecord(const std::string& k) override { return real_->DeletePackRecord(k); }
+  Result<uint64_t> CountPackReferences(const std::string& k) override { return real_->CountPackReferences(k); }
+  Result<LedgerSnapshot> ReadLedgerSnapshot() override { return real_->ReadLedgerSnapshot(); }
+
+ protected:
+  Catalog* real() { return real_; }
+
+ private:
+  std::unique_ptr<Catalog> owned_;
+  Catalog* real_;
+};
+
+}  // namespace strata
