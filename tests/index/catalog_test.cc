@@ -366,8 +366,9 @@ TEST(CatalogSchemaTest, UpgradesAFirstReleaseCatalog) {
     auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
     ASSERT_TRUE(cat.ok());
   }
-  // Make it a v1 catalog again: drop the column (SQLite >= 3.35) and the version.
+  // Make it a v1 catalog again: drop the later columns (SQLite >= 3.35) and the version.
   ASSERT_EQ(std::system(("sqlite3 " + db + " 'ALTER TABLE migrations DROP COLUMN claim_token;"
+                         " ALTER TABLE instances DROP COLUMN dataset_checksum;"
                          " UPDATE schema_version SET version = 1;'").c_str()), 0);
   auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
