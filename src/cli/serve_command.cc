@@ -57,6 +57,10 @@ int RunServe(const Config& config) {
     w.bind = config.Get("bind");
     w.port = static_cast<int>(http_port);
     w.auth = config.Get("web.auth");
+    w.threads = static_cast<int>(config.GetInt("web.threads").value());
+    w.header_timeout_s = static_cast<int>(config.GetInt("web.header_timeout").value());
+    w.keep_alive_timeout_s = static_cast<int>(config.GetInt("web.keep_alive_timeout").value());
+    w.max_connections = static_cast<int>(config.GetInt("web.max_connections").value());
     w.cors_origins = config.GetList("web.cors_origins");
     web = std::make_unique<WebServer>(archive->get(), w);
     if (auto hp = web->Start(); !hp.ok()) {

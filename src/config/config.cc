@@ -51,6 +51,10 @@ const std::vector<SettingDef>& AllSettings() {
       {"tiering.codec_by_modality", "", "per-modality codec, e.g. CT=htj2k,MR=jpeg-ls", T::kMap},
       {"tiering.lossy_ratio", "0", "> 0 with codec j2k: LOSSY JPEG 2000 at this ratio (explicit opt-in)", T::kString},
       {"tiering.lease", "10m", "how long a migration claim lasts before another node may take it over", T::kString},
+      {"web.threads", "16", "HTTP requests processed at once", T::kInt},
+      {"web.header_timeout", "10", "seconds a client has to send a request header once it began", T::kInt},
+      {"web.keep_alive_timeout", "5", "seconds an idle keep-alive HTTP connection stays open", T::kInt},
+      {"web.max_connections", "4096", "open HTTP connections; more are closed at once", T::kInt},
       {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
   };

@@ -205,7 +205,7 @@ def test_deeply_nested_find_identifier_is_refused(server_factory, ct_study, dept
 
 @pytest.mark.parametrize("root,keys", [
     ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID=*"]),
-    ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID=PAT?0001"]),
+    ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID={pid-with-?}"]),
     ("-S", ["QueryRetrieveLevel=STUDY", "StudyInstanceUID=1.2.*"]),
     ("-S", ["QueryRetrieveLevel=STUDY", "StudyInstanceUID=1.2-1.3"]),
 ])
@@ -214,6 +214,8 @@ def test_wildcard_retrieve_keys_refused(server_factory, ct_study, tmp_path, root
     storescu(server, ct_study)
     out = tmp_path / "got"
     out.mkdir()
+    pid = str(pydicom.dcmread(ct_study[0], stop_before_pixels=True).PatientID)
+    keys = [k.replace("{pid-with-?}", pid[:-1] + "?") for k in keys]  # would match the stored patient
     cmd = ["getscu", "-v", root, "-aec", server.aet, "-od", out]
     for k in keys:
         cmd += ["-k", k]
