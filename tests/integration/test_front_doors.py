@@ -288,3 +288,100 @@ def test_ipv6_dimse_and_http(server_factory, ct_study, bind):
         ok, _ = echo(server)
         assert ok
     assert wait_for_log(server, "event=association peer=::1 ")
+
+
+def http_get(port, path, timeout=30):
+    t0 = time.time()
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+        r.read()
+        assert r.status == 200
+    return time.time() - t0
+
+
+def qido_latencies(port, n=80, parallel=4):
+    out, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(n // parallel):
+            try:
+                t = http_get(port, "/dicomweb/studies")
+            except OSError:
+                t = 99.0
+            with lock:
+                out.append(t)
+    threads = [threading.Thread(target=worker) for _ in range(parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(out)
+
+
+def p99(xs):
+    return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+
+
+def test_http_slowloris_and_idle_keepalive_do_not_starve(server_factory, ct_study):
+    import http.client
+    from conftest import free_port
+    port = free_port()
+    server = server_factory(http_port=port)
+    storescu(server, ct_study[:4])
+    http_get(port, "/dicomweb/studies")
+    idle = qido_latencies(port)
+    stop = threading.Event()
+    slow = []
+
+    def slowloris():  # 300 connections, one header byte every 5 s, reconnecting when closed
+        while not stop.is_set():
+            while len(slow) < 300 and not stop.is_set():
+                try:
+                    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    s.sendall(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n")
+                    slow.append(s)
+                except OSError:
+                    time.sleep(0.05)
+            for s in list(slow):
+                try:
+                    s.sendall(b"X")
+                except OSError:
+                    slow.remove(s)
+                    s.close()
+            stop.wait(5)
+    t = threading.Thread(target=slowloris)
+    t.start()
+    keep = []
+    try:
+        for _ in range(200):  # keep-alive clients: one request, then idle on the open connection
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/api/stats")
+            c.getresponse().read()
+            keep.append(c)
+        time.sleep(1)
+        loaded = qido_latencies(port)
+        assert max(loaded) < 2.0, loaded[-5:]
+        assert p99(loaded) <= max(10 * p99(idle), 0.05), (p99(idle), p99(loaded))
+        assert http_get(port, "/api/stats") < 2.0
+    finally:
+        stop.set()
+        t.join()
+        for s in slow:
+            s.close()
+        for c in keep:
+            c.close()
+    assert server.alive()
+    print("QIDO p99 idle %.1f ms, under 300 slowloris + 200 keep-alive %.1f ms (max %.1f ms)" %
+          (p99(idle) * 1e3, p99(loaded) * 1e3, max(loaded) * 1e3))
+
+
+def test_http_header_deadline(server_factory):
+    from conftest import free_port
+    port = free_port()
+    server = server_factory(http_port=port, extra=["--web-header-timeout", "1"])
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /api/stats HTTP/1.1\r\n")
+    t0 = time.time()
+    got = s.recv(4096)
+    assert b"408" in got and time.time() - t0 < 4, got
+    s.close()
+    assert http_get(port, "/api/stats") < 2.0
