@@ -33,7 +33,7 @@ std::string Admission::AdmitAssociation(const std::string& addr, const std::stri
   std::lock_guard<std::mutex> lk(mu_);
   if (associations_ >= opt_.max_associations)
     return "limit of " + std::to_string(opt_.max_associations) + " associations reached";
-  if (!query_only && associations_ >= opt_.max_associations - opt_.reserved_query_slots)
+  if (!query_only && storage_ >= opt_.max_associations - opt_.reserved_query_slots)
     return "the last " + std::to_string(opt_.reserved_query_slots) + " association slots are kept for C-ECHO/C-FIND";
   if (Count(assoc_by_addr_, addr) >= opt_.max_associations_per_peer)
     return "limit of " + std::to_string(opt_.max_associations_per_peer) + " associations from " + addr + " reached";
@@ -41,14 +41,16 @@ std::string Admission::AdmitAssociation(const std::string& addr, const std::stri
     return "limit of " + std::to_string(opt_.max_associations_per_ae) + " associations for AE '" + calling_ae +
            "' reached";
   ++associations_;
+  if (!query_only) ++storage_;
   ++assoc_by_addr_[addr];
   ++assoc_by_ae_[calling_ae];
   return "";
 }
 
-void Admission::AssociationDone(const std::string& addr, const std::string& calling_ae) {
+void Admission::AssociationDone(const std::string& addr, const std::string& calling_ae, bool query_only) {
   std::lock_guard<std::mutex> lk(mu_);
   --associations_;
+  if (!query_only) --storage_;
   Release(&assoc_by_addr_, addr);
   Release(&assoc_by_ae_, calling_ae);
 }

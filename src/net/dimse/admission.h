@@ -21,13 +21,13 @@ class Admission {
   void ConnectionDone(const std::string& addr);
   // A negotiated association; "" = admitted, else why not (it is then rejected, transient).
   std::string AdmitAssociation(const std::string& addr, const std::string& calling_ae, bool query_only);
-  void AssociationDone(const std::string& addr, const std::string& calling_ae);
+  void AssociationDone(const std::string& addr, const std::string& calling_ae, bool query_only);
   int associations() const;
 
  private:
   const DimseOptions opt_;
   mutable std::mutex mu_;
-  int pending_ = 0, associations_ = 0;
+  int pending_ = 0, associations_ = 0, storage_ = 0;  // storage_: associations not query-only
   std::map<std::string, int> pending_by_addr_, assoc_by_addr_, assoc_by_ae_;
 };
 

@@ -87,7 +87,7 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
   const auto t0 = std::chrono::steady_clock::now();
   AssocStats st;
   st.peer = peer;
-  bool admitted = false, pending = true;
+  bool admitted = false, pending = true, query_only = false;
   T_ASC_Association* assoc = nullptr;
   // The whole A-ASSOCIATE-RQ is in our receive buffer before DCMTK reads it under the
   // hand-over lock, so neither that lock nor the accept loop ever waits on a peer.
@@ -108,7 +108,7 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
       st.status = std::string("association failed: ") + c.text();
       if (!assoc) close(fd);
     } else {
-      const bool ok = Negotiate(assoc, *env.opt, admission, &st, &admitted);
+      const bool ok = Negotiate(assoc, *env.opt, admission, &st, &admitted, &query_only);
       admission->ConnectionDone(peer);  // no longer in its handshake
       pending = false;
       if (ok) {
@@ -152,7 +152,7 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
     }
   }
   if (pending) admission->ConnectionDone(peer);
-  if (admitted) admission->AssociationDone(st.peer, st.calling);
+  if (admitted) admission->AssociationDone(st.peer, st.calling, query_only);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info(
       "event=association peer={} calling={} called={} echo={} store={} find={} move={} get={} "

@@ -43,7 +43,7 @@ bool IsStorageClass(const char* uid) {
 }  // namespace
 
 bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* admission, AssocStats* st,
-               bool* admitted) {
+               bool* admitted, bool* query_only_out) {
   static const std::vector<std::string> storage_syntaxes = StorageTransferSyntaxes();
   char called[DIC_AE_LEN + 1] = {0}, calling[DIC_AE_LEN + 1] = {0};
   ASC_getAPTitles(assoc->params, calling, sizeof(calling), called, sizeof(called), nullptr, 0);
@@ -120,6 +120,7 @@ bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* adm
     return false;
   }
   *admitted = true;
+  *query_only_out = query_only;
   OFCondition c = ASC_acknowledgeAssociation(assoc);
   if (c.bad()) {
     st->status = std::string("acknowledge failed: ") + c.text();

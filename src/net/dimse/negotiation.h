@@ -13,8 +13,8 @@
 namespace strata {
 
 // True: acknowledged. False: rejected (or the acknowledgement failed); ST->status says why.
-// ADMITTED is set when an Admission slot was taken (the caller releases it).
+// ADMITTED is set when an Admission slot was taken (the caller releases it, with QUERY_ONLY).
 bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* admission, AssocStats* st,
-               bool* admitted);
+               bool* admitted, bool* query_only);
 
 }  // namespace strata
