@@ -6,6 +6,7 @@ import struct
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -203,6 +204,25 @@ def test_deeply_nested_find_identifier_is_refused(server_factory, ct_study, dept
     assert echo(server)[0]
 
 
+@pytest.mark.parametrize("depth", [6000, 60000])
+def test_deeply_nested_command_set_drops_only_its_association(server_factory, depth):
+    server = server_factory()
+    a = rawdimse.Association("127.0.0.1", server.port, sop_class="1.2.840.10008.1.1", syntax=rawdimse.IMPLICIT_LE,
+                             timeout=30)
+    cmd = rawdimse._command({(0x0000, 0x0002): rawdimse._uid("1.2.840.10008.1.1"),
+                             (0x0000, 0x0100): struct.pack("<H", 0x0030), (0x0000, 0x0110): struct.pack("<H", 1),
+                             (0x0000, 0x0800): struct.pack("<H", 0x0101)})
+    cmd += (struct.pack("<HHI", 0x0000, 0x1115, 0xFFFFFFFF) + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)) * depth
+    with pytest.raises((ConnectionError, OSError)):
+        for i in range(0, len(cmd), 16000):
+            a._pdv(cmd[i:i + 16000], command=True, last=i + 16000 >= len(cmd))
+        read_command(a)
+    a.close_abruptly()
+    assert wait_for_log(server, "event=command_refused")
+    assert server.alive()
+    assert echo(server)[0]
+
+
 @pytest.mark.parametrize("root,keys", [
     ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID=*"]),
     ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID={pid-with-?}"]),
@@ -243,7 +263,9 @@ def test_full_disk_answers_a700_and_keeps_the_association(server_factory, ct_stu
     if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)]).returncode:
         pytest.skip("needs root to mount a tiny tmpfs")
     try:
-        server = server_factory(extra=["--hot-dir", str(mnt / "hot")])
+        from conftest import free_port
+        http = free_port()
+        server = server_factory(http_port=http, extra=["--hot-dir", str(mnt / "hot")])
         ts, data = dataset_bytes(ct_study[0])
         filler = mnt / "filler"
         subprocess.run(["dd", "if=/dev/zero", "of=%s" % filler, "bs=64k", "count=1000"], capture_output=True)
@@ -251,6 +273,13 @@ def test_full_disk_answers_a700_and_keeps_the_association(server_factory, ct_stu
         sop = str(pydicom.dcmread(ct_study[0], stop_before_pixels=True).SOPInstanceUID)
         statuses = [store(a, sop, data)[0] for _ in range(2)]
         assert statuses == [0xA700, 0xA700]
+        from test_web import multipart_body
+        body, ctype = multipart_body(ct_study[1:2])
+        req = urllib.request.Request("http://127.0.0.1:%d/dicomweb/studies" % http, data=body, method="POST",
+                                     headers={"Content-Type": ctype, "Accept": "application/dicom+json"})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 503 and e.value.headers.get("Retry-After"), e.value.code
         filler.unlink()  # space comes back; the sender retries on the same association
         status, comment = store(a, sop, data)
         assert status == 0x0000, comment

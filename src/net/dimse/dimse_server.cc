@@ -22,6 +22,7 @@
 #include "codec/dcmtk_codecs.h"
 #include "net/dimse/admission.h"
 #include "net/dimse/association.h"
+#include "net/dimse/command_guard.h"
 #include "util/log.h"
 
 namespace strata {
@@ -144,6 +145,9 @@ Result<int> DimseServer::Start() {
   OFCondition c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
   dcmExternalSocketHandle.set(-1);
   if (c.bad()) return Status::IOError(std::string("DICOM network init: ") + c.text());
+  // A command set is a few hundred bytes and nests no sequence; allow some slack.
+  c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16), 1);
+  if (c.bad()) return Status::Internal(std::string("DICOM transport layer: ") + c.text());
   return port;
 }
 
