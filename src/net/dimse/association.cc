@@ -16,12 +16,6 @@
 namespace strata {
 namespace {
 
-// dcmExternalSocketHandle is process-global: one hand-over at a time.
-std::mutex& ExternalSocketMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
                      T_DIMSE_Message& msg, AssocStats* st) {
   switch (msg.CommandField) {
@@ -46,6 +40,11 @@ OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pres
 }
 
 }  // namespace
+
+std::mutex& ExternalSocketMutex() {
+  static std::mutex mu;
+  return mu;
+}
 
 Status AwaitAssociateRq(int fd, int timeout_ms, size_t max_pdu_bytes) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

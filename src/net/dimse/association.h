@@ -3,6 +3,7 @@
 // the idle timeout, and logs one structured line (peer, AE titles, counts, duration, outcome).
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "net/dimse/admission.h"
@@ -14,6 +15,9 @@ namespace strata {
 // A-ASSOCIATE-RQ PDUs larger than this are refused: a conforming one (at most 128
 // presentation contexts) is far smaller, and the whole PDU must fit in the socket buffer.
 constexpr size_t kMaxAssociateRqBytes = 64 * 1024;
+
+// dcmExternalSocketHandle is process-global: whoever sets it holds this (one hand-over at a time).
+std::mutex& ExternalSocketMutex();
 
 // Waits until a complete A-ASSOCIATE-RQ PDU is buffered on FD (peeked, not read).
 Status AwaitAssociateRq(int fd, int timeout_ms, size_t max_pdu_bytes);

@@ -1,8 +1,8 @@
 #include "net/dimse/command_guard.h"
 
-#include <cerrno>
-
 #include <dcmtk/dcmnet/dcmtrans.h>
+
+#include <cerrno>
 
 #include "util/log.h"
 

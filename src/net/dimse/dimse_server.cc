@@ -141,9 +141,13 @@ Result<int> DimseServer::Start() {
   // We accept connections ourselves (our bind address, our socket options) and hand each
   // connected socket to DCMTK through dcmExternalSocketHandle, its inetd-style entry. While
   // it is set, network initialisation does not bind a listening socket of its own.
-  dcmExternalSocketHandle.set(fd);
-  OFCondition c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
-  dcmExternalSocketHandle.set(-1);
+  OFCondition c;
+  {
+    std::lock_guard<std::mutex> lk(ExternalSocketMutex());
+    dcmExternalSocketHandle.set(fd);
+    c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
+    dcmExternalSocketHandle.set(-1);
+  }
   if (c.bad()) return Status::IOError(std::string("DICOM network init: ") + c.text());
   // A command set is a few hundred bytes and nests no sequence; allow some slack.
   c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16), 1);

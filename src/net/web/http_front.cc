@@ -48,8 +48,10 @@ std::string AddrString(const sockaddr_storage& ss, int* port) {
     *port = ntohs(a.sin_port);
   } else if (ss.ss_family == AF_INET6) {
     const auto& a = reinterpret_cast<const sockaddr_in6&>(ss);
-    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) inet_ntop(AF_INET, &a.sin6_addr.s6_addr[12], buf, sizeof(buf));
-    else inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof(buf));
+    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr))
+      inet_ntop(AF_INET, &a.sin6_addr.s6_addr[12], buf, sizeof(buf));
+    else
+      inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof(buf));
     *port = ntohs(a.sin6_port);
   }
   return buf;
@@ -139,7 +141,7 @@ struct HttpFront::Impl {
   std::thread event_thread;
   std::vector<std::thread> workers;
 
-  std::mutex mu;  // guards waiting, incoming, ready
+  std::mutex mu;                 // guards waiting, incoming, ready
   std::map<int, Conn*> waiting;  // fd -> connection the event thread watches
   std::vector<Conn*> incoming;   // to be added to the event thread's set
   std::deque<Conn*> ready;       // complete headers, for the workers
@@ -184,7 +186,8 @@ struct HttpFront::Impl {
         }
         c->buf.append(buf, static_cast<size_t>(n));
         if (c->buf.size() - c->pos > opt.max_header_bytes && !HeaderComplete(*c)) {
-          static const char k431[] = "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+          static const char k431[] =
+              "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
           (void)!send(c->fd, k431, sizeof(k431) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);  // best effort
           return false;
         }
@@ -243,8 +246,10 @@ struct HttpFront::Impl {
           std::lock_guard<std::mutex> lk(mu);
           waiting.erase(c->fd);
         }
-        if (alive) Dispatch(c);
-        else Drop(c);
+        if (alive)
+          Dispatch(c);
+        else
+          Drop(c);
       }
       // Deadlines: a header too slow, or a keep-alive connection idle too long.
       const auto now = Clock::now();
@@ -291,8 +296,10 @@ struct HttpFront::Impl {
       }
       c->in_request = false;
       c->deadline = Clock::now() + std::chrono::seconds(opt.keep_alive_timeout_s);
-      if (c->pos >= c->buf.size()) c->buf.clear(), c->pos = 0;
-      else if (HeaderComplete(*c)) c->in_request = true;
+      if (c->pos >= c->buf.size())
+        c->buf.clear(), c->pos = 0;
+      else if (HeaderComplete(*c))
+        c->in_request = true;
       Park(c);
     }
   }
