@@ -473,3 +473,26 @@ def test_gdcm_peer_echo_store_find(server_factory, ct_study):
     assert sum("instances_in=1 " in l for l in lines) == 2
     rsp = findscu(server, "IMAGE", ["StudyInstanceUID=" + study_uid_of(ct_study), "SOPInstanceUID"])
     assert len(rsp) == 2
+
+
+def test_http_slow_uploads_do_not_starve_queries(server_factory, ct_study):
+    from conftest import free_port
+    port = free_port()
+    server = server_factory(http_port=port)
+    storescu(server, ct_study[:2])
+    idle = qido_latencies(port, n=40)
+    uploads = []
+    for _ in range(40):  # STOW-RS bodies that trickle: their header is complete, the body is not
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"POST /dicomweb/studies HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n"
+                  b"Content-Type: multipart/related; type=\"application/dicom\"; boundary=b\r\n\r\n--b\r\n")
+        uploads.append(s)
+    try:
+        time.sleep(0.5)
+        loaded = qido_latencies(port, n=40)
+        assert max(loaded) < 2.0, loaded[-5:]
+        assert p99(loaded) <= max(10 * p99(idle), 0.05), (p99(idle), p99(loaded))
+    finally:
+        for s in uploads:
+            s.close()
+    assert server.alive()

@@ -141,11 +141,19 @@ struct HttpFront::Impl {
   std::thread event_thread;
   std::vector<std::thread> workers;
 
-  std::mutex mu;                 // guards waiting, incoming, ready
+  std::mutex mu;                 // guards waiting, incoming, ready, uploads
   std::map<int, Conn*> waiting;  // fd -> connection the event thread watches
   std::vector<Conn*> incoming;   // to be added to the event thread's set
-  std::deque<Conn*> ready;       // complete headers, for the workers
+  std::deque<Conn*> ready;       // complete headers without a body, for the workers
+  std::deque<Conn*> uploads;     // complete headers of requests with a body (POST/PUT/PATCH)
+  int uploads_running = 0;       // a slow upload holds its worker: they never get them all
+  bool upload_turn = false;
   std::condition_variable ready_cv;
+
+  int MaxUploads() const { return std::max(1, opt.workers - std::max(1, opt.workers / 4)); }
+  bool CanTake() const {
+    return !ready.empty() || (!uploads.empty() && uploads_running < MaxUploads());
+  }
 
   void Wake() {
     uint64_t one = 1;
@@ -162,9 +170,11 @@ struct HttpFront::Impl {
   }
 
   void Dispatch(Conn* c) {
+    const std::string_view head(c->buf.data() + c->pos, std::min<size_t>(8, c->buf.size() - c->pos));
+    const bool upload = head.rfind("POST ", 0) == 0 || head.rfind("PUT ", 0) == 0 || head.rfind("PATCH ", 0) == 0;
     {
       std::lock_guard<std::mutex> lk(mu);
-      ready.push_back(c);
+      (upload ? uploads : ready).push_back(c);
     }
     ready_cv.notify_one();
   }
@@ -279,17 +289,30 @@ struct HttpFront::Impl {
   void WorkerLoop() {
     for (;;) {
       Conn* c = nullptr;
+      bool upload = false;
       {
         std::unique_lock<std::mutex> lk(mu);
-        ready_cv.wait(lk, [&] { return stopping || !ready.empty(); });
-        if (ready.empty()) return;
-        c = ready.front();
-        ready.pop_front();
+        ready_cv.wait(lk, [&] { return stopping || CanTake(); });
+        if (!CanTake()) return;
+        // Alternate between the queues so neither reads nor uploads starve the other.
+        const bool can_upload = !uploads.empty() && uploads_running < MaxUploads();
+        upload = can_upload && (ready.empty() || (upload_turn = !upload_turn));
+        std::deque<Conn*>& q = upload ? uploads : ready;
+        c = q.front();
+        q.pop_front();
+        if (upload) ++uploads_running;
       }
       ConnStream stream(c, opt.io_timeout_s * 1000);
       const bool last = ++c->served >= opt.keep_alive_max || stopping;
       bool closed = false;
       const bool ok = server->process_request(stream, last, closed, nullptr);
+      if (upload) {
+        {
+          std::lock_guard<std::mutex> lk(mu);
+          --uploads_running;
+        }
+        ready_cv.notify_all();
+      }
       if (!ok || closed || last) {
         Drop(c);
         continue;
@@ -345,6 +368,8 @@ void HttpFront::StopFront() {
   for (auto& [fd, c] : impl_->waiting) CloseConn(c);
   for (Conn* c : impl_->incoming) CloseConn(c);
   for (Conn* c : impl_->ready) CloseConn(c);
+  for (Conn* c : impl_->uploads) CloseConn(c);
+  impl_->uploads.clear();
   impl_->waiting.clear();
   impl_->incoming.clear();
   impl_->ready.clear();

@@ -5,7 +5,9 @@
 // connection while it is idle or still sending its header, under a deadline (header_timeout
 // from the first byte of a request, keep_alive_timeout between requests); only a connection
 // whose whole header has arrived is handed to a worker, which runs exactly one request
-// through cpp-httplib's own parser and handlers and gives the connection back.
+// through cpp-httplib's own parser and handlers and gives the connection back. Requests with
+// a body (STOW-RS) read it on their worker; a quarter of the workers are kept for the others,
+// so slow uploads cannot starve queries and retrieves.
 #pragma once
 
 #include <httplib.h>
