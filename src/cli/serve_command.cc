@@ -64,6 +64,12 @@ int RunServe(const Config& config) {
   d.max_associations = static_cast<int>(config.GetInt("dimse.max_associations").value());
   d.max_pdu = static_cast<unsigned>(config.GetInt("dimse.max_pdu").value());
   d.idle_timeout_s = static_cast<int>(config.GetInt("dimse.idle_timeout").value());
+  d.max_associations_per_peer = static_cast<int>(config.GetInt("dimse.max_associations_per_peer").value());
+  d.max_associations_per_ae = static_cast<int>(config.GetInt("dimse.max_associations_per_ae").value());
+  d.reserved_query_slots = static_cast<int>(config.GetInt("dimse.reserved_query_slots").value());
+  d.max_pending = static_cast<int>(config.GetInt("dimse.max_pending").value());
+  d.max_pending_per_peer = static_cast<int>(config.GetInt("dimse.max_pending_per_peer").value());
+  d.handshake_timeout_s = static_cast<int>(config.GetInt("dimse.handshake_timeout").value());
   d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
   d.move_destinations = config.GetMap("dimse.move_destinations");
   // HTTP first, so that it accepts connections once the DICOM port does (0 = no HTTP).
@@ -73,6 +79,10 @@ int RunServe(const Config& config) {
     w.bind = config.Get("bind");
     w.port = static_cast<int>(http_port);
     w.auth = config.Get("web.auth");
+    w.threads = static_cast<int>(config.GetInt("web.threads").value());
+    w.header_timeout_s = static_cast<int>(config.GetInt("web.header_timeout").value());
+    w.keep_alive_timeout_s = static_cast<int>(config.GetInt("web.keep_alive_timeout").value());
+    w.max_connections = static_cast<int>(config.GetInt("web.max_connections").value());
     w.cors_origins = config.GetList("web.cors_origins");
     web = std::make_unique<WebServer>(archive->get(), w);
     if (auto hp = web->Start(); !hp.ok()) {

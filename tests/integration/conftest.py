@@ -69,11 +69,13 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("strata serve exited early:\n" + self.log.read_text()[-3000:])
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
+            for host in ("127.0.0.1", "::1"):  # the server may listen on IPv6 only
+                try:
+                    socket.create_connection((host, self.port), timeout=0.2).close()
+                    return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
         raise AssertionError("strata serve did not start:\n" + self.log.read_text()[-3000:])
 
     def stop(self):

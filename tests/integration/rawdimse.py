@@ -35,8 +35,9 @@ def _command(fields):
 
 class Association:
     def __init__(self, host, port, called="STRATA", calling="RAWTEST", sop_class="1.2.840.10008.5.1.4.1.1.2",
-                 syntax=EXPLICIT_LE, timeout=10):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+                 syntax=EXPLICIT_LE, timeout=10, source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pc = _item(0x30, _uid(sop_class)) + _item(0x40, _uid(syntax))
         pres = _item(0x20, struct.pack(">BBBB", 1, 0, 0, 0) + pc)

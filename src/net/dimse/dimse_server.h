@@ -1,42 +1,31 @@
-// DimseServer: Strata's DICOM upper-layer service (DCMTK). Accepts associations on a socket
-// it binds itself (so the address is configurable and Nagle is off), runs each association on
-// its own thread up to max_associations, and serves C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET
-// through the Archive. One structured log line per association.
+// DimseServer: Strata's DICOM upper-layer service (DCMTK). Binds its own socket (IPv4, IPv6,
+// or dual-stack with "::"; Nagle off), and its accept loop never waits on a peer: each
+// connection gets its own thread at once, which waits for the A-ASSOCIATE-RQ (bounded by the
+// handshake timeout), negotiates and serves C-ECHO, C-STORE, C-FIND, C-MOVE and C-GET through
+// the Archive. Admission (admission.h) bounds connections and associations overall, per
+// address and per calling AE. One structured log line per association.
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "archive/archive.h"
+#include "net/dimse/dimse_options.h"
 #include "util/status.h"
 
 namespace strata {
 
-struct DimseOptions {
-  std::string aet = "STRATA";
-  std::string bind = "127.0.0.1";
-  int port = 11112;
-  int max_associations = 32;
-  unsigned max_pdu = 131072;          // our receive PDU size (bytes)
-  int idle_timeout_s = 60;            // an association silent this long is aborted
-  std::vector<std::string> allowed_calling_aets;  // empty = anyone
-  std::map<std::string, std::string> move_destinations;  // AE -> host:port
-};
-
 class DimseServer {
  public:
   DimseServer(Archive* archive, DimseOptions options);
-  ~DimseServer();
+  ~DimseServer();  // waits for the association threads
   // Binds and listens; returns the bound port (useful with port 0).
   Result<int> Start();
-  // Accepts associations until Stop() is called from another thread (or a signal handler
-  // sets the flag passed to RequestStop).
+  // Accepts connections until Stop() is called from another thread.
   void Serve();
   void Stop() { stop_ = true; }
-  int active_associations() const { return active_; }
+  int active_connections() const { return active_; }
 
  private:
   struct Impl;

@@ -99,7 +99,11 @@ Result<RetrieveKeys> IdentifierToRetrieveKeys(DcmDataset* identifier, QueryRoot 
   STRATA_RETURN_IF_ERROR(read_uids(DCM_StudyInstanceUID, "StudyInstanceUID", &k.study_uids));
   STRATA_RETURN_IF_ERROR(read_uids(DCM_SeriesInstanceUID, "SeriesInstanceUID", &k.series_uids));
   STRATA_RETURN_IF_ERROR(read_uids(DCM_SOPInstanceUID, "SOPInstanceUID", &k.sop_uids));
-  if (identifier->findAndGetOFString(DCM_PatientID, v).good()) k.patient_id = v.c_str();
+  if (identifier->findAndGetOFStringArray(DCM_PatientID, v).good()) k.patient_id = v.c_str();
+  // PS3.4 C.4.2.2.1 / C.4.3.2.1: retrieve keys are single values (UIDs may be lists), never
+  // wildcards: `PatientID=*` would otherwise retrieve every patient.
+  if (k.patient_id.find_first_of("*?\\") != std::string::npos)
+    return Status::InvalidArgument("PatientID of a retrieve must be a single value, not '" + k.patient_id + "'");
   switch (k.level) {
     case QueryLevel::kPatient:
       if (k.patient_id.empty()) return Status::InvalidArgument("PATIENT level retrieve needs PatientID");

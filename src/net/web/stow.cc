@@ -268,6 +268,7 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
   if (items.empty()) return SendError(res, 400, "the multipart body has no parts");
   StowResponse out = BuildStowResponse(items, BaseUrl(req), study);
   res.status = out.http_status;
+  if (out.http_status == 503) res.set_header("Retry-After", "30");  // e.g. a full disk: try again later
   res.set_content(DumpJson(out.body), "application/dicom+json");
 }
 

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "net/web/access.h"
+#include "net/web/http_front.h"
 #include "net/web/http_util.h"
 #include "net/web/metadata.h"
 #include "net/web/request_log.h"
@@ -20,7 +21,17 @@ struct WebServer::Impl {
   Impl(Archive* a, WebOptions o)
       : archive(a),
         options(std::move(o)),
-        metadata(a, options.metadata_cache_bytes, std::max(4, a->options().read_ahead)) {}
+        metadata(a, options.metadata_cache_bytes, std::max(4, a->options().read_ahead)),
+        server(FrontOptionsOf(options)) {}
+
+  static web::FrontOptions FrontOptionsOf(const WebOptions& o) {
+    web::FrontOptions f;
+    f.workers = std::max(2, o.threads);
+    f.header_timeout_s = o.header_timeout_s;
+    f.keep_alive_timeout_s = o.keep_alive_timeout_s;
+    f.max_connections = o.max_connections;
+    return f;
+  }
 
   void Install();
 
@@ -29,7 +40,7 @@ struct WebServer::Impl {
   web::MetadataService metadata;
   web::WebContext ctx;
   AccessPolicy policy;
-  httplib::Server server;
+  web::HttpFront server;  // idle and slow connections wait on one event thread, not on workers
   std::thread thread;
   bool running = false;
 };
@@ -38,13 +49,7 @@ void WebServer::Impl::Install() {
   ctx.archive = archive;
   ctx.metadata = &metadata;
   ctx.policy = &policy;
-  const int threads = std::max(2, options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_tcp_nodelay(true);
-  server.set_keep_alive_max_count(1000);
-  server.set_keep_alive_timeout(15);
-  server.set_read_timeout(60);
-  server.set_write_timeout(60);
 
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     web::BeginRequestLog();
@@ -127,6 +132,7 @@ Result<int> WebServer::Start() {
     return Status::IOError("cannot bind HTTP port " + impl_->options.bind + ":" + std::to_string(port));
   }
   impl_->running = true;
+  impl_->server.StartFront();
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   spdlog::info("event=http_start bind={} port={} auth={} cors={} threads={}", impl_->options.bind, port,
                impl_->policy.kind() == AccessPolicy::Kind::kNone     ? "none"
@@ -140,6 +146,7 @@ void WebServer::Stop() {
   if (!impl_ || !impl_->running) return;
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->server.StopFront();
   impl_->running = false;
 }
 

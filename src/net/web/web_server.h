@@ -1,6 +1,7 @@
 // WebServer: Strata's HTTP port — DICOMweb (STOW-RS, QIDO-RS, WADO-RS, WADO-URI) under
 // /dicomweb and /wado, the web page at / and its JSON API under /api — over cpp-httplib with
-// a fixed pool of worker threads. Every request passes the access policy (auth, CORS; see
+// a fixed pool of worker threads that only ever run requests whose header has arrived (idle
+// and slow connections wait on one event thread; see http_front.h). Every request passes the access policy (auth, CORS; see
 // access.h) and is logged in one line (request_log.h). Start() binds and listens before it
 // returns, then serves on its own thread until Stop().
 #pragma once
@@ -21,6 +22,9 @@ struct WebOptions {
   std::string auth;                       // "" | "bearer:TOKEN" | "basic:USER:PASSWORD"
   std::vector<std::string> cors_origins;  // allowed Origins; "*" = any
   int threads = 16;                       // requests served at once (a streaming retrieve holds one)
+  int header_timeout_s = 10;              // a request header must be complete this long after it began
+  int keep_alive_timeout_s = 5;           // idle keep-alive connections are closed after this
+  int max_connections = 4096;             // open HTTP connections; more are closed at once
   size_t metadata_cache_bytes = 256u << 20;
 };
 

@@ -1,0 +1,165 @@
+#include "net/dimse/association.h"
+
+#include <dcmtk/dcmnet/dcmtrans.h>
+#include <dcmtk/dcmnet/dul.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "net/dimse/negotiation.h"
+#include "util/log.h"
+
+namespace strata {
+namespace {
+
+OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
+                     T_DIMSE_Message& msg, AssocStats* st) {
+  switch (msg.CommandField) {
+    case DIMSE_C_ECHO_RQ:
+      ++st->echo;
+      return DIMSE_sendEchoResponse(assoc, pc, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
+    case DIMSE_C_STORE_RQ:
+      ++st->store;
+      return HandleStore(env, assoc, pc, msg.msg.CStoreRQ, st);
+    case DIMSE_C_FIND_RQ:
+      ++st->find;
+      return HandleFind(env, assoc, pc, msg.msg.CFindRQ, st);
+    case DIMSE_C_GET_RQ:
+      ++st->get;
+      return HandleGet(env, assoc, pc, msg.msg.CGetRQ, st);
+    case DIMSE_C_MOVE_RQ:
+      ++st->move;
+      return HandleMove(env, assoc, pc, msg.msg.CMoveRQ, st);
+    default:
+      return DIMSE_BADCOMMANDTYPE;
+  }
+}
+
+}  // namespace
+
+std::mutex& ExternalSocketMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+Status AwaitAssociateRq(int fd, int timeout_ms, size_t max_pdu_bytes) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string buf(6, '\0');
+  size_t need = 6;
+  for (;;) {
+    ssize_t n = recv(fd, buf.data(), need, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return Status::Unavailable("peer closed the connection before A-ASSOCIATE-RQ");
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return Status::FromErrno(errno, "reading A-ASSOCIATE-RQ");
+    if (n >= 6 && need == 6) {
+      if (static_cast<unsigned char>(buf[0]) != 0x01)
+        return Status::InvalidArgument("first PDU is not an A-ASSOCIATE-RQ");
+      const uint32_t len = (static_cast<uint32_t>(static_cast<unsigned char>(buf[2])) << 24) |
+                           (static_cast<unsigned char>(buf[3]) << 16) | (static_cast<unsigned char>(buf[4]) << 8) |
+                           static_cast<unsigned char>(buf[5]);
+      if (len > max_pdu_bytes)
+        return Status::InvalidArgument("A-ASSOCIATE-RQ of " + std::to_string(len) + " bytes (at most " +
+                                       std::to_string(max_pdu_bytes) + ")");
+      need = 6 + len;
+      buf.resize(need);
+      continue;
+    }
+    if (n >= 0 && static_cast<size_t>(n) >= need) return Status::OK();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status::Unavailable("no complete A-ASSOCIATE-RQ within the handshake timeout");
+    if (n > 0) {
+      // Part of the PDU is buffered, so poll would not wait: sleep a little instead.
+      poll(nullptr, 0, static_cast<int>(std::min<int64_t>(left.count(), 5)));
+    } else {
+      pollfd p{fd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(left.count()));
+    }
+  }
+}
+
+void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const std::string& peer) {
+  const auto t0 = std::chrono::steady_clock::now();
+  AssocStats st;
+  st.peer = peer;
+  bool admitted = false, pending = true, query_only = false;
+  T_ASC_Association* assoc = nullptr;
+  // The whole A-ASSOCIATE-RQ is in our receive buffer before DCMTK reads it under the
+  // hand-over lock, so neither that lock nor the accept loop ever waits on a peer.
+  Status rq = AwaitAssociateRq(fd, env.opt->handshake_timeout_s * 1000, kMaxAssociateRqBytes);
+  if (!rq.ok()) {
+    close(fd);
+    st.status = "handshake: " + rq.message();
+  } else {
+    OFCondition c;
+    {
+      std::lock_guard<std::mutex> lk(ExternalSocketMutex());
+      dcmExternalSocketHandle.set(fd);
+      c = ASC_receiveAssociation(env.net, &assoc, env.opt->max_pdu, nullptr, nullptr, OFFalse, DUL_BLOCK,
+                                 env.opt->handshake_timeout_s);
+      dcmExternalSocketHandle.set(-1);
+    }
+    if (c.bad()) {
+      st.status = std::string("association failed: ") + c.text();
+      if (!assoc) close(fd);
+    } else {
+      const bool ok = Negotiate(assoc, *env.opt, admission, &st, &admitted, &query_only);
+      admission->ConnectionDone(peer);  // no longer in its handshake
+      pending = false;
+      if (ok) {
+        for (;;) {
+          T_DIMSE_Message msg;
+          T_ASC_PresentationContextID pc_id = 0;
+          DcmDataset* status_detail = nullptr;
+          OFCondition c =
+              DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, env.opt->idle_timeout_s, &pc_id, &msg, &status_detail);
+          delete status_detail;
+          if (c == DUL_PEERREQUESTEDRELEASE) {
+            ASC_acknowledgeRelease(assoc);
+            break;
+          }
+          if (c == DUL_PEERABORTEDASSOCIATION) {
+            st.status = "aborted by peer";
+            break;
+          }
+          if (c == DIMSE_NODATAAVAILABLE) {
+            st.status = "idle timeout";
+            ASC_abortAssociation(assoc);
+            break;
+          }
+          if (c.bad()) {
+            st.status = std::string("receive failed: ") + c.text();
+            ASC_abortAssociation(assoc);
+            break;
+          }
+          c = Dispatch(env, assoc, pc_id, msg, &st);
+          if (c.bad()) {
+            st.status = std::string("service failed: ") + c.text();
+            ASC_abortAssociation(assoc);
+            break;
+          }
+        }
+      }
+    }
+    if (assoc) {
+      ASC_dropSCPAssociation(assoc);
+      ASC_destroyAssociation(&assoc);
+    }
+  }
+  if (pending) admission->ConnectionDone(peer);
+  if (admitted) admission->AssociationDone(st.peer, st.calling, query_only);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info(
+      "event=association peer={} calling={} called={} echo={} store={} find={} move={} get={} "
+      "instances_in={} bytes_in={} instances_out={} bytes_out={} failures={} warnings={} seconds={:.3f} "
+      "mb_per_s={:.1f} status=\"{}\"",
+      st.peer, st.calling, st.called, st.echo, st.store, st.find, st.move, st.get, st.instances_in, st.bytes_in,
+      st.instances_out, st.bytes_out, st.failures, st.warnings, secs,
+      secs > 0 ? (st.bytes_in + st.bytes_out) / 1e6 / secs : 0.0, st.status);
+}
+
+}  // namespace strata

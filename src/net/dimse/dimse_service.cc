@@ -1,0 +1,23 @@
+#include "net/dimse/dimse_service.h"
+
+#include <cstring>
+
+#include <dcmtk/dcmdata/dcuid.h>
+
+namespace strata {
+
+std::string TrimDicom(const char* s) {
+  std::string v(s ? s : "");
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+  return v;
+}
+
+QueryRoot RootOf(const char* sop_class) {
+  if (strcmp(sop_class, UID_FINDPatientRootQueryRetrieveInformationModel) == 0 ||
+      strcmp(sop_class, UID_MOVEPatientRootQueryRetrieveInformationModel) == 0 ||
+      strcmp(sop_class, UID_GETPatientRootQueryRetrieveInformationModel) == 0)
+    return QueryRoot::kPatient;
+  return QueryRoot::kStudy;
+}
+
+}  // namespace strata

@@ -1,0 +1,80 @@
+#include "net/dimse/command_guard.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace strata {
+namespace {
+
+std::string Pdu(uint8_t type, const std::string& body) {
+  std::string s = {static_cast<char>(type), '\0'};
+  for (int sh = 24; sh >= 0; sh -= 8) s += static_cast<char>((body.size() >> sh) & 0xff);
+  return s + body;
+}
+
+std::string Pdv(bool command, bool last, const std::string& data) {
+  const uint32_t len = static_cast<uint32_t>(data.size() + 2);
+  std::string s;
+  for (int sh = 24; sh >= 0; sh -= 8) s += static_cast<char>((len >> sh) & 0xff);
+  s += '\x01';
+  s += static_cast<char>((command ? 1 : 0) | (last ? 2 : 0));
+  return s + data;
+}
+
+const std::string kItem("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8);
+
+bool FeedAll(CommandGuard* g, const std::string& s, size_t chunk) {
+  for (size_t i = 0; i < s.size(); i += chunk) {
+    const size_t n = std::min(chunk, s.size() - i);
+    if (!g->Feed(reinterpret_cast<const uint8_t*>(s.data() + i), n)) return false;
+  }
+  return true;
+}
+
+TEST(CommandGuard, NormalTrafficPasses) {
+  const std::string stream = Pdu(0x01, std::string(200, 'r')) +
+                             Pdu(0x04, Pdv(true, true, std::string(120, 'c'))) +
+                             Pdu(0x04, Pdv(false, false, kItem + kItem + std::string(5000, 'd'))) +  // data: not counted
+                             Pdu(0x04, Pdv(false, true, std::string(100, 'd'))) + Pdu(0x05, std::string(4, '\0'));
+  for (size_t chunk : {1u, 7u, 4096u}) {
+    CommandGuard g(1024, 2);
+    EXPECT_TRUE(FeedAll(&g, stream, chunk)) << chunk << ": " << g.error();
+  }
+}
+
+TEST(CommandGuard, NestedCommandRefusedEvenAcrossFragments) {
+  std::string items;
+  for (int i = 0; i < 20; ++i) items += kItem;
+  // The item tags straddle PDV and PDU boundaries.
+  const std::string stream = Pdu(0x04, Pdv(true, false, items.substr(0, 13))) +
+                             Pdu(0x04, Pdv(true, false, items.substr(13, 50)) + Pdv(true, true, items.substr(63)));
+  CommandGuard g(1 << 20, 16);
+  EXPECT_FALSE(FeedAll(&g, stream, 3));
+  EXPECT_NE(g.error().find("sequence items"), std::string::npos);
+}
+
+TEST(CommandGuard, CountsResetPerCommand) {
+  std::string stream;
+  for (int i = 0; i < 50; ++i) stream += Pdu(0x04, Pdv(true, true, kItem + std::string(100, 'c')));
+  CommandGuard g(1024, 1);
+  EXPECT_TRUE(FeedAll(&g, stream, 64)) << g.error();
+}
+
+TEST(CommandGuard, OversizedCommandRefused) {
+  std::string stream;
+  for (int i = 0; i < 10; ++i) stream += Pdu(0x04, Pdv(true, false, std::string(1000, 'c')));
+  CommandGuard g(5000, 16);
+  EXPECT_FALSE(FeedAll(&g, stream, 512));
+  EXPECT_NE(g.error().find("larger than"), std::string::npos);
+}
+
+TEST(CommandGuard, LyingPdvLengthRefused) {
+  std::string body = Pdv(true, true, std::string(10, 'c'));
+  body[3] = '\x7f';  // PDV claims more than its PDU holds
+  CommandGuard g(1024, 16);
+  EXPECT_FALSE(FeedAll(&g, Pdu(0x04, body), 100));
+}
+
+}  // namespace
+}  // namespace strata
