@@ -14,13 +14,22 @@ class Violations:
     def __init__(self):
         self.lock = threading.Lock()
         self.items = {}  # category -> [text]
+        self.sops = {}  # category -> distinct SOP Instance UIDs concerned
 
-    def add(self, cat, text):
+    def add(self, cat, text, sop=None):
         with self.lock:
             self.items.setdefault(cat, []).append(text)
+            if sop:
+                self.sops.setdefault(cat, set()).add(sop)
 
     def n(self, cat):
         return len(self.items.get(cat, []))
+
+    def distinct(self, *cats):
+        out = set()
+        for c in cats:
+            out |= self.sops.get(c, set())
+        return len(out)
 
     def total(self):
         return sum(len(v) for v in self.items.values())
@@ -46,9 +55,10 @@ def check_reads(system, ledger, v, threads=2):
     def compare(route, node, expect, got):
         for sop, sha in expect.items():
             if sop not in got:
-                v.add("lost", "%s node %s: %s not returned" % (route, node.name, sop))
+                v.add("unreadable", "%s node %s: %s not returned" % (route, node.name, sop), sop)
             elif got[sop] != sha:
-                v.add("corrupt", "%s node %s: %s data set differs from the acknowledged one" % (route, node.name, sop))
+                v.add("corrupt", "%s node %s: %s data set differs from the acknowledged one" % (route, node.name, sop),
+                      sop)
 
     def worker():
         while True:
@@ -87,7 +97,7 @@ def check_catalog(system, ledger, v):
     rows = catalog_rows(system)
     for sop in ledger.acked:
         if sop not in rows:
-            v.add("lost", "catalog: acknowledged %s has no row" % sop)
+            v.add("lost", "catalog: acknowledged %s has no row" % sop, sop)
     p = system.cli("verify", "--hot", direct=True, timeout=600)
     if p.returncode != 0:
         v.add("verify", "strata verify --hot exit %d: %s" % (p.returncode, (p.stdout + p.stderr).strip()[-600:]))
@@ -98,25 +108,25 @@ def check_catalog(system, ledger, v):
     for sop, r in rows.items():
         if r["tier"] == 0:
             if not r["hot"]:
-                v.add("dangling", "%s: hot row without a path" % sop)
+                v.add("dangling", "%s: hot row without a path" % sop, sop)
                 continue
             referenced_hot.add(r["hot"])
             path = system.hot.path / r["hot"]
             if not path.is_file():
-                v.add("dangling", "%s: hot file %s missing" % (sop, r["hot"]))
+                v.add("dangling", "%s: hot file %s missing" % (sop, r["hot"]), sop)
             elif path.stat().st_size != r["size"]:
                 v.add("dangling", "%s: hot file %s has %d bytes, row says %d" % (sop, r["hot"], path.stat().st_size,
-                                                                               r["size"]))
+                                                                               r["size"]), sop)
             if r["pack"]:
                 v.add("two_locations", "%s: hot row still names pack %s" % (sop, r["pack"]))
         else:
             referenced_packs.add(r["pack"])
             if r["pack"] not in packs:
-                v.add("dangling", "%s: pack %s has no packs row" % (sop, r["pack"]))
+                v.add("dangling", "%s: pack %s has no packs row" % (sop, r["pack"]), sop)
             if r["pack"] not in objects:
-                v.add("dangling", "%s: pack object %s missing from the cold store" % (sop, r["pack"]))
+                v.add("dangling", "%s: pack object %s missing from the cold store" % (sop, r["pack"]), sop)
             elif objects[r["pack"]] and r["off"] + r["len"] > objects[r["pack"]]:
-                v.add("dangling", "%s: entry past the end of %s" % (sop, r["pack"]))
+                v.add("dangling", "%s: entry past the end of %s" % (sop, r["pack"]), sop)
             if r["hot"]:
                 v.add("two_locations", "%s: packed row keeps hot path %s after cleanup" % (sop, r["hot"]))
                 referenced_hot.add(r["hot"])

@@ -20,8 +20,8 @@ except ImportError:  # pragma: no cover - depends on which branches are merged
 
 STRATA = os.environ.get("STRATA_BIN", str(ROOT / "build" / "strata"))
 STRATA_GEN = os.environ.get("STRATA_GEN_BIN", str(ROOT / "build" / "src" / "testdata" / "strata-gen"))
-TOOL_ENV = dict(os.environ, TCP_NODELAY="1")
 BUCKET = "strata-safety"
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"  # Debian's faketime package
 
 
 def free_port():
@@ -30,10 +30,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(cmd, timeout=300, check=False, env=None):
+def run(cmd, timeout=300, env=None):
     try:
         return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
-                              env=env or TOOL_ENV)
+                              env=env or dict(os.environ, TCP_NODELAY="1"))
     except subprocess.TimeoutExpired as e:
         return subprocess.CompletedProcess(e.cmd, 124, e.stdout or "", (e.stderr or "") + "\ntimeout")
 
@@ -111,10 +111,10 @@ class Node:
         self.data.mkdir(parents=True, exist_ok=True)
         cmd = [STRATA, "serve", "--data", self.data, "--port", self.port, "--http-port", self.http_port,
                "--aet", self.aet, "--node-id", self.name] + self.flags
-        if self.skew:
-            cmd = ["faketime", "-f", self.skew] + cmd
         env = dict(os.environ)
         env.pop("TCP_NODELAY", None)
+        if self.skew:  # libfaketime in the node itself (the faketime wrapper would be the pid we kill)
+            env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=self.skew)
         with open(self.log, "a") as logf:
             logf.write("=== start %d%s at %s\n" % (self.starts, " skew " + self.skew if self.skew else "",
                                                    time.strftime("%H:%M:%S")))

@@ -117,12 +117,15 @@ def main():
         say("clients stopped; acknowledged %d; final pass" % len(ledger.acked))
         rows_before = catalog_rows(system)
         final_pass(system, args, v)
+        tiers = system.sql("SELECT tier, COUNT(*) FROM instances GROUP BY tier ORDER BY tier")
+        migs = system.sql("SELECT state, COUNT(*) FROM migrations GROUP BY state ORDER BY state")
+        say("after the final pass: tiers %s; migrations %s" % (dict(tiers), dict(migs)))
         say("checking reads from every node")
         check_reads(system, ledger, v)
         say("checking catalog, stores and hot dir")
         rows = check_catalog(system, ledger, v)
         for route, sop, why in ledger.bad_reads:
-            v.add("corrupt_during_run", "%s: %s %s" % (route, sop, why))
+            v.add("corrupt_during_run", "%s: %s %s" % (route, sop, why), sop)
         for route, sop, why in ledger.flags:
             v.add("resend_flagged", "%s re-send of %s reported as different content: %s" % (route, sop, why))
         read_hot = sum(1 for s, t in ledger.read_tiers.items() if 0 in t)
@@ -149,11 +152,13 @@ def main():
                 print("  " + t)
             if len(items) > args.max_list:
                 print("  ... %d more" % (len(items) - args.max_list))
-        print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d corrupt=%d orphans=%d "
-              "dangling=%d two_locations=%d resend_flagged=%d violations=%d" % (
-                  args.mode, args.seed, len(faults.done), len(ledger.acked), v.n("lost"),
-                  v.n("corrupt") + v.n("corrupt_during_run"), v.n("orphan"), v.n("dangling"), v.n("two_locations"),
-                  v.n("resend_flagged"), v.total()), flush=True)
+        # lost: acknowledged, and the catalog has no row or its row points at bytes that are gone;
+        # unreadable: a row and bytes, but some node did not give it back (counted per instance).
+        print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d unreadable=%d corrupt=%d "
+              "orphans=%d two_locations=%d resend_flagged=%d violations=%d" % (
+                  args.mode, args.seed, len(faults.done), len(ledger.acked), v.distinct("lost", "dangling"),
+                  v.distinct("unreadable"), v.distinct("corrupt", "corrupt_during_run"), v.n("orphan"),
+                  v.n("two_locations"), v.n("resend_flagged"), v.total()), flush=True)
         ok = v.total() == 0 and len(faults.done) >= args.faults and len(ledger.acked) > 0
         if len(ledger.acked) == 0:
             print("safety: nothing was acknowledged: the run proves nothing")

@@ -1,6 +1,7 @@
 """The clients of a run: C-STORE (storescu) and STOW-RS ingest, re-sends of acknowledged
 instances by both routes, late images for studies already packed, C-FIND / C-GET / WADO-RS
 readers, and CLI commands beside the servers. Each records what it was told in the Ledger."""
+import http.client
 import json
 import random
 import re
@@ -125,7 +126,7 @@ class Clients:
                 status, rsp = r.status, r.read()
         except urllib.error.HTTPError as e:
             status, rsp = e.code, e.read()
-        except OSError:
+        except (OSError, http.client.HTTPException):
             self.ledger.count("stow_error")
             return 0
         try:
@@ -306,7 +307,7 @@ def wado(node, study, series=None, sop=None, timeout=120):
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             body, ctype = r.read(), r.headers.get("Content-Type", "")
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
         return []
     out = []
     try:
