@@ -46,6 +46,9 @@ def parse():
     ap.add_argument("--pg-dir", help="use this running scripts/pg-dev.sh server instead of starting one")
     ap.add_argument("--ceph-dir", help="use this running scripts/ceph-dev.sh cluster instead of starting one")
     ap.add_argument("--max-list", type=int, default=20, help="violations listed per category")
+    ap.add_argument("--sabotage", action="store_true",
+                    help="self-test: after the final pass delete one pack, corrupt another (embedded) and drop"
+                         " an orphan hot file; the checker must report each")
     return ap.parse_args()
 
 
@@ -73,6 +76,33 @@ def final_pass(system, args, v):
         n.flags = [f if prev != "--tiering-enabled" else "false" for prev, f in zip([""] + n.flags, n.flags)]
         if not n.start():
             v.add("restart", "node %s did not start after the run" % n.name)
+
+
+def sabotage(system):
+    """Break the archive behind Strata's back, the way a lost or damaged object would."""
+    packs = [r[0] for r in system.sql("SELECT DISTINCT pack_key FROM instances WHERE tier <> 0 ORDER BY pack_key")]
+    done = []
+    if packs:
+        if system.mode == "embedded":
+            (system.work / "cold" / packs[0]).unlink()
+        else:
+            system.s3.request("DELETE", "/%s/%s/%s" % (__import__("cluster").BUCKET, system.prefix, packs[0]))
+        done.append("deleted pack " + packs[0])
+    if len(packs) > 1 and system.mode == "embedded":
+        off, length = map(int, system.sql("SELECT pack_offset, pack_length FROM instances WHERE pack_key = '%s'"
+                                          % packs[1])[0])
+        path = system.work / "cold" / packs[1]
+        with open(path, "r+b") as f:
+            f.seek(off + length - 1)
+            b = f.read(1)
+            f.seek(off + length - 1)
+            f.write(bytes([b[0] ^ 0xFF]))
+        done.append("flipped the last byte of an entry in " + packs[1])
+    orphan = system.hot.path / "00" / "00" / "sabotage.dcm"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"\0" * 128 + b"DICM")
+    done.append("orphan hot file " + str(orphan))
+    return "; ".join(done)
 
 
 def main():
@@ -120,6 +150,8 @@ def main():
         tiers = system.sql("SELECT tier, COUNT(*) FROM instances GROUP BY tier ORDER BY tier")
         migs = system.sql("SELECT state, COUNT(*) FROM migrations GROUP BY state ORDER BY state")
         say("after the final pass: tiers %s; migrations %s" % (dict(tiers), dict(migs)))
+        if args.sabotage:
+            say("sabotage: " + sabotage(system))
         say("checking reads from every node")
         check_reads(system, ledger, v)
         say("checking catalog, stores and hot dir")
