@@ -209,7 +209,7 @@ class System:
         p = run(["psql", self.pg_url_direct("strata"), "-tAc", "CREATE DATABASE " + self.db])
         if p.returncode != 0:
             raise SetupError("create database: " + p.stderr)
-        self.pg_proxy = FaultProxy("127.0.0.1", self.pg_port)
+        self.pg_proxy = FaultProxy("127.0.0.1", self.pg_port, postgres=True)
         self.s3_proxy = FaultProxy("127.0.0.1", s3_port)
         from s3util import S3
         self.s3 = S3(endpoint=self.s3_endpoint)

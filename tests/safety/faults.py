@@ -50,16 +50,25 @@ class Faults:
             p = run([ROOT / "scripts" / "pg-dev.sh", "restart", s.pg_dir], timeout=120)
             return "rc %d" % p.returncode
         if kind == "pg_cut_random":
-            s.pg_proxy.cut_random(r.choice([0.01, 0.05, 0.2]))
+            p = r.choice([0.01, 0.05, 0.2])
+            s.pg_proxy.cut_random(p)
             time.sleep(r.uniform(2, 5))
+            s.pg_proxy.cut_random(0)
             s.pg_proxy.restore()
-            return ""
+            return "p=%g" % p
         if kind == "pg_cut_commit":
-            n = r.randint(1, 4)
-            s.pg_proxy.cut_next_commit(n)
+            # COMMIT forwarded, its answer cut; sometimes the reconnections after it refused too,
+            # or commits cut at random for a while.
+            if r.random() < 0.3:
+                s.pg_proxy.cut_commits(0.3)
+                time.sleep(r.uniform(2, 5))
+                s.pg_proxy.cut_commits(0)
+                return "30% of commits for a while"
+            n, refuse = r.randint(1, 4), r.choice([0, 0, 2])
+            s.pg_proxy.cut_next_commit(n, when="after", then_refuse=refuse)
             time.sleep(r.uniform(2, 5))
             s.pg_proxy.restore()
-            return "next %d commits" % n
+            return "next %d commits (then refuse %d)" % (n, refuse)
         if kind == "s3_down":
             s.s3_proxy.down()
             time.sleep(r.uniform(1, 5))

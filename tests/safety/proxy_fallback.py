@@ -13,7 +13,7 @@ _COMMIT = re.compile(rb"(?i)\bCOMMIT\b")
 
 
 class FaultProxy:
-    def __init__(self, host, port, seed=None):
+    def __init__(self, host, port, postgres=False, seed=None):
         self.target = (host, port)
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -50,12 +50,15 @@ class FaultProxy:
     def cut_after_bytes(self, n):
         self.cut_bytes = n
 
-    def cut_next_commit(self, n=1):
+    def cut_next_commit(self, n=1, when="after", then_down=False, then_refuse=0):
         with self.lock:
             self.commit_cuts += n
 
-    def cut_commits(self, p):
+    def cut_commits(self, p, when="after"):
         self.p_commit = p
+
+    def stats(self):
+        return {"cuts": self.cuts}
 
     def close(self):
         self.down()

@@ -109,6 +109,8 @@ def main():
     args = parse()
     ci = os.environ.get("CI", "").lower() == "true"
     work = Path(args.work or tempfile.mkdtemp(prefix="strata-safety-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.chmod(work, 0o755)  # PostgreSQL runs as the postgres user and must reach its directory
     say("mode=%s seed=%d work=%s" % (args.mode, args.seed, work))
     try:
         system = System(args.mode, work, args)
@@ -176,7 +178,7 @@ def main():
                             read_hot, read_packed, len(rows), len(rows_before),
                             sum(1 for r in rows.values() if r["tier"] != 0)))
         if system.pg_proxy:
-            say("proxy cuts: pg=%d s3=%d" % (getattr(system.pg_proxy, "cuts", -1), getattr(system.s3_proxy, "cuts", -1)))
+            say("proxy stats: pg %s s3 %s" % (system.pg_proxy.stats(), system.s3_proxy.stats()))
         for cat in sorted(v.items):
             items = v.items[cat]
             print("VIOLATION %s (%d):" % (cat, len(items)))
