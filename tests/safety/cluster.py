@@ -171,7 +171,11 @@ class System:
         self.pg_proxy = self.s3_proxy = None
         self.started = []
         if mode == "full":
-            self._start_engines()
+            try:
+                self._start_engines()
+            except BaseException:
+                self.close()
+                raise
         tiering = ["--tiering-enabled", "true", "--tiering-interval", args.interval,
                    "--tiering-older-than", args.older_than, "--tiering-lease", args.lease,
                    "--tiering-codec", args.codec]
@@ -281,13 +285,13 @@ class System:
         return out
 
     def close(self):
-        for n in self.nodes:
+        for n in getattr(self, "nodes", []):
             n.kill9()
         for prox in (self.pg_proxy, self.s3_proxy):
             if prox:
                 prox.close()
         self.hot.close()
-        if self.mode == "full" and self.pg_dir:
+        if self.mode == "full" and getattr(self, "db", None):
             run(["psql", self.pg_url_direct("strata"), "-tAc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db])
         for kind, d in reversed(self.started):
             run([ROOT / "scripts" / ("pg-dev.sh" if kind == "pg" else "ceph-dev.sh"), "stop", d], timeout=180)

@@ -131,6 +131,7 @@ def main():
         clients = Clients(system, ledger, insts, args, stop)
         faults = Faults(system, ledger, args, stop)
         t0 = time.time()
+        say("clients and faults start (t=0)")
         clients.start(args.seed)
         faults.start()
         faults.join()
@@ -151,7 +152,9 @@ def main():
         final_pass(system, args, v)
         tiers = system.sql("SELECT tier, COUNT(*) FROM instances GROUP BY tier ORDER BY tier")
         migs = system.sql("SELECT state, COUNT(*) FROM migrations GROUP BY state ORDER BY state")
-        say("after the final pass: tiers %s; migrations %s" % (dict(tiers), dict(migs)))
+        future = system.sql("SELECT COUNT(*) FROM studies WHERE last_received_ms > %d" % int(time.time() * 1000))
+        say("after the final pass: tiers %s; migrations %s; studies whose last image 'arrived' in the future"
+            " (a skewed node's clock): %s" % (dict(tiers), dict(migs), future[0][0] if future else "?"))
         if args.sabotage:
             say("sabotage: " + sabotage(system))
         say("checking reads from every node")
@@ -167,9 +170,9 @@ def main():
         kinds = {}
         for _, k, _ in faults.done:
             kinds[k] = kinds.get(k, 0) + 1
+        say("fault schedule (s after start, kind, detail):")
         for t, k, d in faults.done:
-            if "error" in d:
-                say("fault at %.1f s: %s %s" % (t, k, d))
+            print("  %7.1f %-14s %s" % (t, k, d))
         say("faults: " + " ".join("%s=%d" % kv for kv in sorted(kinds.items())))
         say("events: " + " ".join("%s=%d" % kv for kv in sorted(ledger.events.items())))
         say("routes: c-store=%d stow-rs=%d; read back during the run: hot=%d packed=%d; rows=%d (before final %d)"
