@@ -22,13 +22,22 @@ Result<DuplicatePolicy> ParseDuplicatePolicy(const std::string& s) {
 Archive::Archive(ArchiveOptions options) : options_(std::move(options)) {}
 Archive::~Archive() = default;
 
-Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options) {
+Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options, ArchiveDeps deps) {
   std::unique_ptr<Archive> a(new Archive(options));
-  a->hot_ = std::make_unique<HotStore>(options.hot_dir, options.node_id);
+  a->env_ = deps.env ? deps.env : Env::Default();
+  a->hot_ = std::make_unique<HotStore>(a->env_, options.hot_dir, options.node_id, options.hot);
   STRATA_RETURN_IF_ERROR(a->hot_->Init());
-  STRATA_ASSIGN_OR_RETURN(a->catalog_, OpenCatalog(options.catalog));
-  STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));
-  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), options.hot_dir,
+  if (deps.catalog) {
+    a->catalog_ = std::move(deps.catalog);
+  } else {
+    STRATA_ASSIGN_OR_RETURN(a->catalog_, OpenCatalog(options.catalog));
+  }
+  if (deps.cold) {
+    a->cold_ = std::move(deps.cold);
+  } else {
+    STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));
+  }
+  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), a->env_, options.hot_dir,
                                                    options.duplicates == DuplicatePolicy::kReplace);
   return a;
 }
@@ -83,7 +92,7 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   }
 
   r.location.tier = Location::Tier::kHot;
-  r.location.hot_path = HotStore::RelativePathFor(r);
+  r.location.hot_path = HotStore::NewRelativePath(r);
   STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
   guard.path.clear();
   auto added = committer_->Commit(r);
@@ -121,7 +130,7 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
 
 Result<StoreResult> Archive::StoreBytes(std::string_view part10) {
   std::string temp = hot_->NewIncomingPath();
-  STRATA_RETURN_IF_ERROR(WriteFileAtomic(temp, part10));
+  STRATA_RETURN_IF_ERROR(WriteFileAtomic(env_, temp, part10));
   return StoreFile(temp);
 }
 

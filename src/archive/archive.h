@@ -12,6 +12,7 @@
 #include "cold/cold_store.h"
 #include "hot/hot_store.h"
 #include "index/catalog.h"
+#include "util/env.h"
 #include "util/status.h"
 
 namespace strata {
@@ -33,6 +34,28 @@ struct ArchiveOptions {
   ColdStoreOptions cold;
   DuplicatePolicy duplicates = DuplicatePolicy::kKeep;
   int read_ahead = 8;  // ranged reads in flight while streaming a cold study
+  HotStoreOptions hot;  // this process's identity on the hot tier (tests inject one)
+};
+
+// Parts an Archive uses instead of opening them from its options (tests inject fakes and
+// fault-injecting ones). Ownership: ENV is borrowed and must outlive the Archive (null =
+// Env::Default()); CATALOG and COLD are taken over (null = opened from the options).
+struct ArchiveDeps {
+  Env* env = nullptr;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<ColdStore> cold;
+};
+
+// What ReconcileHot did.
+struct ReconcileReport {
+  uint64_t files = 0;            // .dcm files looked at
+  uint64_t referenced = 0;       // a catalog row points at them
+  uint64_t young = 0;            // unreferenced but within the grace period: left alone
+  uint64_t reindexed = 0;        // complete, no row for their SOP Instance UID: catalogued
+  uint64_t removed = 0;          // unreferenced .dcm files removed
+  uint64_t temp_removed = 0;     // orphan .tmp-* files removed
+  uint64_t dirs_removed = 0;     // empty directories removed
+  std::vector<std::string> unknown;  // unreferenced files (relative paths), acted on or not
 };
 
 struct StoreResult {
@@ -44,7 +67,7 @@ struct StoreResult {
 
 class Archive {
  public:
-  static Result<std::unique_ptr<Archive>> Open(const ArchiveOptions& options);
+  static Result<std::unique_ptr<Archive>> Open(const ArchiveOptions& options, ArchiveDeps deps = {});
   ~Archive();
 
   // A temp path on the hot tier's filesystem where a caller may write incoming data before
@@ -56,6 +79,14 @@ class Archive {
   Result<StoreResult> StoreFile(const std::string& temp_path, const std::string& expected_sop_uid = "",
                                 const std::string& expected_sop_class = "");
   Result<StoreResult> StoreBytes(std::string_view part10);
+
+  // Reconciles the hot tier with the catalog: a .dcm file in the layout that no row
+  // references and whose mtime is older than GRACE_MS (a live store renames first and commits
+  // a moment later, on this or another node) is re-indexed when it is complete and the
+  // catalog has no row for its SOP Instance UID, else removed; orphan .tmp-* files past the
+  // grace and empty directories are removed too. One log line per file acted on. With
+  // DRY_RUN nothing is changed (for `strata verify --hot`): REPORT lists what is unknown.
+  [[nodiscard]] Status ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run = false);
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
   // Instances of a study/series/instance, in series and instance-number order.
@@ -74,11 +105,13 @@ class Archive {
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }
   ColdStore* cold() { return cold_.get(); }
+  Env* env() { return env_; }
   const ArchiveOptions& options() const { return options_; }
 
  private:
   explicit Archive(ArchiveOptions options);
   ArchiveOptions options_;
+  Env* env_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<HotStore> hot_;
   std::unique_ptr<ColdStore> cold_;

@@ -2,13 +2,13 @@
 
 #include <set>
 
-#include "util/file_util.h"
 #include "util/log.h"
 
 namespace strata {
 
-GroupCommitter::GroupCommitter(Catalog* catalog, std::string hot_root, bool replace_duplicates, size_t max_batch)
-    : catalog_(catalog), hot_root_(std::move(hot_root)), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
+GroupCommitter::GroupCommitter(Catalog* catalog, Env* env, std::string hot_root, bool replace_duplicates,
+                               size_t max_batch)
+    : catalog_(catalog), env_(env), hot_root_(std::move(hot_root)), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -50,7 +50,7 @@ void GroupCommitter::Run() {
 
 void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
   ++batches_;
-  Status sync = SyncFilesystem(hot_root_);
+  Status sync = env_->SyncFilesystem(hot_root_);
   if (!sync.ok()) {
     for (Item* it : batch) it->done.set_value(sync);
     return;

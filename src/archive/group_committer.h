@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "index/catalog.h"
+#include "util/env.h"
 
 namespace strata {
 
 class GroupCommitter {
  public:
-  GroupCommitter(Catalog* catalog, std::string hot_root, bool replace_duplicates, size_t max_batch = 256);
+  // CATALOG and ENV must outlive the committer; the hot filesystem is synced through ENV.
+  GroupCommitter(Catalog* catalog, Env* env, std::string hot_root, bool replace_duplicates, size_t max_batch = 256);
   ~GroupCommitter();  // commits what is queued, then stops
 
   // Makes the hot tier durable and adds RECORD to the catalog; returns once both are on disk.
@@ -36,6 +38,7 @@ class GroupCommitter {
   void CommitBatch(std::vector<Item*>& batch);
 
   Catalog* catalog_;
+  Env* env_;
   std::string hot_root_;
   bool replace_;
   size_t max_batch_;
