@@ -2,9 +2,14 @@
 # Runs the whole test suite: unit tests, then integration tests against real peers. Starts a
 # throw-away PostgreSQL and Ceph (S3) on loopback for the tests that need them and stops them
 # again on exit. Extra arguments go to ctest (e.g. -R catalog).
+# With CI=true nothing may be hidden: an engine that cannot start fails the run, and so does
+# any test that ctest reports as skipped (STRATA_CI_ALLOW_SKIP: a regex of test names that
+# may skip, for a runner that lacks a tool on purpose). Outside CI they are warnings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+CI_STRICT=false
+case "${CI:-}" in true|1|yes) CI_STRICT=true ;; esac
 WORK=$(mktemp -d /tmp/strata-test.XXXXXX)
 chmod 755 "$WORK"  # the PostgreSQL server runs as user postgres and must reach its directory
 cleanup() {
@@ -14,12 +19,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+missing() {  # WHAT LOG: fail in CI, warn otherwise
+  if $CI_STRICT; then
+    echo "ERROR: could not start $1 (CI=true: its tests must run)" >&2
+    tail -20 "$2" >&2 || true
+    exit 1
+  fi
+  echo "WARNING: could not start $1; its tests will be skipped" >&2
+  tail -20 "$2" >&2 || true
+}
+
 if "$ROOT/scripts/pg-dev.sh" start "$WORK/pg" >"$WORK/pg.log" 2>&1; then
   set -a; . "$WORK/pg/env"; set +a
   echo "PostgreSQL for tests: $STRATA_TEST_PG_URL"
 else
-  echo "WARNING: could not start PostgreSQL; its tests will be skipped" >&2
-  tail -20 "$WORK/pg.log" >&2 || true
+  missing PostgreSQL "$WORK/pg.log"
 fi
 if [ -x "$ROOT/scripts/ceph-dev.sh" ]; then
   if "$ROOT/scripts/ceph-dev.sh" start "$WORK/ceph" >"$WORK/ceph.log" 2>&1; then
@@ -27,9 +41,31 @@ if [ -x "$ROOT/scripts/ceph-dev.sh" ]; then
     export STRATA_TEST_S3_ENDPOINT=${STRATA_TEST_S3_ENDPOINT:-${S3_ENDPOINT:-}}
     echo "Ceph S3 for tests: $STRATA_TEST_S3_ENDPOINT"
   else
-    echo "WARNING: could not start Ceph; S3 tests will be skipped" >&2
-    tail -20 "$WORK/ceph.log" >&2 || true
+    missing Ceph "$WORK/ceph.log"
+  fi
+elif $CI_STRICT; then
+  echo "ERROR: scripts/ceph-dev.sh is missing (CI=true: the S3 tests must run)" >&2
+  exit 1
+fi
+export CI  # tests/integration/conftest.py turns engine skips into failures under CI=true
+cd build
+set +e
+ctest --output-on-failure -j2 "$@" 2>&1 | tee "$WORK/ctest.log"
+rc=${PIPESTATUS[0]}
+set -e
+# ctest counts a skipped test as passed; CI must not.
+skipped=$(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (Skipped)$/\1/p' "$WORK/ctest.log" | sed 's/[[:space:]]*#.*$//' || true)
+if [ -n "${STRATA_CI_ALLOW_SKIP:-}" ] && [ -n "$skipped" ]; then
+  skipped=$(printf '%s\n' "$skipped" | grep -Ev "$STRATA_CI_ALLOW_SKIP" || true)
+fi
+if [ -n "$skipped" ]; then
+  n=$(printf '%s\n' "$skipped" | wc -l)
+  if $CI_STRICT; then
+    echo "ERROR: $n test(s) skipped under CI=true:" >&2
+    printf '%s\n' "$skipped" | sed 's/^/  /' >&2
+    [ "$rc" -ne 0 ] || rc=1
+  else
+    echo "NOTE: $n test(s) skipped (they would fail under CI=true)" >&2
   fi
 fi
-cd build
-ctest --output-on-failure -j2 "$@"
+exit "$rc"

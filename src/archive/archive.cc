@@ -97,7 +97,8 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   guard.path.clear();
   auto added = committer_->Commit(r);
   if (!added.ok()) {
-    hot_->Remove(r.location.hot_path);
+    // kUnknownOutcome: a catalog row may reference the file (see GroupCommitter::Commit).
+    if (added.status().code() != Status::Code::kUnknownOutcome) hot_->Remove(r.location.hot_path);
     return added.status();
   }
   const AddResult& ar = added.value();

@@ -25,6 +25,12 @@ class GroupCommitter {
   ~GroupCommitter();  // commits what is queued, then stops
 
   // Makes the hot tier durable and adds RECORD to the catalog; returns once both are on disk.
+  // When the catalog commit's outcome is unknown (its answer was lost), each record is read
+  // back before anything is answered: found with the same checksum -> kAdded (or kIdentical
+  // if the row points elsewhere); absent -> kUnavailable (not added; the sender may retry).
+  // If even the read-back fails, Commit returns kUnknownOutcome: a row may reference the
+  // placed file, so the caller (StoreFile) must leave that file alone on this code and fail
+  // the store; the hot-tier reconcile re-indexes or removes it later.
   Result<AddResult> Commit(const InstanceRecord& record);
 
   uint64_t batches() const { return batches_; }
@@ -36,6 +42,8 @@ class GroupCommitter {
   };
   void Run();
   void CommitBatch(std::vector<Item*>& batch);
+  // After an unknown commit outcome: what the catalog now says about RECORD.
+  Result<AddResult> ReadBack(const InstanceRecord& record, const Status& why);
 
   Catalog* catalog_;
   Env* env_;

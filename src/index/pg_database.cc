@@ -2,6 +2,9 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <mutex>
 
 namespace strata {
@@ -25,47 +28,208 @@ std::string ToDollarParams(std::string_view sql) {
   return out;
 }
 
+// True if a statement failed because the session is gone (as opposed to an error answer).
+bool SessionLost(PGconn* c) { return PQstatus(c) != CONNECTION_OK; }
+
+// An idle pooled session whose server went away (restart, cut) has EOF waiting on its socket:
+// find that out before sending anything, so that a statement is never sent into a dead session.
+bool IdleSessionAlive(PGconn* c) {
+  if (PQstatus(c) != CONNECTION_OK) return false;
+  pollfd p{PQsocket(c), POLLIN, 0};
+  if (p.fd < 0) return false;
+  int n = poll(&p, 1, 0);
+  if (n < 0) return false;
+  if (n == 0) return true;
+  // Readable while idle: EOF, an error, or a notice; libpq tells which.
+  if (!PQconsumeInput(c)) return false;
+  return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
+// Rules that keep a lost answer from being reported as success:
+// - Nothing that belongs to a transaction is ever sent on another session: once the session of
+//   an open transaction is lost, every statement and the COMMIT fail (the server rolls back a
+//   transaction whose session ended without COMMIT).
+// - A COMMIT whose answer did not arrive is kUnknownOutcome unless the server, asked on a new
+//   session about the transaction id, says it committed or aborted (txid_status).
+// - A COMMIT answered by the server is judged by its answer: the "COMMIT" tag with the session
+//   idle afterwards is success; an error, or the "ROLLBACK" tag of a failed transaction, is a
+//   definite failure.
+// - Outside transactions, a read is retried once on a new session; a write whose answer was
+//   lost is kUnknownOutcome (it may have run).
 class PgConnection : public SqlConnection {
  public:
-  explicit PgConnection(PGconn* c) : conn_(c) {}
+  PgConnection(PGconn* c, std::string url) : conn_(c), url_(std::move(url)) {}
   ~PgConnection() override { PQfinish(conn_); }
 
-  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // May go back to the pool: alive, and no transaction left open or failed on it.
+  bool reusable() const {
+    return !in_txn_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+  bool alive_and_idle() { return !in_txn_ && IdleSessionAlive(conn_); }
 
   Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
     std::vector<SqlRow> rows;
-    STRATA_RETURN_IF_ERROR(Run(sql, params, &rows, nullptr));
+    STRATA_RETURN_IF_ERROR(Run(sql, params, &rows, nullptr, /*read_only=*/true));
     return rows;
   }
   Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params) override {
     int64_t n = 0;
-    STRATA_RETURN_IF_ERROR(Run(sql, params, nullptr, &n));
+    STRATA_RETURN_IF_ERROR(Run(sql, params, nullptr, &n, /*read_only=*/false));
     return n;
   }
   Status ExecScript(std::string_view sql) override {
     std::string s(sql);
+    if (in_txn_) {
+      if (SessionLost(conn_)) return LostInTransaction();
+      return Simple(s.c_str());
+    }
+    STRATA_RETURN_IF_ERROR(EnsureSession());
+    Status st = Simple(s.c_str());
+    if (!st.ok() && SessionLost(conn_))
+      return Status::UnknownOutcome("postgres: connection lost before the answer to a script: " + st.message());
+    return st;
+  }
+
+  Status Begin() override {
+    if (in_txn_) return Status::Internal("postgres: BEGIN inside a transaction");
+    // BEGIN changes nothing, so a BEGIN lost with its session may be sent again on a new one;
+    // nothing of an earlier transaction can ride along (none is open: see Release/EnsureSession).
+    // txid_current() in the same round trip names the transaction for a lost COMMIT's inquiry.
     for (int attempt = 0;; ++attempt) {
-      PGresult* res = PQexec(conn_, s.c_str());
+      STRATA_RETURN_IF_ERROR(EnsureSession());
+      PGresult* res = PQexec(conn_, "BEGIN; SELECT txid_current()");
       Status st = Check(res);
+      if (st.ok()) {
+        xid_ = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+        pid_ = PQbackendPID(conn_);
+      }
       PQclear(res);
-      if (st.ok() || attempt > 0 || !Reconnect()) return st;
+      if (st.ok()) {
+        if (PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+          AbandonSession();
+          return Status::Internal("postgres: BEGIN did not open a transaction");
+        }
+        in_txn_ = true;
+        return Status::OK();
+      }
+      if (attempt > 0 || !SessionLost(conn_)) {
+        if (!SessionLost(conn_) && PQtransactionStatus(conn_) != PQTRANS_IDLE) AbandonSession();
+        return st;
+      }
     }
   }
-  Status Begin() override {
-    STRATA_RETURN_IF_ERROR(ExecScript("BEGIN"));
-    in_txn_ = true;
-    return Status::OK();
-  }
+
   Status Commit() override {
+    if (!in_txn_) return Status::Internal("postgres: COMMIT without a transaction");
     in_txn_ = false;
-    return ExecScript("COMMIT");
+    if (SessionLost(conn_))
+      return Status::Unavailable("postgres: connection lost inside the transaction; it was rolled back");
+    const PGTransactionStatusType before = PQtransactionStatus(conn_);
+    if (before == PQTRANS_INERROR) {
+      (void)Simple("ROLLBACK");  // ends the failed transaction; its outcome is already known
+      return Status::IOError("postgres: the transaction failed before COMMIT; rolled back");
+    }
+    if (before != PQTRANS_INTRANS) {
+      AbandonSession();
+      return Status::Internal("postgres: COMMIT while no transaction is open on the session");
+    }
+    PGresult* res = PQexec(conn_, "COMMIT");
+    const ExecStatusType t = PQresultStatus(res);
+    const std::string tag = res ? PQcmdStatus(res) : "";
+    Status st = Check(res);
+    PQclear(res);
+    if (t == PGRES_COMMAND_OK && tag == "COMMIT" && PQtransactionStatus(conn_) == PQTRANS_IDLE) return Status::OK();
+    if (SessionLost(conn_)) return SettleLostCommit(st.message());
+    if (t == PGRES_COMMAND_OK) {  // "ROLLBACK": the server refused to commit a failed transaction
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) AbandonSession();
+      return Status::IOError("postgres: COMMIT answered " + tag + "; the transaction was rolled back");
+    }
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) AbandonSession();
+    return st;  // an error answer: PostgreSQL rolled the transaction back
   }
+
   Status Rollback() override {
     in_txn_ = false;
-    return ExecScript("ROLLBACK");
+    // A lost session's transaction is rolled back by the server; an idle one has none.
+    if (SessionLost(conn_) || PQtransactionStatus(conn_) == PQTRANS_IDLE) return Status::OK();
+    Status st = Simple("ROLLBACK");
+    if (!st.ok() || PQtransactionStatus(conn_) != PQTRANS_IDLE) AbandonSession();
+    return st;
   }
 
  private:
+  Status LostInTransaction() const {
+    return Status::Unavailable("postgres: connection lost inside a transaction; it is rolled back");
+  }
+
+  // Closes a session in a state nobody should build on; the server rolls back what was open.
+  void AbandonSession() {
+    PQfinish(conn_);
+    conn_ = nullptr;  // libpq reads a null handle as CONNECTION_BAD
+    broken_ = true;
+  }
+
+  // Outside transactions: a session found dead (or abandoned) is replaced before use.
+  Status EnsureSession() {
+    if (!broken_ && IdleSessionAlive(conn_)) return Status::OK();
+    PQfinish(conn_);
+    conn_ = PQconnectdb(url_.c_str());
+    broken_ = false;
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      broken_ = true;
+      return Status::Unavailable(std::string("postgres: reconnect failed: ") + PQerrorMessage(conn_));
+    }
+    PQclear(PQexec(conn_, "SET client_min_messages = warning"));
+    return Status::OK();
+  }
+
+  // The COMMIT went out and its answer was lost. Ask the server, on a new session, what became
+  // of the transaction. While the old backend may still be running (a half-open connection),
+  // the answer can change, so it is ended first.
+  Status SettleLostCommit(const std::string& why) {
+    const std::string base = "postgres: connection lost before COMMIT's answer (" + why + ")";
+    if (xid_.empty()) return Status::UnknownOutcome(base);
+    // Bounded: the inquiry must not hang the committer on an unreachable server (the URL's own
+    // connect_timeout, if any, comes later and wins).
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* vals[] = {"5", url_.c_str(), nullptr};
+    PGconn* q = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
+    Status out = Status::UnknownOutcome(base + "; the server could not be asked");
+    if (PQstatus(q) == CONNECTION_OK) {
+      const std::string pid = std::to_string(pid_);
+      for (int round = 0; round < 50; ++round) {
+        const char* xp[1] = {xid_.c_str()};
+        PGresult* r = PQexecParams(q, "SELECT txid_status($1::bigint)", 1, nullptr, xp, nullptr, nullptr, 0);
+        std::string state;
+        const bool answered = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        if (answered && !PQgetisnull(r, 0, 0)) state = PQgetvalue(r, 0, 0);
+        PQclear(r);
+        if (!answered) break;
+        if (state == "committed") {
+          out = Status::OK();
+          break;
+        }
+        if (state == "aborted") {
+          out = Status::Unavailable(base + "; the server rolled the transaction back");
+          break;
+        }
+        if (state != "in progress") break;  // NULL: too old to tell; stays unknown
+        const char* pp[1] = {pid.c_str()};
+        PQclear(PQexecParams(q, "SELECT pg_terminate_backend($1::int)", 1, nullptr, pp, nullptr, nullptr, 0));
+        usleep(100 * 1000);
+      }
+    }
+    PQfinish(q);
+    return out;
+  }
+
+  Status Simple(const char* sql) {
+    PGresult* res = PQexec(conn_, sql);
+    Status st = Check(res);
+    PQclear(res);
+    return st;
+  }
+
   Status Check(PGresult* res) {
     ExecStatusType t = PQresultStatus(res);
     if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) return Status::OK();
@@ -79,21 +243,20 @@ class PgConnection : public SqlConnection {
     return Status::IOError(msg);
   }
 
-  // After a server restart the connection is dead: outside a transaction, reconnect once and
-  // run the statement again (inside one, the caller's transaction is lost and must fail).
-  bool Reconnect() {
-    if (in_txn_ || PQstatus(conn_) == CONNECTION_OK) return false;
-    PQreset(conn_);
-    return PQstatus(conn_) == CONNECTION_OK;
-  }
-
-  Status Run(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows, int64_t* changed) {
-    Status st = RunOnce(sql, params, rows, changed);
-    if (!st.ok() && Reconnect()) {
-      if (rows) rows->clear();
-      st = RunOnce(sql, params, rows, changed);
+  Status Run(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows, int64_t* changed,
+             bool read_only) {
+    if (in_txn_) {
+      if (SessionLost(conn_)) return LostInTransaction();
+      return RunOnce(sql, params, rows, changed);
     }
-    return st;
+    STRATA_RETURN_IF_ERROR(EnsureSession());
+    Status st = RunOnce(sql, params, rows, changed);
+    if (st.ok() || !SessionLost(conn_)) return st;
+    if (!read_only)
+      return Status::UnknownOutcome("postgres: connection lost before the answer to a write: " + st.message());
+    if (rows) rows->clear();
+    STRATA_RETURN_IF_ERROR(EnsureSession());
+    return RunOnce(sql, params, rows, changed);
   }
 
   Status RunOnce(std::string_view sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows,
@@ -143,7 +306,11 @@ class PgConnection : public SqlConnection {
   }
 
   PGconn* conn_;
+  const std::string url_;
   bool in_txn_ = false;
+  bool broken_ = false;  // abandoned: replaced by EnsureSession before the next use
+  std::string xid_;      // the open (or last) transaction's id, for SettleLostCommit
+  int pid_ = 0;          // its backend
 };
 
 class PgDatabase : public SqlDatabase {
@@ -157,7 +324,7 @@ class PgDatabase : public SqlDatabase {
       while (!pool_.empty()) {
         auto c = std::move(pool_.back());
         pool_.pop_back();
-        if (static_cast<PgConnection*>(c.get())->healthy()) return SqlLease(this, std::move(c), write);
+        if (static_cast<PgConnection*>(c.get())->alive_and_idle()) return SqlLease(this, std::move(c), write);
       }
     }
     PGconn* c = PQconnectdb(url_.c_str());
@@ -168,11 +335,13 @@ class PgDatabase : public SqlDatabase {
     }
     PGresult* r = PQexec(c, "SET client_min_messages = warning");
     PQclear(r);
-    return SqlLease(this, std::make_unique<PgConnection>(c), write);
+    return SqlLease(this, std::make_unique<PgConnection>(c, url_), write);
   }
 
   void Release(std::unique_ptr<SqlConnection> conn, bool) override {
-    if (!static_cast<PgConnection*>(conn.get())->healthy()) return;  // dropped; reconnect later
+    // Only an idle, live session goes back: one left in a transaction (open or failed) would
+    // hand its statements to the next BEGIN. Closing it makes the server roll that back.
+    if (!static_cast<PgConnection*>(conn.get())->reusable()) return;
     std::lock_guard<std::mutex> lk(mu_);
     if (pool_.size() < 16) pool_.push_back(std::move(conn));
   }

@@ -35,12 +35,16 @@ enum class SqlDialect { kSqlite, kPostgres };
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
+  // Outside a transaction a Query may be re-sent on a new session after a lost answer, so it
+  // must not change anything; writes go through Exec (a lost answer: kUnknownOutcome).
   virtual Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params) = 0;
   // Returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<SqlValue>& params = {}) = 0;
   // Runs several statements separated by ';' (schema scripts), no parameters.
   virtual Status ExecScript(std::string_view sql) = 0;
   virtual Status Begin() = 0;
+  // OK only if the transaction is durably committed. kUnknownOutcome if the COMMIT was sent
+  // and its answer was lost (it may or may not have happened); any other error: not committed.
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
 };
@@ -77,16 +81,20 @@ inline SqlLease::~SqlLease() {
 }
 
 // Runs FN inside a transaction on CONN; rolls back if FN or the commit fails.
+// A commit whose answer was lost comes back as kUnknownOutcome and is passed through as is:
+// there is nothing to roll back on a lost session, and the caller must read back before it
+// acknowledges or deletes anything. Any other failure means nothing was committed.
 template <typename Fn>
 Status InTransaction(SqlConnection& conn, Fn&& fn) {
   STRATA_RETURN_IF_ERROR(conn.Begin());
   Status s = fn();
   if (!s.ok()) {
-    (void)conn.Rollback();
+    (void)conn.Rollback();  // FN failed before COMMIT: the transaction cannot have committed
     return s;
   }
   s = conn.Commit();
-  if (!s.ok()) (void)conn.Rollback();
+  if (s.code() == Status::Code::kUnknownOutcome) return s;
+  if (!s.ok()) (void)conn.Rollback();  // definite failure; ends a transaction the engine left open
   return s;
 }
 

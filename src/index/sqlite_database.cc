@@ -37,7 +37,20 @@ class SqliteConnection : public SqlConnection {
   }
   // IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
   Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
-  Status Commit() override { return ExecScript("COMMIT"); }
+  // A COMMIT that fails with an I/O error may have left its commit frame in the WAL (say the
+  // write went through and the fsync failed): after a crash, recovery can find it committed.
+  // That is an unknown outcome, not a failure. Other errors (BUSY, FULL...) commit nothing.
+  Status Commit() override {
+    Status s = ExecScript("COMMIT");
+    if (s.ok()) return s;
+    const int code = sqlite3_extended_errcode(db_);
+    // SQLite may or may not have rolled back by itself; ending it here is harmless either way.
+    if (!sqlite3_get_autocommit(db_)) (void)ExecScript("ROLLBACK");
+    if ((code & 0xff) == SQLITE_IOERR)
+      return Status::UnknownOutcome("sqlite: COMMIT failed with an I/O error (" + std::to_string(code) +
+                                    "); it may be durable: " + s.message());
+    return s;
+  }
   Status Rollback() override { return ExecScript("ROLLBACK"); }
 
  private:

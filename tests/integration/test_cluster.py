@@ -3,9 +3,7 @@ a shared hot directory. Needs STRATA_TEST_PG_URL and STRATA_TEST_S3_ENDPOINT (sc
 starts both on loopback); skipped with a message otherwise."""
 import os
 import random
-import socket
 import subprocess
-import threading
 import time
 import uuid
 
@@ -13,6 +11,7 @@ import pydicom
 import pytest
 
 from conftest import STRATA, TOOL_ENV, gen, run, same_dataset, study_uid_of
+from faultproxy import FaultProxy
 from s3util import S3
 
 pytestmark = pytest.mark.skipif(
@@ -117,91 +116,17 @@ def test_two_nodes_share_everything(cluster, tmp_path):
     assert "OK" in v.stdout
 
 
-class FlakyProxy:
-    """A TCP proxy in front of RGW that the test can take down (all connections cut) and bring
-    back, to play an object store that goes away."""
-
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.listener.listen(64)
-        self.up = True
-        self.cut_after = None  # bytes forwarded before the store "dies"
-        self.forwarded = 0
-        self.conns = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up:
-                c.close()
-                continue
-            try:
-                t = socket.create_connection(self.target)
-            except OSError:
-                c.close()
-                continue
-            with self.lock:
-                self.conns += [c, t]
-            threading.Thread(target=self._pipe, args=(c, t), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(t, c), daemon=True).start()
-
-    def _pipe(self, src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data or not self.up:
-                    break
-                dst.sendall(data)
-                with self.lock:
-                    self.forwarded += len(data)
-                    if self.cut_after is not None and self.forwarded > self.cut_after:
-                        self.cut_after = None
-                        threading.Thread(target=self.down, daemon=True).start()
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def down(self):
-        self.up = False
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                    c.close()
-                except OSError:
-                    pass
-            self.conns = []
-
-    def restore(self):
-        self.forwarded = 0
-        self.up = True
-
-
 def test_object_store_outage_during_migration_and_reads(cluster, tmp_path):
     files = gen("ct", tmp_path / "data", patients=1, studies_per_patient=1, series=1, slices=30, seed=31)
     study = study_uid_of(files)
     rgw_port = int(os.environ["STRATA_TEST_S3_ENDPOINT"].rsplit(":", 1)[1].strip("/"))
-    proxy = FlakyProxy(rgw_port)
+    proxy = FaultProxy("127.0.0.1", rgw_port)  # plain bytes: an object store that goes away
     endpoint = "http://127.0.0.1:%d" % proxy.port
     node = cluster.node("node-f", endpoint=endpoint)
     p = store(node, files)
     assert p.wait(timeout=120) == 0
     # The store dies a few MB into the upload.
-    proxy.cut_after = 4 * 1024 * 1024
+    proxy.cut_after_bytes(4 * 1024 * 1024)
     m = cluster.migrate("node-f", endpoint=endpoint, check=False)
     assert m.returncode != 0
     assert psql("SELECT COUNT(*) FROM instances WHERE tier = 0") == str(len(files))  # hot copy kept
