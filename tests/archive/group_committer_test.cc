@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "util/env.h"
+
 namespace strata {
 namespace {
 
@@ -88,7 +90,7 @@ class GroupCommitterTest : public ::testing::Test {
     auto c = OpenCatalog({"sqlite:" + (dir_ / "c.db").string()});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::make_unique<LosingCatalog>(std::move(c).value());
-    gc_ = std::make_unique<GroupCommitter>(cat_.get(), (dir_ / "hot").string(), false);
+    gc_ = std::make_unique<GroupCommitter>(cat_.get(), Env::Default(), (dir_ / "hot").string(), false);
   }
   void TearDown() override {
     gc_.reset();
