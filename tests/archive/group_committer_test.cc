@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "util/env.h"
+
 namespace strata {
 namespace {
 

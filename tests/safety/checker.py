@@ -1,0 +1,147 @@
+"""The end-of-run checks, on a quiet system (faults stopped, nodes restarted cleanly, a final
+migration and cleanup done). Each violation is listed; none is forgiven."""
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from cluster import run
+from dicomio import file_digest
+from workload import wado
+
+
+class Violations:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items = {}  # category -> [text]
+        self.sops = {}  # category -> distinct SOP Instance UIDs concerned
+
+    def add(self, cat, text, sop=None):
+        with self.lock:
+            self.items.setdefault(cat, []).append(text)
+            if sop:
+                self.sops.setdefault(cat, set()).add(sop)
+
+    def n(self, cat):
+        return len(self.items.get(cat, []))
+
+    def distinct(self, *cats):
+        out = set()
+        for c in cats:
+            out |= self.sops.get(c, set())
+        return len(out)
+
+    def total(self):
+        return sum(len(v) for v in self.items.values())
+
+
+def catalog_rows(system):
+    rows = system.sql("SELECT i.sop_uid, i.tier, i.hot_path, i.pack_key, i.pack_offset, i.pack_length, i.size, "
+                      "st.study_uid FROM instances i JOIN studies st ON st.pk = i.study_pk")
+    return {r[0]: {"tier": int(r[1]), "hot": r[2], "pack": r[3], "off": int(r[4]), "len": int(r[5]),
+                   "size": int(r[6]), "study": r[7]} for r in rows}
+
+
+def check_reads(system, ledger, v, threads=2):
+    """(1) every acknowledged instance, bit-identical data set, from every node, by C-GET and
+    by WADO-RS."""
+    studies = {}
+    for sop, e in ledger.acked.items():
+        studies.setdefault(e["study"], {})[sop] = e["sha"]
+    work = [(n, s) for n in system.nodes for s in sorted(studies)]
+    tmp = Path(tempfile.mkdtemp(prefix="safety-check-", dir=str(system.work)))
+    lock = threading.Lock()
+
+    def compare(route, node, expect, got):
+        for sop, sha in expect.items():
+            if sop not in got:
+                v.add("unreadable", "%s node %s: %s not returned" % (route, node.name, sop), sop)
+            elif got[sop] != sha:
+                v.add("corrupt", "%s node %s: %s data set differs from the acknowledged one" % (route, node.name, sop),
+                      sop)
+
+    def worker():
+        while True:
+            with lock:
+                if not work:
+                    return
+                node, study = work.pop()
+            expect = studies[study]
+            out = Path(tempfile.mkdtemp(dir=str(tmp)))
+            p = run(["getscu", "-S", "-aec", node.aet, "-od", out, "-k", "QueryRetrieveLevel=STUDY",
+                     "-k", "StudyInstanceUID=" + study, *node.addr()], timeout=300)
+            got = {}
+            for f in out.iterdir():
+                try:
+                    s, sha = file_digest(f)
+                    got[s] = sha
+                except ValueError as e:
+                    v.add("corrupt", "c-get node %s: %s unreadable (%s)" % (node.name, f.name, e))
+            if p.returncode != 0 and len(got) < len(expect):
+                v.add("read_error", "c-get node %s study %s: rc %d %s" % (node.name, study, p.returncode,
+                                                                         p.stderr.strip()[-200:]))
+            compare("c-get", node, expect, got)
+            shutil.rmtree(out, ignore_errors=True)
+            compare("wado-rs", node, expect, dict(wado(node, study, timeout=300)))
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_catalog(system, ledger, v):
+    """(2) no row points at missing or corrupt bytes, (3) no orphan, (4) one current location."""
+    rows = catalog_rows(system)
+    for sop in ledger.acked:
+        if sop not in rows:
+            v.add("lost", "catalog: acknowledged %s has no row" % sop, sop)
+    p = system.cli("verify", "--hot", direct=True, timeout=600)
+    if p.returncode != 0:
+        v.add("verify", "strata verify --hot exit %d: %s" % (p.returncode, (p.stdout + p.stderr).strip()[-600:]))
+    packs = {r[0]: r[1] for r in system.sql("SELECT pack_key, study_uid FROM packs")}
+    objects = system.cold_objects()
+    hot_files = set(system.hot_files())
+    referenced_hot, referenced_packs = set(), set()
+    for sop, r in rows.items():
+        if r["tier"] == 0:
+            if not r["hot"]:
+                v.add("dangling", "%s: hot row without a path" % sop, sop)
+                continue
+            referenced_hot.add(r["hot"])
+            path = system.hot.path / r["hot"]
+            if not path.is_file():
+                v.add("dangling", "%s: hot file %s missing" % (sop, r["hot"]), sop)
+            elif path.stat().st_size != r["size"]:
+                v.add("dangling", "%s: hot file %s has %d bytes, row says %d" % (sop, r["hot"], path.stat().st_size,
+                                                                               r["size"]), sop)
+            if r["pack"]:
+                v.add("two_locations", "%s: hot row still names pack %s" % (sop, r["pack"]))
+        else:
+            referenced_packs.add(r["pack"])
+            if r["pack"] not in packs:
+                v.add("dangling", "%s: pack %s has no packs row" % (sop, r["pack"]), sop)
+            if r["pack"] not in objects:
+                v.add("dangling", "%s: pack object %s missing from the cold store" % (sop, r["pack"]), sop)
+            elif objects[r["pack"]] and r["off"] + r["len"] > objects[r["pack"]]:
+                v.add("dangling", "%s: entry past the end of %s" % (sop, r["pack"]), sop)
+            if r["hot"]:
+                v.add("two_locations", "%s: packed row keeps hot path %s after cleanup" % (sop, r["hot"]))
+                referenced_hot.add(r["hot"])
+    for key in sorted(set(objects) - set(packs)):
+        v.add("orphan", "cold object %s has no packs row" % key)
+    for key in sorted(set(packs) - referenced_packs):
+        v.add("orphan", "pack %s (study %s) referenced by no instance" % (key, packs[key]))
+    for u in system.cold_pending():
+        v.add("orphan", "pending upload / temp file %s" % u)
+    for f in sorted(hot_files - referenced_hot):
+        v.add("orphan", "hot file %s not in the catalog" % f)
+    dup = system.sql("SELECT sop_uid, COUNT(*) FROM instances GROUP BY sop_uid HAVING COUNT(*) > 1")
+    for sop, n in dup:
+        v.add("two_locations", "%s: %s rows" % (sop, n))
+    stuck = system.sql("SELECT study_uid, state, node FROM migrations WHERE state NOT IN ('done', 'failed')")
+    for study, state, node in stuck:
+        v.add("stuck_claim", "study %s: migration %s by %s after the final pass" % (study, state, node))
+    return rows

@@ -1,0 +1,297 @@
+"""The system under test: engines (PostgreSQL + Ceph RGW behind fault proxies, or SQLite + a
+local cold directory), the hot directory on a small tmpfs, `strata serve` nodes that can be
+killed with SIGKILL and restarted (optionally with a skewed clock), and the CLI beside them."""
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+try:  # the pg helper's proxy (PostgreSQL-aware commit cuts); ours until it lands
+    from faultproxy import FaultProxy  # noqa: E402
+except ImportError:  # pragma: no cover - depends on which branches are merged
+    from proxy_fallback import FaultProxy  # noqa: E402
+
+STRATA = os.environ.get("STRATA_BIN", str(ROOT / "build" / "strata"))
+STRATA_GEN = os.environ.get("STRATA_GEN_BIN", str(ROOT / "build" / "src" / "testdata" / "strata-gen"))
+BUCKET = "strata-safety"
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"  # Debian's faketime package
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd, timeout=300, env=None):
+    try:
+        return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+                              env=env or dict(os.environ, TCP_NODELAY="1"))
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, 124, e.stdout or "", (e.stderr or "") + "\ntimeout")
+
+
+def read_env(path):
+    env = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[7:]
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            env[k] = v.strip("'\"")
+    return env
+
+
+class SetupError(Exception):
+    """An engine did not start: with CI=true the run fails, never skips."""
+
+
+class HotVolume:
+    """The hot directory on its own small tmpfs, so the workload can fill it (ENOSPC) without
+    touching the machine's disk. Falls back to a plain directory (no full-disk fault) where
+    mount is not permitted, and says so."""
+
+    def __init__(self, path, size_mb):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        p = run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mb, "tmpfs", self.path])
+        self.mounted = p.returncode == 0
+        self.note = "tmpfs %d MB" % size_mb if self.mounted else "plain dir (mount failed: %s)" % p.stderr.strip()
+        self.filler = self.path / ".safety-filler"
+
+    def fill(self):
+        """Fill the filesystem to the last byte; returns bytes written."""
+        n = 0
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for size in (1 << 20, 4096, 1):
+                try:
+                    while True:
+                        n += os.write(fd, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        return n
+
+    def unfill(self):
+        try:
+            self.filler.unlink()
+        except FileNotFoundError:
+            pass
+
+    def close(self):
+        self.unfill()
+        if self.mounted:
+            run(["umount", "-l", self.path])
+
+
+class Node:
+    def __init__(self, name, work, flags, aet="STRATA"):
+        self.name = name
+        self.data = Path(work) / ("node-" + name)
+        self.port = free_port()
+        self.http_port = free_port()
+        self.aet = aet
+        self.flags = flags
+        self.proc = None
+        self.skew = None  # e.g. "+5m": run under faketime
+        self.log = Path(work) / ("node-%s.log" % name)
+        self.starts = 0
+
+    def start(self, timeout=60):
+        self.data.mkdir(parents=True, exist_ok=True)
+        cmd = [STRATA, "serve", "--data", self.data, "--port", self.port, "--http-port", self.http_port,
+               "--aet", self.aet, "--node-id", self.name] + self.flags
+        env = dict(os.environ)
+        env.pop("TCP_NODELAY", None)
+        if self.skew:  # libfaketime in the node itself (the faketime wrapper would be the pid we kill)
+            env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=self.skew)
+        with open(self.log, "a") as logf:
+            logf.write("=== start %d%s at %s\n" % (self.starts, " skew " + self.skew if self.skew else "",
+                                                   time.strftime("%H:%M:%S")))
+            logf.flush()
+            self.proc = subprocess.Popen([str(c) for c in cmd], stdout=logf, stderr=subprocess.STDOUT, env=env)
+        self.starts += 1
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", self.http_port), timeout=0.2).close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        """SIGTERM; returns the exit code (None if it had to be killed)."""
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            return None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def addr(self):
+        return ["127.0.0.1", str(self.port)]
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.http_port
+
+
+class System:
+    """Everything one run needs; mode "full" (PostgreSQL + Ceph, two nodes) or "embedded"
+    (SQLite + file: cold store, one node)."""
+
+    def __init__(self, mode, work, args):
+        self.mode, self.work, self.args = mode, Path(work), args
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.hot = HotVolume(self.work / "hot", args.hot_mb)
+        self.pg_dir = self.ceph_dir = None
+        self.pg_proxy = self.s3_proxy = None
+        self.started = []
+        if mode == "full":
+            try:
+                self._start_engines()
+            except BaseException:
+                self.close()
+                raise
+        tiering = ["--tiering-enabled", "true", "--tiering-interval", args.interval,
+                   "--tiering-older-than", args.older_than, "--tiering-lease", args.lease,
+                   "--tiering-codec", args.codec]
+        names = ["a", "b"] if mode == "full" else ["a"]
+        self.nodes = [Node(n, self.work, self.common_flags() + tiering) for n in names]
+
+    # --- engines -----------------------------------------------------------------------------
+    def _start_engines(self):
+        a = self.args
+        if a.pg_dir:
+            self.pg_dir = Path(a.pg_dir)
+        else:
+            self.pg_dir = self.work / "pg"
+            p = run([ROOT / "scripts" / "pg-dev.sh", "start", self.pg_dir], timeout=180)
+            if p.returncode != 0:
+                raise SetupError("PostgreSQL did not start: " + p.stdout[-500:] + p.stderr[-1500:])
+            self.started.append(("pg", self.pg_dir))
+        pg_env = read_env(self.pg_dir / "env")
+        self.pg_port = int(pg_env["PGDEV_PORT"])
+        if a.ceph_dir:
+            self.ceph_dir = Path(a.ceph_dir)
+        else:
+            self.ceph_dir = self.work / "ceph"
+            p = run([ROOT / "scripts" / "ceph-dev.sh", "start", self.ceph_dir], timeout=300)
+            if p.returncode != 0:
+                raise SetupError("Ceph did not start: " + p.stdout[-500:] + p.stderr[-1500:])
+            self.started.append(("ceph", self.ceph_dir))
+        s3_env = read_env(self.ceph_dir / "env")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION",
+                  "STRATA_TEST_S3_ENDPOINT"):
+            os.environ[k] = s3_env[k]
+        self.s3_endpoint = s3_env["STRATA_TEST_S3_ENDPOINT"].rstrip("/")
+        s3_port = int(self.s3_endpoint.rsplit(":", 1)[1])
+        self.db = "s" + uuid.uuid4().hex[:10]  # a fresh database per run, same server
+        p = run(["psql", self.pg_url_direct("strata"), "-tAc", "CREATE DATABASE " + self.db])
+        if p.returncode != 0:
+            raise SetupError("create database: " + p.stderr)
+        self.pg_proxy = FaultProxy("127.0.0.1", self.pg_port, postgres=True)
+        self.s3_proxy = FaultProxy("127.0.0.1", s3_port)
+        from s3util import S3
+        self.s3 = S3(endpoint=self.s3_endpoint)
+        self.s3.create_bucket(BUCKET)
+        self.prefix = "r-" + uuid.uuid4().hex[:8]
+
+    def pg_url_direct(self, db=None):
+        return "postgresql://strata@127.0.0.1:%d/%s" % (self.pg_port, db or self.db)
+
+    def common_flags(self, direct=False):
+        """Catalog and stores as the nodes and the CLI see them (through the proxies unless
+        direct, which the final checks use so no fault can touch them)."""
+        if self.mode == "embedded":
+            return ["--catalog", "sqlite:%s" % (self.work / "catalog.db"), "--cold", "file:%s" % (self.work / "cold"),
+                    "--hot-dir", str(self.hot.path)]
+        pg = self.pg_url_direct() if direct else "postgresql://strata@127.0.0.1:%d/%s" % (self.pg_proxy.port, self.db)
+        s3 = self.s3_endpoint if direct else "http://127.0.0.1:%d" % self.s3_proxy.port
+        return ["--catalog", pg, "--cold", "s3://%s/%s" % (BUCKET, self.prefix), "--s3-endpoint", s3,
+                "--hot-dir", str(self.hot.path)]
+
+    def cli(self, sub, *extra, node_id="cli", direct=False, timeout=300):
+        return run([STRATA, sub, "--data", self.work / "cli", "--node-id", node_id,
+                    "--tiering-codec", self.args.codec, *self.common_flags(direct), *extra], timeout=timeout)
+
+    # --- catalog and stores, read directly ------------------------------------------------------
+    def sql(self, query):
+        """Rows of a query on the catalog, bypassing every proxy."""
+        if self.mode == "embedded":
+            con = sqlite3.connect("file:%s?mode=ro" % (self.work / "catalog.db"), uri=True, timeout=30)
+            try:
+                return [tuple("" if v is None else str(v) for v in r) for r in con.execute(query)]
+            finally:
+                con.close()
+        p = run(["psql", self.pg_url_direct(), "-tAF", "\x1f", "-c", query], timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError("psql: " + p.stderr)
+        return [tuple(line.split("\x1f")) for line in p.stdout.splitlines() if line]
+
+    def cold_objects(self):
+        """{key: size} of every object under the run's prefix (S3) or cold dir."""
+        if self.mode == "embedded":
+            root = self.work / "cold"
+            out = {}
+            for p in root.rglob("*") if root.exists() else []:
+                rel = p.relative_to(root)
+                if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    out[str(rel)] = p.stat().st_size
+            return out
+        return {k[len(self.prefix) + 1:]: 0 for k in self.s3.list_keys(BUCKET, self.prefix + "/")}
+
+    def cold_pending(self):
+        """Pending multipart uploads and temp files: nothing of them may survive cleanup."""
+        if self.mode == "embedded":
+            root = self.work / "cold"
+            if not root.exists():
+                return []
+            out = [str(p.relative_to(root)) for p in root.rglob(".tmp-*")]
+            up = root / ".uploads"
+            out += ["upload " + d.name for d in up.iterdir()] if up.exists() else []
+            return out
+        return self.s3.list_uploads(BUCKET, self.prefix + "/")
+
+    def hot_files(self):
+        """Every regular file under the hot dir except the workload's own filler."""
+        out = []
+        for p in self.hot.path.rglob("*"):
+            if p.is_file() and p != self.hot.filler:
+                out.append(str(p.relative_to(self.hot.path)))
+        return out
+
+    def close(self):
+        for n in getattr(self, "nodes", []):
+            n.kill9()
+        for prox in (self.pg_proxy, self.s3_proxy):
+            if prox:
+                prox.close()
+        self.hot.close()
+        if self.mode == "full" and getattr(self, "db", None):
+            run(["psql", self.pg_url_direct("strata"), "-tAc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db])
+        for kind, d in reversed(self.started):
+            run([ROOT / "scripts" / ("pg-dev.sh" if kind == "pg" else "ceph-dev.sh"), "stop", d], timeout=180)

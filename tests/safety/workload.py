@@ -1,0 +1,318 @@
+"""The clients of a run: C-STORE (storescu) and STOW-RS ingest, re-sends of acknowledged
+instances by both routes, late images for studies already packed, C-FIND / C-GET / WADO-RS
+readers, and CLI commands beside the servers. Each records what it was told in the Ledger."""
+import http.client
+import json
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from cluster import STRATA_GEN, run
+from dicomio import dataset_digest, file_digest, multipart_body, multipart_parts
+
+_RSP = re.compile(r"Received Store Response \(([^)]*)\)")
+_SENDING = re.compile(r"Sending file: (.+)$")
+
+
+class Instance:
+    __slots__ = ("path", "sop", "sha", "study", "late")
+
+    def __init__(self, path, late):
+        self.path = path
+        data = Path(path).read_bytes()
+        self.sop, self.sha = dataset_digest(data)
+        self.study = Path(path).parent.parent.name  # strata-gen: DIR/<study>/<series>/<sop>.dcm
+        self.late = late
+
+
+def generate(out, args, rng):
+    """Many small CT studies; per study the last slices are held back as late additions."""
+    gen = run([STRATA_GEN, "ct", "--out", out, "--patients", args.studies, "--studies-per-patient", 1,
+               "--series", 2, "--slices", args.slices, "--size", 64, "--seed", args.seed, "-q"])
+    if gen.returncode != 0:
+        raise RuntimeError("strata-gen: " + gen.stderr)
+    files = sorted(Path(out).rglob("*.dcm"))
+    insts = []
+    for f in files:
+        slice_no = int(f.stem.rsplit(".", 1)[1])
+        late = slice_no > args.slices - args.late_slices
+        insts.append(Instance(str(f), late))
+    return insts
+
+
+class Ledger:
+    """Every acknowledgement any client got, and everything else worth reporting."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acked = {}  # sop -> {"sha", "study", "routes": set, "t"}
+        self.events = {}  # counters
+        self.flags = []  # re-sends reported as different content (defect 8 of issue 10)
+        self.bad_reads = []  # reads during the run that returned other bytes than acknowledged
+        self.read_tiers = {}  # sop -> set of tiers it was read back (verified) from during the run
+
+    def count(self, what, n=1):
+        with self.lock:
+            self.events[what] = self.events.get(what, 0) + n
+
+    def ack(self, inst, route):
+        with self.lock:
+            e = self.acked.setdefault(inst.sop, {"sha": inst.sha, "study": inst.study, "routes": set(),
+                                                 "t": time.time()})
+            e["routes"].add(route)
+
+    def is_acked(self, sop):
+        with self.lock:
+            return sop in self.acked
+
+    def sample(self, rng, k):
+        with self.lock:
+            keys = list(self.acked)
+        return rng.sample(keys, min(k, len(keys)))
+
+
+class Clients:
+    def __init__(self, system, ledger, instances, args, stop):
+        self.sys, self.ledger, self.args, self.stop = system, ledger, args, stop
+        self.by_sop = {i.sop: i for i in instances}
+        self.early = [i for i in instances if not i.late]
+        self.late = {}
+        for i in instances:
+            if i.late:
+                self.late.setdefault(i.study, []).append(i)
+        self.queue_lock = threading.Lock()
+        self.tmp = Path(tempfile.mkdtemp(prefix="safety-reads-", dir=str(system.work)))
+        self.threads = []
+
+    def node(self, rng):
+        alive = [n for n in self.sys.nodes if n.alive()]
+        return rng.choice(alive) if alive else None
+
+    # --- ingest ----------------------------------------------------------------------------------
+    def cstore(self, node, batch, resend=False):
+        p = run(["storescu", "-v", "-aec", node.aet, *node.addr(), *[i.path for i in batch]], timeout=120)
+        current, acked = None, 0
+        by_path = {i.path: i for i in batch}
+        for line in (p.stdout + "\n" + p.stderr).splitlines():
+            m = _SENDING.search(line)
+            if m:
+                current = by_path.get(m.group(1).strip())
+                continue
+            m = _RSP.search(line)
+            if m and current is not None:
+                status = m.group(1)
+                if status.startswith("Success") or status.startswith("Warning"):
+                    self.ledger.ack(current, "c-store")
+                    acked += 1
+                    if resend and ("B006" in status or status.startswith("Warning")):
+                        self.ledger.flags.append(("c-store", current.sop, status))
+                else:
+                    self.ledger.count("cstore_refused")
+                current = None
+        return acked
+
+    def stow(self, node, batch, resend=False):
+        body, ctype = multipart_body([Path(i.path).read_bytes() for i in batch])
+        req = urllib.request.Request(node.url() + "/dicomweb/studies", data=body, method="POST",
+                                     headers={"Content-Type": ctype, "Accept": "application/dicom+json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                status, rsp = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, rsp = e.code, e.read()
+        except (OSError, http.client.HTTPException):
+            self.ledger.count("stow_error")
+            return 0
+        try:
+            doc = json.loads(rsp or b"{}")
+        except ValueError:
+            self.ledger.count("stow_bad_body")
+            return 0
+        if isinstance(doc, list):
+            doc = doc[0] if doc else {}
+        acked = 0
+        for item in doc.get("00081199", {}).get("Value", []) or []:
+            sop = (item.get("00081155", {}).get("Value") or [""])[0]
+            inst = self.by_sop.get(sop)
+            if inst is None or "00081197" in item:
+                continue
+            self.ledger.ack(inst, "stow-rs")
+            acked += 1
+            if resend and "00081196" in item:
+                self.ledger.flags.append(("stow-rs", sop, "warning reason %s" % item["00081196"].get("Value")))
+        for item in doc.get("00081198", {}).get("Value", []) or []:
+            reason = (item.get("00081197", {}).get("Value") or [0])[0]
+            sop = (item.get("00081155", {}).get("Value") or [""])[0]
+            self.ledger.count("stow_failed")
+            if resend and reason == 0x0111 and self.ledger.is_acked(sop):
+                self.ledger.flags.append(("stow-rs", sop, "failed as duplicate (0x0111), HTTP %d" % status))
+        return acked
+
+    def _ingest(self, seed):
+        rng = random.Random(seed)
+        while not self.stop.is_set():
+            with self.queue_lock:
+                if not self.early:
+                    break
+                k = rng.randint(3, 12)
+                batch, self.early[:] = self.early[:k], self.early[k:]
+            node = self.node(rng)
+            if node is None:
+                time.sleep(0.2)
+                with self.queue_lock:
+                    self.early.extend(batch)
+                continue
+            route = "stow" if rng.random() < 0.35 else "cstore"
+            got = self.stow(node, batch) if route == "stow" else self.cstore(node, batch)
+            self.ledger.count(route + "_sent", len(batch))
+            # Not acknowledged: the client retries later, as a modality would.
+            missing = [i for i in batch if not self.ledger.is_acked(i.sop)]
+            if missing:
+                with self.queue_lock:
+                    self.early.extend(missing)
+            time.sleep(rng.uniform(0, 0.05) if got else 0.3)
+
+    def _late(self, seed):
+        """Late images for studies the catalog already shows packed."""
+        rng = random.Random(seed)
+        while not self.stop.is_set() and self.late:
+            time.sleep(2)
+            try:
+                packed = {r[0] for r in self.sys.sql(
+                    "SELECT DISTINCT st.study_uid FROM instances i JOIN studies st ON st.pk = i.study_pk WHERE i.tier <> 0")}
+            except Exception:
+                continue
+            for study in [s for s in list(self.late) if s in packed]:
+                batch = self.late.pop(study)
+                node = self.node(rng)
+                if node is None:
+                    self.late[study] = batch
+                    continue
+                (self.stow if rng.random() < 0.5 else self.cstore)(node, batch)
+                self.ledger.count("late_sent", len(batch))
+                if any(not self.ledger.is_acked(i.sop) for i in batch):
+                    self.late[study] = [i for i in batch if not self.ledger.is_acked(i.sop)]
+
+    def _resend(self, seed):
+        rng = random.Random(seed)
+        while not self.stop.is_set():
+            time.sleep(rng.uniform(0.5, 1.5))
+            sops = self.ledger.sample(rng, rng.randint(1, 4))
+            node = self.node(rng)
+            if not sops or node is None:
+                continue
+            batch = [self.by_sop[s] for s in sops]
+            (self.stow if rng.random() < 0.5 else self.cstore)(node, batch, resend=True)
+            self.ledger.count("resent", len(batch))
+
+    # --- reads during the run ----------------------------------------------------------------------
+    def tier_of(self, sops):
+        q = ",".join("'%s'" % s for s in sops)
+        return {r[0]: int(r[1]) for r in self.sys.sql("SELECT sop_uid, tier FROM instances WHERE sop_uid IN (%s)" % q)}
+
+    def check_read(self, sop, sha, tiers, route):
+        e = self.ledger.acked.get(sop)
+        if e is None:
+            return
+        if sha != e["sha"]:
+            self.ledger.bad_reads.append((route, sop, "read back other bytes during the run"))
+            return
+        with self.ledger.lock:
+            self.ledger.read_tiers.setdefault(sop, set()).add(tiers.get(sop, -1))
+
+    def _reader(self, seed):
+        rng = random.Random(seed)
+        while not self.stop.is_set():
+            time.sleep(rng.uniform(0.3, 1.0))
+            node = self.node(rng)
+            sops = self.ledger.sample(rng, 1)
+            if node is None or not sops:
+                continue
+            study = self.ledger.acked[sops[0]]["study"]
+            kind = rng.choice(["find", "get", "wado", "wado"])
+            try:
+                tiers = self.tier_of([sops[0]])
+            except Exception:
+                tiers = {}
+            if kind == "find":
+                p = run(["findscu", "-S", "-aec", node.aet, "-k", "QueryRetrieveLevel=STUDY",
+                         "-k", "StudyInstanceUID=" + study, "-k", "NumberOfStudyRelatedInstances", *node.addr()],
+                        timeout=60)
+                self.ledger.count("find_ok" if p.returncode == 0 else "find_error")
+            elif kind == "get":
+                out = Path(tempfile.mkdtemp(dir=str(self.tmp)))
+                p = run(["getscu", "-S", "-aec", node.aet, "-od", out, "-k", "QueryRetrieveLevel=IMAGE",
+                         "-k", "StudyInstanceUID=" + study,
+                         "-k", "SeriesInstanceUID=" + Path(self.by_sop[sops[0]].path).parent.name,
+                         "-k", "SOPInstanceUID=" + sops[0], *node.addr()], timeout=60)
+                for f in out.iterdir():
+                    try:
+                        s, sha = file_digest(f)
+                        self.check_read(s, sha, tiers, "c-get")
+                    except ValueError:
+                        pass
+                self.ledger.count("get_ok" if p.returncode == 0 else "get_error")
+                shutil.rmtree(out, ignore_errors=True)
+            else:
+                inst = self.by_sop[sops[0]]
+                series = Path(inst.path).parent.name
+                for got_sop, sha in wado(node, inst.study, series, inst.sop):
+                    self.check_read(got_sop, sha, tiers, "wado-rs")
+                self.ledger.count("wado")
+
+    def _cli(self, seed):
+        rng = random.Random(seed)
+        while not self.stop.is_set():
+            what = rng.choice(["migrate", "find", "verify", "migrate"])
+            if what == "migrate":
+                p = self.sys.cli("migrate", "--older-than", "0s", timeout=120)
+            elif what == "find":
+                p = self.sys.cli("find", "-k", "PatientID", timeout=60)
+            else:
+                p = self.sys.cli("verify", timeout=120)
+            self.ledger.count("cli_%s_%s" % (what, "ok" if p.returncode == 0 else "fail"))
+            time.sleep(rng.uniform(0.2, 1.5))
+
+    def start(self, seed):
+        jobs = [self._ingest] * self.args.ingest_threads + [self._late, self._resend, self._reader, self._reader,
+                                                            self._cli]
+        for k, job in enumerate(jobs):
+            t = threading.Thread(target=job, args=(seed * 100 + k,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def ingest_done(self):
+        with self.queue_lock:
+            return not self.early and not self.late
+
+    def join(self):
+        for t in self.threads:
+            t.join(timeout=180)
+
+
+def wado(node, study, series=None, sop=None, timeout=120):
+    """[(sop, sha)] of what WADO-RS returns, as stored (transfer-syntax=*)."""
+    url = node.url() + "/dicomweb/studies/" + study
+    if series:
+        url += "/series/" + series
+    if sop:
+        url += "/instances/" + sop
+    req = urllib.request.Request(url, headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body, ctype = r.read(), r.headers.get("Content-Type", "")
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return []
+    out = []
+    try:
+        for part in multipart_parts(body, ctype):
+            out.append(dataset_digest(part))
+    except ValueError:
+        pass
+    return out
