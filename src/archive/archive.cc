@@ -90,7 +90,20 @@ Status ScanAndParse(Env* env, const std::string& path, DatasetScan* scan, Instan
 
 }  // namespace
 
-void Archive::RemoveOwnHotFile(const std::string& relative) {
+void Archive::RemoveHotFileUnlessReferenced(const InstanceRecord& r) {
+  // Our path is unique, but the hot reconciler may have re-indexed it meanwhile (a commit
+  // slower than its grace): never unlink a path a row references. If the catalog cannot
+  // say, keep the file; the reconciler settles it later.
+  const std::string& relative = r.location.hot_path;
+  auto row = catalog_->GetInstance(r.sop_uid);
+  if (row.ok() && row->location.hot_path == relative) {
+    spdlog::warn("event=hot_remove_skipped path={} reason=\"a catalog row references it\"", relative);
+    return;
+  }
+  if (!row.ok() && !row.status().IsNotFound()) {
+    spdlog::warn("event=hot_remove_skipped path={} reason=\"{}\"", relative, row.status().ToString());
+    return;
+  }
   Status s = hot_->Remove(relative);
   if (!s.ok()) spdlog::warn("event=hot_remove_failed path={} error=\"{}\"", relative, s.ToString());
 }
@@ -177,7 +190,7 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
         return out;
       }
     }
-    RemoveOwnHotFile(r.location.hot_path);
+    RemoveHotFileUnlessReferenced(r);
     return added.status();
   }
   const AddResult& ar = added.value();
@@ -187,11 +200,11 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
       break;
     case AddOutcome::kIdentical:  // a concurrent store of the same data set won
       out.outcome = StoreResult::Outcome::kIdentical;
-      RemoveOwnHotFile(r.location.hot_path);
+      RemoveHotFileUnlessReferenced(r);
       if (ar.previous) out.record = *ar.previous;
       break;
     case AddOutcome::kConflict:
-      RemoveOwnHotFile(r.location.hot_path);
+      RemoveHotFileUnlessReferenced(r);
       if (options_.duplicates == DuplicatePolicy::kReject)
         return Status::Conflict("SOP Instance UID " + r.sop_uid + " is already stored with different content");
       out.outcome = StoreResult::Outcome::kDuplicateKept;
@@ -203,7 +216,7 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
       // The commit that stopped referencing the previous file is durable: now it may go.
       if (ar.previous && ar.previous->location.tier == Location::Tier::kHot &&
           ar.previous->location.hot_path != r.location.hot_path)
-        RemoveOwnHotFile(ar.previous->location.hot_path);
+        RemoveHotFileUnlessReferenced(*ar.previous);  // the row now names our path
       spdlog::info("event=replace sop={} old_checksum={} new_checksum={}", r.sop_uid,
                    ar.previous ? ar.previous->checksum : "", r.checksum);
       break;

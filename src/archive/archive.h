@@ -115,8 +115,8 @@ class Archive {
   explicit Archive(ArchiveOptions options);
   // Whether STORED (a catalog row) holds the data set INCOMING carries.
   Result<bool> SameDataset(const InstanceRecord& stored, const InstanceRecord& incoming);
-  // Removes a hot file this store placed (or one the catalog no longer references); logs failures.
-  void RemoveOwnHotFile(const std::string& relative);
+  // Unlinks R's hot path unless a catalog row references it (or the catalog cannot say).
+  void RemoveHotFileUnlessReferenced(const InstanceRecord& r);
   ArchiveOptions options_;
   Env* env_ = nullptr;
   std::unique_ptr<Catalog> catalog_;

@@ -178,7 +178,9 @@ class System:
                 raise
         tiering = ["--tiering-enabled", "true", "--tiering-interval", args.interval,
                    "--tiering-older-than", args.older_than, "--tiering-lease", args.lease,
-                   "--tiering-codec", args.codec]
+                   "--tiering-codec", args.codec,
+                   # The hot janitor runs during the run too (a real server waits 1 h).
+                   "--hot-reconcile-grace", "120s", "--hot-reconcile-interval", "30s"]
         names = ["a", "b"] if mode == "full" else ["a"]
         self.nodes = [Node(n, self.work, self.common_flags() + tiering) for n in names]
 
