@@ -10,6 +10,10 @@
 #                                    manager and monitor; each pid file is checked against
 #                                    the process's command line before any signal.
 #   scripts/ceph-dev.sh status DIR   which daemons run, their ports, and `ceph -s`.
+#   scripts/ceph-dev.sh restart-rgw DIR   kills radosgw of DIR (SIGKILL, or SIGTERM with
+#                                    CEPH_DEV_RGW_SIGNAL=TERM), starts it again with the same
+#                                    command line (same ceph.conf, so the same port), waits
+#                                    until it answers HTTP, prints "ready". A fault for tests.
 #
 # After start, `source DIR/env` sets S3_ENDPOINT, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_REGION, the STRATA_TEST_S3_* variables the tests read, and
@@ -26,6 +30,7 @@
 #   CEPH_DEV_ACCESS_KEY / CEPH_DEV_SECRET_KEY   S3 credentials (defaults below)
 #   CEPH_DEV_REGION       region written to DIR/env (default us-east-1)
 #   CEPH_DEV_TIMEOUT      seconds to wait for each step (default 60)
+#   CEPH_DEV_RGW_SIGNAL   restart-rgw's signal: KILL (default) or TERM (then KILL after 15 s)
 set -euo pipefail
 
 PACKAGES="ceph-mon ceph-osd ceph-mgr radosgw ceph-common"
@@ -42,7 +47,7 @@ DAEMONS="mon.a mgr.x osd.0 client.rgw.dev"
 
 say() { printf 'ceph-dev: %s\n' "$*" >&2; }
 fail() { say "error: $*"; exit 1; }
-usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|status|restart-rgw DIR" >&2; exit 2; }
 
 # --- processes ---------------------------------------------------------------------------
 
@@ -310,6 +315,43 @@ EOF
     echo ready
 }
 
+# --- restart-rgw -------------------------------------------------------------------------
+
+gone() { ! alive "$1"; }
+not_listening() { ! port_listening "$1"; }
+
+# The port block stays ours while radosgw is down (the monitor still listens on its first
+# port, so a concurrent start finds the block taken): no port lock is needed here.
+restart_rgw() {
+    local t0=$SECONDS pid sig=${CEPH_DEV_RGW_SIGNAL:-KILL} port
+    [[ $sig == KILL || $sig == TERM ]] || fail "CEPH_DEV_RGW_SIGNAL must be KILL or TERM, not '$sig'"
+    [[ -f $DIR/ready ]] || fail "$DIR was not started to the end (no $DIR/ready)"
+    port=$(sed -n 's/.* rgw=\([0-9]*\).*/\1/p' "$DIR/ports")
+    [[ -n $port ]] || fail "no rgw port in $DIR/ports"
+    daemon_pid mon.a >/dev/null || fail "the monitor of $DIR is not running"
+    daemon_pid osd.0 >/dev/null || fail "the OSD of $DIR is not running"
+    if pid=$(daemon_pid client.rgw.dev); then
+        if [[ $sig == KILL ]]; then
+            say "radosgw (pid $pid): SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_until "exit of radosgw pid $pid" gone "$pid"
+        else
+            stop_tier client.rgw.dev
+        fi
+    else
+        say "radosgw was not running; starting it"
+    fi
+    # the old listener must be gone before the new one binds (the old process may linger)
+    wait_until "port $port released" not_listening "$port"
+    rm -f "$DIR/run/client.rgw.dev.pid" "$DIR/run/client.rgw.dev.asok"
+    say "radosgw on http://$IP:$port"
+    echo "=== restart-rgw at $(date -u +%H:%M:%S) ($sig)" >>"$DIR/log/setup.log"
+    radosgw -c "$CONF" -n client.rgw.dev </dev/null >>"$DIR/log/setup.log" 2>&1
+    wait_until "radosgw answering" curl -sf -o /dev/null --max-time 5 "http://$IP:$port/"
+    say "radosgw back in $((SECONDS - t0)) s (pid $(daemon_pid client.rgw.dev || echo '?'))"
+    echo ready
+}
+
 # --- main --------------------------------------------------------------------------------
 
 [[ $# -eq 2 ]] || usage
@@ -337,6 +379,12 @@ case $ACTION in
         [[ -f $DIR/ports ]] && echo "ports: $(<"$DIR/ports")"
         [[ -f $DIR/ready ]] && echo "ready: $(grep '^export S3_ENDPOINT=' "$DIR/env" | cut -d"'" -f2)"
         timeout 15 ceph -c "$CONF" --connect-timeout 5 -s 2>/dev/null || echo "ceph -s: no answer"
+        ;;
+    restart-rgw)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        restart_rgw
         ;;
     *)
         usage

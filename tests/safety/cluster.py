@@ -222,6 +222,13 @@ class System:
         self.s3.create_bucket(BUCKET)
         self.prefix = "r-" + uuid.uuid4().hex[:8]
 
+    def restart_rgw(self, signal="KILL", timeout=180):
+        """radosgw itself killed (SIGKILL or SIGTERM) and started again on its port
+        (scripts/ceph-dev.sh restart-rgw); returns the CompletedProcess. Behind the S3 proxy,
+        so the nodes see refused connections and cut requests, then the same endpoint back."""
+        return run([ROOT / "scripts" / "ceph-dev.sh", "restart-rgw", self.ceph_dir], timeout=timeout,
+                   env=dict(os.environ, CEPH_DEV_RGW_SIGNAL=signal))
+
     def pg_url_direct(self, db=None):
         return "postgresql://strata@127.0.0.1:%d/%s" % (self.pg_port, db or self.db)
 

@@ -8,8 +8,8 @@ import time
 from cluster import ROOT, run
 
 FULL_KINDS = {  # kind -> weight
-    "kill9": 5, "pg_restart": 2, "pg_cut_random": 2, "pg_cut_commit": 3, "s3_down": 2, "disk_full": 2,
-    "clock_skew": 1,
+    "kill9": 5, "pg_restart": 2, "pg_cut_random": 2, "pg_cut_commit": 3, "s3_down": 2, "rgw_restart": 2,
+    "disk_full": 2, "clock_skew": 1,
 }
 EMBEDDED_KINDS = {"kill9": 5, "disk_full": 2}
 
@@ -21,6 +21,14 @@ class Faults:
         self.kinds = FULL_KINDS if system.mode == "full" else EMBEDDED_KINDS
         if not system.hot.mounted:
             self.kinds = {k: w for k, w in self.kinds.items() if k != "disk_full"}
+        if getattr(args, "only_kinds", None):  # --only-kinds: a subset of this mode's kinds, same weights
+            unknown = set(args.only_kinds) - set(self.kinds)
+            if unknown:
+                raise ValueError("--only-kinds: %s not in this mode's kinds %s" % (
+                    ",".join(sorted(unknown)), ",".join(sorted(self.kinds))))
+            self.kinds = {k: w for k, w in self.kinds.items() if k in args.only_kinds}
+            if not self.kinds:
+                raise ValueError("--only-kinds left no fault kind to inject (disk_full needs the tmpfs)")
         self.done = []  # (time, kind, detail)
         self.thread = None
 
@@ -74,6 +82,15 @@ class Faults:
             time.sleep(r.uniform(1, 5))
             s.s3_proxy.restore()
             return ""
+        if kind == "rgw_restart":
+            # radosgw itself dies (in-flight PUTs and multipart uploads cut mid-body, not by a
+            # proxy) and comes back on the same port; the call blocks until it answers HTTP.
+            sig = r.choice(["KILL", "KILL", "TERM"])
+            t = time.time()
+            p = s.restart_rgw(sig)
+            if p.returncode != 0:
+                raise RuntimeError("restart-rgw rc %d: %s" % (p.returncode, p.stderr.strip()[-300:]))
+            return "SIG%s, back in %.1f s" % (sig, time.time() - t)
         if kind == "disk_full":
             try:
                 n = s.hot.fill()

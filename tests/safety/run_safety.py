@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checker import Violations, catalog_rows, check_catalog, check_reads  # noqa: E402
 from cluster import SetupError, System  # noqa: E402
-from faults import Faults  # noqa: E402
+from faults import EMBEDDED_KINDS, FULL_KINDS, Faults  # noqa: E402
 from workload import Clients, Ledger, generate  # noqa: E402
 
 
@@ -32,6 +32,8 @@ def parse():
     ap.add_argument("--duration", type=float, default=150, help="seconds of faults (at least)")
     ap.add_argument("--faults", type=int, default=30, help="faults to inject (at least)")
     ap.add_argument("--pause", type=float, default=3.0, help="longest pause between faults, seconds")
+    ap.add_argument("--only-kinds", type=lambda v: [k for k in v.split(",") if k], metavar="K1,K2",
+                    help="inject only these fault kinds (their usual weights), e.g. rgw_restart,kill9")
     ap.add_argument("--studies", type=int, default=100)
     ap.add_argument("--slices", type=int, default=12, help="per series (2 series per study)")
     ap.add_argument("--late-slices", type=int, default=2, help="of each series, sent after the study is packed")
@@ -49,7 +51,12 @@ def parse():
     ap.add_argument("--sabotage", action="store_true",
                     help="self-test: after the final pass delete one pack, corrupt another (embedded) and drop"
                          " an orphan hot file; the checker must report each")
-    return ap.parse_args()
+    args = ap.parse_args()
+    kinds = FULL_KINDS if args.mode == "full" else EMBEDDED_KINDS
+    bad = sorted(set(args.only_kinds or []) - set(kinds))
+    if bad:
+        ap.error("--only-kinds: %s not a %s-mode fault kind (%s)" % (",".join(bad), args.mode, ",".join(sorted(kinds))))
+    return args
 
 
 def say(msg):
