@@ -1,5 +1,7 @@
 #include "codec/lossless_proof.h"
 
+#include "codec/dcmtk_stream.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -42,21 +44,12 @@ Result<std::string> Serialize(DcmObject& obj) {
   std::vector<char> buffer(64 << 10);
   DcmOutputBufferStream stream(buffer.data(), buffer.size());
   obj.transferInit();
-  OFCondition c = EC_StreamNotifyClient;
-  while (c == EC_StreamNotifyClient) {
-    c = obj.write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-    void* data = nullptr;
-    offile_off_t n = 0;
-    stream.flushBuffer(data, n);
-    if (n > 0) out.append(static_cast<const char*>(data), static_cast<size_t>(n));
-  }
+  Status st = DrainDcmtkWrite(stream, out, [&] {
+    return obj.write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+  });
   obj.transferEnd();
-  if (c.bad()) return Status::Internal(std::string("serializing an attribute: ") + c.text());
-  stream.flush();
-  void* data = nullptr;
-  offile_off_t n = 0;
-  stream.flushBuffer(data, n);
-  if (n > 0) out.append(static_cast<const char*>(data), static_cast<size_t>(n));
+  if (!st.ok()) return Status::Internal("serializing an attribute: " + st.message());
+  FlushDcmtkStream(stream, out);
   return out;
 }
 

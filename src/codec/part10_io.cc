@@ -1,5 +1,7 @@
 #include "codec/part10_io.h"
 
+#include "codec/dcmtk_stream.h"
+
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
@@ -73,21 +75,6 @@ Result<MetaScan> ScanMeta(std::string_view b) {
   return scan;
 }
 
-// Runs a DCMTK write into `out`, draining the fixed buffer whenever DCMTK asks.
-template <typename WriteFn>
-Status Drain(DcmOutputBufferStream& stream, std::string& out, WriteFn write) {
-  OFCondition c = EC_StreamNotifyClient;
-  while (c == EC_StreamNotifyClient) {
-    c = write();
-    void* data = nullptr;
-    offile_off_t n = 0;
-    stream.flushBuffer(data, n);
-    if (n > 0) out.append(static_cast<const char*>(data), static_cast<size_t>(n));
-  }
-  if (c.bad()) return Status::Internal(std::string("DCMTK write: ") + c.text());
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<std::string> PeekTransferSyntax(std::string_view bytes) {
@@ -150,22 +137,18 @@ Result<std::string> WritePart10(DcmFileFormat& file, const SyntaxInfo& target) {
   std::vector<char> buffer(1 << 20);
   DcmOutputBufferStream stream(buffer.data(), buffer.size());
   meta->transferInit();
-  Status st = Drain(stream, out, [&] {
+  Status st = DrainDcmtkWrite(stream, out, [&] {
     return meta->write(stream, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
   });
   meta->transferEnd();
   STRATA_RETURN_IF_ERROR(st);
   dataset->transferInit();
-  st = Drain(stream, out, [&] {
+  st = DrainDcmtkWrite(stream, out, [&] {
     return dataset->write(stream, xfer, EET_ExplicitLength, nullptr, EGL_recalcGL, EPD_noChange);
   });
   dataset->transferEnd();
   STRATA_RETURN_IF_ERROR(st);
-  stream.flush();
-  void* data = nullptr;
-  offile_off_t n = 0;
-  stream.flushBuffer(data, n);
-  if (n > 0) out.append(static_cast<const char*>(data), static_cast<size_t>(n));
+  FlushDcmtkStream(stream, out);
   return out;
 }
 
