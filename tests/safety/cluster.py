@@ -13,10 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-try:  # the pg helper's proxy (PostgreSQL-aware commit cuts); ours until it lands
-    from faultproxy import FaultProxy  # noqa: E402
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    from proxy_fallback import FaultProxy  # noqa: E402
+from faultproxy import FaultProxy  # noqa: E402  (the shared, PostgreSQL-aware fault proxy)
 
 STRATA = os.environ.get("STRATA_BIN", str(ROOT / "build" / "strata"))
 STRATA_GEN = os.environ.get("STRATA_GEN_BIN", str(ROOT / "build" / "src" / "testdata" / "strata-gen"))
