@@ -17,7 +17,9 @@ TEST(NodeAddress, RejectsMalformedEntries) {
   for (const char* bad : {"", "host", "host:", ":104", "host:0", "host:65536", "host:12x", "host:-1", "a b:1"}) {
     auto n = ParseNodeAddress(bad);
     EXPECT_FALSE(n.ok()) << bad;
-    if (!n.ok()) EXPECT_EQ(n.status().code(), Status::Code::kInvalidArgument) << bad;
+    if (!n.ok()) {
+      EXPECT_EQ(n.status().code(), Status::Code::kInvalidArgument) << bad;
+    }
   }
 }
 

@@ -20,7 +20,9 @@ TEST(RetrieveKeys, WildcardsAndListsInPatientIdRefused) {
   for (const char* bad : {"*", "PAT*", "PAT?1", "A\\B"}) {
     auto k = Keys("PATIENT", bad);
     EXPECT_FALSE(k.ok()) << bad;
-    if (!k.ok()) EXPECT_EQ(k.status().code(), Status::Code::kInvalidArgument);
+    if (!k.ok()) {
+      EXPECT_EQ(k.status().code(), Status::Code::kInvalidArgument);
+    }
   }
   auto ok = Keys("PATIENT", "PAT-0001");  // '-' is an ordinary character in an LO
   ASSERT_TRUE(ok.ok());
