@@ -1,0 +1,69 @@
+// The SqlCatalog class, shared by the files that implement it (sql_catalog.cc: schema and
+// instance rows; sql_tiering_ledger.cc: migrations and packs). Internal to src/index: other
+// modules use OpenSqlCatalog (sql_catalog.h) and the Catalog interface.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/catalog.h"
+#include "index/sql_database.h"
+
+namespace strata {
+
+inline constexpr const char* kInstanceCols =
+    "p.patient_id, p.issuer, p.patient_name, p.birth_date, p.sex, "
+    "st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, st.referring, "
+    "se.series_uid, se.modality, se.description, se.body_part, se.series_date, se.series_time, se.series_number, "
+    "i.sop_uid, i.sop_class, i.transfer_syntax, i.instance_number, i.rows, i.columns, i.frames, i.size, "
+    "i.checksum, i.received_ms, i.tier, i.hot_path, i.pack_key, i.pack_offset, i.pack_length, "
+    "i.entry_checksum, i.entry_syntax, i.dataset_checksum, i.pk";
+inline constexpr const char* kInstanceFrom =
+    " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = i.study_pk"
+    " JOIN patients p ON p.pk = st.patient_pk";
+
+InstanceRecord RowToInstance(const SqlRow& r);
+std::vector<SqlValue> LocationParams(const Location& l);
+
+class SqlCatalog : public Catalog {
+ public:
+  explicit SqlCatalog(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
+  Status Init();
+  Result<std::vector<AddResult>> AddInstances(const std::vector<InstanceRecord>& records, bool replace) override;
+  Result<InstanceRecord> GetInstance(const std::string& sop_uid) override;
+  Result<std::vector<InstanceRecord>> ListInstances(const std::string& study_uid, const std::string& series_uid,
+                                                    const std::string& sop_uid) override;
+  Result<std::vector<AttributeValues>> Find(const Query& query) override;
+  Result<CatalogStats> Stats() override;
+
+  // --- tiering ledger (migrations and packs tables): sql_tiering_ledger.cc ---
+  // The database's clock in unix milliseconds, as SQL: the one clock every lease is judged by.
+  const char* DbNow() const;
+  Result<std::vector<StudySummary>> StudiesToMigrate(const MigrationPolicy& policy, int64_t /*now_ms*/) override;
+  Result<int64_t> ClaimMigration(const std::string& study_uid, const std::string& node, const std::string& pack_key,
+                                 int64_t lease_ms) override;
+  Status RenewMigration(const std::string& study_uid, int64_t token, const std::string& state,
+                        int64_t lease_ms) override;
+  Status FinishMigration(const std::string& study_uid, int64_t token, const std::string& state,
+                         const std::string& error, int64_t seen_lease_until_ms) override;
+  static MigrationRecord RowToMigration(const SqlRow& r, size_t c);
+  Result<std::vector<MigrationRecord>> ListMigrations(size_t limit) override;
+  Result<LedgerSnapshot> ReadLedgerSnapshot() override;
+  Result<std::vector<bool>> SwitchToPack(const PackRecord& pack, const MigrationFence& fence,
+                                         const std::vector<std::string>& sop_uids,
+                                         const std::vector<Location>& expected,
+                                         const std::vector<Location>& locations,
+                                         const std::vector<std::string>& retire) override;
+  Result<std::vector<InstanceRecord>> ListLeftoverHotFiles(size_t limit) override;
+  Status ClearHotPaths(const std::vector<std::string>& sop_uids) override;
+  Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid) override;
+  Status DeletePackRecord(const std::string& pack_key) override;
+  Result<uint64_t> CountPackReferences(const std::string& pack_key) override;
+
+ private:
+  Result<AddResult> AddOne(SqlConnection& c, const InstanceRecord& r, bool replace);
+  std::unique_ptr<SqlDatabase> db_;
+};
+
+}  // namespace strata
