@@ -88,8 +88,12 @@ class Peer:
     def send_message(self, pc_id, cmd_fields, dataset=None):
         cmd = _command(cmd_fields)
         self.send_pdu(0x04, struct.pack(">IBB", len(cmd) + 2, pc_id, 0x03) + cmd)
-        if dataset is not None:
-            self.send_pdu(0x04, struct.pack(">IBB", len(dataset) + 2, pc_id, 0x02) + dataset)
+        if dataset is not None:  # in PDUs well under any peer's maximum
+            chunk = 16000
+            for at in range(0, max(len(dataset), 1), chunk):
+                frag = dataset[at:at + chunk]
+                last = 0x02 if at + chunk >= len(dataset) else 0x00
+                self.send_pdu(0x04, struct.pack(">IBB", len(frag) + 2, pc_id, last) + frag)
 
     def recv_message(self):
         """(pc_id, command dict, data set bytes or None); raises on a non-P-DATA PDU."""
@@ -345,6 +349,37 @@ def test_bad_requests_are_refused_and_the_server_lives(server_factory):
     assert us(rsp, (0x0000, 0x0900)) == 0x0123
     scu.release()
     run(["echoscu", "-aec", "STRATA", *server.addr()])
+
+
+def nested_action_data(depth):
+    """TransactionUID, then DEPTH Referenced SOP Sequences nested with undefined lengths."""
+    uid = _uid("1.2.826.0.1.3680043.2.1143.77.9")
+    head = struct.pack("<HH2sH", 0x0008, 0x1195, b"UI", len(uid)) + uid
+    sq = struct.pack("<HH2sHI", 0x0008, 0x1199, b"SQ", 0, 0xFFFFFFFF)
+    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    end = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    return head + (sq + item) * depth + end * depth
+
+
+def send_raw_action(peer, data, msg_id=1):
+    peer.send_message(1, {
+        (0x0000, 0x0003): _uid(STGCMT_CLASS), (0x0000, 0x0100): struct.pack("<H", 0x0130),
+        (0x0000, 0x0110): struct.pack("<H", msg_id), (0x0000, 0x0800): struct.pack("<H", 0),
+        (0x0000, 0x1001): _uid(STGCMT_INSTANCE), (0x0000, 0x1008): struct.pack("<H", 1)}, data)
+    _, rsp, _ = peer.recv_message()
+    return us(rsp, (0x0000, 0x0900))
+
+
+def test_deep_or_huge_requests_cannot_take_the_server_down(server_factory):
+    server = server_factory()
+    scu = CommitmentSCU(server.addr()[0], int(server.port))
+    # At the bound (4096 items, nested): parsed, no SOP pairs in it -> missing attribute.
+    assert send_raw_action(scu.peer, nested_action_data(4096), 1) == 0x0120
+    # Past it: refused before parsing (0x0110), association and server alive.
+    assert send_raw_action(scu.peer, nested_action_data(20000), 2) == 0x0110
+    scu.release()
+    run(["echoscu", "-aec", "STRATA", *server.addr()])
+    assert server.alive()
 
 
 @pytest.mark.parametrize("grant_scp", [True, False])

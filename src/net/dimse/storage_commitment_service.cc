@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "net/dimse/identifier_reader.h"
 #include "util/log.h"
 
 namespace strata {
@@ -137,18 +138,27 @@ CommitmentReport CheckCommitment(Archive* archive, const std::string& requester_
 
 OFCondition HandleStorageCommitment(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
                                     T_DIMSE_N_ActionRQ& req, AssocStats* st, std::vector<CommitmentReport>* deferred) {
-  DcmDataset* raw = nullptr;
-  if (req.DataSetType != DIMSE_DATASET_NULL) {
-    T_ASC_PresentationContextID data_pc = pc;
-    OFCondition c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_BLOCKING, env.opt->idle_timeout_s, &data_pc, &raw,
-                                                 nullptr, nullptr);
-    if (c.bad()) return c;
-  }
-  std::unique_ptr<DcmDataset> ds(raw);
+  std::unique_ptr<DcmDataset> ds;
   uint16_t status = STATUS_Success;
+  if (req.DataSetType != DIMSE_DATASET_NULL) {
+    // Bounded before DCMTK parses it: no request may exhaust memory or the thread's stack.
+    OFCondition broken = EC_Normal;
+    auto got = ReceiveIdentifier(assoc, pc, env.opt->idle_timeout_s, kMaxCommitmentBytes, kMaxCommitmentItems,
+                                 &broken);
+    if (broken.bad()) return broken;
+    if (got.ok()) {
+      ds = std::move(got).value();
+    } else {
+      spdlog::warn("event=storage_commitment requester={} refused_data_set=\"{}\"", st->calling,
+                   got.status().ToString());
+      status = STATUS_N_ProcessingFailure;
+    }
+  }
   std::string transaction;
   std::vector<std::pair<std::string, std::string>> refs;
-  if (strcmp(req.RequestedSOPClassUID, UID_StorageCommitmentPushModelSOPClass) != 0) {
+  if (status != STATUS_Success) {
+    // refused data set: status set above
+  } else if (strcmp(req.RequestedSOPClassUID, UID_StorageCommitmentPushModelSOPClass) != 0) {
     status = STATUS_N_NoSuchSOPClass;
   } else if (strcmp(req.RequestedSOPInstanceUID, UID_StorageCommitmentPushModelSOPInstance) != 0) {
     status = STATUS_N_NoSuchObjectInstance;
@@ -160,8 +170,6 @@ OFCondition HandleStorageCommitment(const ServiceEnv& env, T_ASC_Association* as
     DcmSequenceOfItems* seq = nullptr;
     if (ds->findAndGetSequence(DCM_ReferencedSOPSequence, seq).bad() || !seq || seq->card() == 0) {
       status = STATUS_N_MissingAttribute;
-    } else if (seq->card() > kMaxCommitmentItems) {
-      status = STATUS_N_ProcessingFailure;
     } else {
       for (unsigned long i = 0; i < seq->card(); ++i) {
         DcmItem* item = seq->getItem(i);
