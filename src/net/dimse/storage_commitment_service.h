@@ -22,7 +22,7 @@ namespace strata {
 inline constexpr int kSameAssociationWaitS = 1;
 // Sequence items in one N-ACTION (one per referenced instance). Items also bound the nesting
 // depth DCMTK's recursive parser reaches (see identifier_reader.h): 4096 levels fit the 8 MiB
-// association stack (tested), where about 6000 overflowed it. Larger requests: 0x0110.
+// association stack (measured: 5500 parsed, 6000 overflowed). Larger requests: 0x0110.
 inline constexpr int kMaxCommitmentItems = 4096;
 inline constexpr size_t kMaxCommitmentBytes = 4u << 20;
 
