@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
+#include <chrono>
 #include <memory>
 
 #include "net/dimse/identifier_reader.h"
@@ -82,8 +83,10 @@ Status SendReport(T_ASC_Association* assoc, T_ASC_PresentationContextID pc, cons
 }
 
 void LogReport(const CommitmentReport& r, const std::string& delivery, const Status& s) {
-  spdlog::info("event=storage_commitment transaction={} requester={} committed={} failed={} delivery={} status=\"{}\"",
-               r.transaction_uid, r.requester_aet, r.committed.size(), r.failed.size(), delivery,
+  spdlog::info(
+      "event=storage_commitment transaction={} requester={} committed={} failed={} check_seconds={:.3f} delivery={} "
+      "status=\"{}\"",
+      r.transaction_uid, r.requester_aet, r.committed.size(), r.failed.size(), r.check_seconds, delivery,
                s.ok() ? "ok" : s.ToString());
 }
 
@@ -190,12 +193,12 @@ OFCondition HandleStorageCommitment(const ServiceEnv& env, T_ASC_Association* as
     Status s = SendActionResponse(assoc, pc, req, status);
     return s.ok() ? EC_Normal : DIMSE_SENDFAILED;
   }
-  // Checked before answering: the N-ACTION response then means the check is done.
+  // Answered before checking: reading thousands of instances (packed ones from the cold store)
+  // may outlast the requester's response timeout; the answer only says the request is taken.
+  if (Status s = SendActionResponse(assoc, pc, req, STATUS_Success); !s.ok()) return DIMSE_SENDFAILED;
+  const auto t0 = std::chrono::steady_clock::now();
   CommitmentReport report = CheckCommitment(env.archive, st->calling, transaction, refs);
-  if (Status s = SendActionResponse(assoc, pc, req, STATUS_Success); !s.ok()) {
-    deferred->push_back(std::move(report));
-    return DIMSE_SENDFAILED;
-  }
+  report.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // A requester that keeps the association open sends nothing while it waits for the report.
   if (ASC_dataWaiting(assoc, kSameAssociationWaitS)) {
     deferred->push_back(std::move(report));

@@ -1,12 +1,13 @@
 // Storage Commitment Push Model SCP (PS3.4 Annex J). An N-ACTION (Action Type 1) names SOP
-// Class/Instance pairs under a Transaction UID; Strata answers the N-ACTION, then reports in
-// one N-EVENT-REPORT (Event Type 1 all committed, 2 some failed). An instance is committed
-// only when the catalog holds it (a committed row is durable) and Archive::Read returns its
-// bytes verified against their XXH3 checksum now, hot or packed. Failure reasons: 0x0112 no
-// such instance, 0x0119 stored under another SOP class, 0x0110 held but unreadable/corrupt.
-// The report goes on the same association when the requester keeps it open (nothing arrives
-// from it within kSameAssociationWaitS), else, after that association ends, on a new one to
-// the requester's address from the move destinations, with Strata proposing the SCP role.
+// Class/Instance pairs under a Transaction UID; Strata answers the N-ACTION at once, checks
+// every pair, then reports in one N-EVENT-REPORT (Event Type 1 all committed, 2 some failed).
+// An instance is committed only when the catalog holds it (a committed row is durable) and
+// Archive::Read returns its bytes verified against their XXH3 checksum now, hot or packed.
+// Failure reasons: 0x0112 no such instance, 0x0119 stored under another SOP class, 0x0110
+// held but unreadable or corrupt. The report goes on the same association when the requester
+// keeps it open (nothing arrives from it within kSameAssociationWaitS after the check), else,
+// once that association is over, on a new one to the requester's address from the move
+// destinations, with Strata proposing (and requiring) the SCP role for the class.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct CommitmentReport {
     uint16_t reason;
   };
   std::vector<Failure> failed;
+  double check_seconds = 0;  // for the log line
 };
 
 // Checks every referenced instance of one request (see above for the rules).
