@@ -12,6 +12,8 @@ PKGS=(
   # runtime tools and test peers
   dcmtk libopenjp2-tools libgdcm-tools sqlite3 unzip python3 python3-pydicom python3-numpy python3-pytest postgresql
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl iproute2 chromium
+  # a DICOM peer that is not DCMTK (storage commitment SCU, C-STORE/C-GET interop)
+  orthanc
   # tests/safety: a node whose clock is minutes off (libfaketime)
   faketime
 )

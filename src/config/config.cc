@@ -35,7 +35,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"dimse.max_pending_per_peer", "16", "connections in their handshake from one address", T::kInt},
       {"dimse.handshake_timeout", "10", "seconds a new connection has to send its A-ASSOCIATE-RQ", T::kInt},
       {"dimse.allowed_aets", "", "calling AE titles allowed (empty = any)", T::kList},
-      {"dimse.move_destinations", "", "C-MOVE destinations: AE=host:port,...", T::kMap},
+      {"dimse.move_destinations", "", "C-MOVE destinations and storage commitment requesters: AE=host:port,...", T::kMap},
       {"s3.endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL)", T::kString},
       {"s3.region", "", "S3 region (default: AWS_REGION or us-east-1)", T::kString},
       {"s3.access_key", "", "S3 access key (default: AWS_ACCESS_KEY_ID)", T::kString},

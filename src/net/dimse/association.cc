@@ -11,13 +11,14 @@
 #include <mutex>
 
 #include "net/dimse/negotiation.h"
+#include "net/dimse/storage_commitment_service.h"
 #include "util/log.h"
 
 namespace strata {
 namespace {
 
 OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
-                     T_DIMSE_Message& msg, AssocStats* st) {
+                     T_DIMSE_Message& msg, AssocStats* st, std::vector<CommitmentReport>* deferred) {
   switch (msg.CommandField) {
     case DIMSE_C_ECHO_RQ:
       ++st->echo;
@@ -34,6 +35,8 @@ OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pres
     case DIMSE_C_MOVE_RQ:
       ++st->move;
       return HandleMove(env, assoc, pc, msg.msg.CMoveRQ, st);
+    case DIMSE_N_ACTION_RQ:
+      return HandleStorageCommitment(env, assoc, pc, msg.msg.NActionRQ, st, deferred);
     default:
       return DIMSE_BADCOMMANDTYPE;
   }
@@ -88,6 +91,7 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
   st.peer = peer;
   bool admitted = false, pending = true, query_only = false;
   T_ASC_Association* assoc = nullptr;
+  std::vector<CommitmentReport> deferred;  // commitment reports for a new association
   // The whole A-ASSOCIATE-RQ is in our receive buffer before DCMTK reads it under the
   // hand-over lock, so neither that lock nor the accept loop ever waits on a peer.
   Status rq = AwaitAssociateRq(fd, env.opt->handshake_timeout_s * 1000, kMaxAssociateRqBytes);
@@ -136,7 +140,7 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
             ASC_abortAssociation(assoc);
             break;
           }
-          c = Dispatch(env, assoc, pc_id, msg, &st);
+          c = Dispatch(env, assoc, pc_id, msg, &st, &deferred);
           if (c.bad()) {
             st.status = std::string("service failed: ") + c.text();
             ASC_abortAssociation(assoc);
@@ -150,14 +154,17 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
       ASC_destroyAssociation(&assoc);
     }
   }
+  // After the requester's association is over: it may accept only one association at a time.
+  for (const CommitmentReport& r : deferred)
+    if (!DeliverCommitmentReport(env, r).ok()) ++st.failures;  // logged by DeliverCommitmentReport
   if (pending) admission->ConnectionDone(peer);
   if (admitted) admission->AssociationDone(st.peer, st.calling, query_only);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info(
-      "event=association peer={} calling={} called={} echo={} store={} find={} move={} get={} "
+      "event=association peer={} calling={} called={} echo={} store={} find={} move={} get={} commit={} "
       "instances_in={} bytes_in={} instances_out={} bytes_out={} failures={} warnings={} seconds={:.3f} "
       "mb_per_s={:.1f} status=\"{}\"",
-      st.peer, st.calling, st.called, st.echo, st.store, st.find, st.move, st.get, st.instances_in, st.bytes_in,
+      st.peer, st.calling, st.called, st.echo, st.store, st.find, st.move, st.get, st.commit, st.instances_in, st.bytes_in,
       st.instances_out, st.bytes_out, st.failures, st.warnings, secs,
       secs > 0 ? (st.bytes_in + st.bytes_out) / 1e6 / secs : 0.0, st.status);
 }

@@ -20,7 +20,7 @@ namespace strata {
 // Per-association counters for the log line.
 struct AssocStats {
   std::string peer, calling, called;
-  int echo = 0, store = 0, find = 0, move = 0, get = 0;
+  int echo = 0, store = 0, find = 0, move = 0, get = 0, commit = 0;
   uint64_t instances_in = 0, instances_out = 0, bytes_in = 0, bytes_out = 0, failures = 0, warnings = 0;
   std::string status = "ok";
 };

@@ -72,12 +72,13 @@ bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* adm
     bool qr =
         std::any_of(std::begin(kQrClasses), std::end(kQrClasses), [&](const char* c) { return strcmp(c, as) == 0; });
     bool echo = strcmp(as, UID_VerificationSOPClass) == 0;
+    bool commitment = strcmp(as, UID_StorageCommitmentPushModelSOPClass) == 0;
     const char* chosen = nullptr;
     for (int t = 0; t < pc.transferSyntaxCount && !chosen; ++t) {
       const char* ts = pc.proposedTransferSyntaxes[t];
       if (storage) {
         if (std::find(storage_syntaxes.begin(), storage_syntaxes.end(), ts) != storage_syntaxes.end()) chosen = ts;
-      } else if (qr || echo) {
+      } else if (qr || echo || commitment) {
         if (strcmp(ts, UID_LittleEndianExplicitTransferSyntax) == 0 ||
             strcmp(ts, UID_LittleEndianImplicitTransferSyntax) == 0 ||
             strcmp(ts, UID_BigEndianExplicitTransferSyntax) == 0)
@@ -87,7 +88,7 @@ bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* adm
     if (!chosen) {
       ASC_refusePresentationContext(
           assoc->params, pc.presentationContextID,
-          (storage || qr || echo) ? ASC_P_TRANSFERSYNTAXESNOTSUPPORTED : ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+          (storage || qr || echo || commitment) ? ASC_P_TRANSFERSYNTAXESNOTSUPPORTED : ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
       continue;
     }
     // For C-GET the requestor proposes the SCP role for storage classes: grant what it asked.
