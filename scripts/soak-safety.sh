@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-10}; MODE=${2:-full}; SEED=${3:-$(( $(date +%s) % 100000 ))}
 shift $(( $# < 3 ? $# : 3 )); [ "${1:-}" = "--" ] && shift
 WORK=$(mktemp -d /tmp/soak-safety.XXXXXX)
+chmod 755 "$WORK"  # the PostgreSQL server runs as user postgres and must reach its directory
 ENGINES=()
 cleanup() {
   [ -d "$WORK/pg" ] && scripts/pg-dev.sh stop "$WORK/pg" || true
