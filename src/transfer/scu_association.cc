@@ -6,6 +6,7 @@
 #include <dcmtk/dcmnet/dimse.h>
 
 #include "transfer/dimse_client_init.h"
+#include "transfer/quick_ack_connection.h"
 
 namespace strata {
 
@@ -17,6 +18,9 @@ Result<std::unique_ptr<ScuAssociation>> ScuAssociation::Open(const AssociationRe
   const std::string where = req.node.ToString();
   OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, req.timeout_s, &a->net_);
   if (c.bad()) return Status::Internal(std::string("DICOM network init: ") + c.text());
+  // The network owns the layer (deleted by ASC_dropNetwork).
+  c = ASC_setTransportLayer(a->net_, new QuickAckTransportLayer(), 1);
+  if (c.bad()) return Status::Internal(std::string("DICOM transport layer: ") + c.text());
   T_ASC_Parameters* params = nullptr;
   c = ASC_createAssociationParameters(&params, req.max_pdu);
   if (c.bad()) return Status::Internal(std::string("association parameters: ") + c.text());

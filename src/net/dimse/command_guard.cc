@@ -1,9 +1,8 @@
 #include "net/dimse/command_guard.h"
 
-#include <dcmtk/dcmnet/dcmtrans.h>
-
 #include <cerrno>
 
+#include "transfer/quick_ack_connection.h"
 #include "util/log.h"
 
 namespace strata {
@@ -73,13 +72,15 @@ bool CommandGuard::Feed(const uint8_t* p, size_t n) {
 
 namespace {
 
-class GuardedConnection : public DcmTCPConnection {
+// A QuickAckConnection: server associations (and the C-MOVE sub-associations the server's
+// network opens) ACK at once too.
+class GuardedConnection : public QuickAckConnection {
  public:
   GuardedConnection(DcmNativeSocketType sock, size_t max_bytes, int max_items)
-      : DcmTCPConnection(sock), guard_(max_bytes, max_items) {}
+      : QuickAckConnection(sock), guard_(max_bytes, max_items) {}
   ssize_t read(void* buf, size_t nbyte) override {
     if (!guard_.error().empty()) return -1;
-    ssize_t n = DcmTCPConnection::read(buf, nbyte);
+    ssize_t n = QuickAckConnection::read(buf, nbyte);
     if (n > 0 && !guard_.Feed(static_cast<const uint8_t*>(buf), static_cast<size_t>(n))) {
       spdlog::warn("event=command_refused error=\"{}\" action=drop_association", guard_.error());
       errno = EPROTO;

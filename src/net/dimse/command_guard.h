@@ -5,6 +5,7 @@
 // the socket through a DcmTransportConnection, so GuardedTransportLayer hands it connections
 // whose read() follows the PDU / PDV framing of the incoming stream and fails (the
 // association is dropped, with a log line) once one command set passes the bounds.
+// The connections are QuickAckConnections (transfer/quick_ack_connection.h).
 #pragma once
 
 #include <cstddef>

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "util/log.h"
+#include "util/quick_ack.h"
 
 namespace strata::web {
 namespace {
@@ -75,6 +76,7 @@ class ConnStream : public httplib::Stream {
     if (!Wait(POLLIN)) return -1;
     for (;;) {
       ssize_t n = recv(c_->fd, ptr, size, MSG_DONTWAIT);
+      if (n > 0) ArmQuickAck(c_->fd);  // a client with Nagle on must not wait for our delayed ACK
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         if (!Wait(POLLIN)) return -1;
@@ -190,6 +192,7 @@ struct HttpFront::Impl {
     for (;;) {
       ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
       if (n > 0) {
+        ArmQuickAck(c->fd);
         if (!c->in_request) {
           c->in_request = true;
           c->deadline = Clock::now() + std::chrono::seconds(opt.header_timeout_s);
