@@ -1,8 +1,14 @@
 #include "net/dimse/command_guard.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+
+#include "transfer/quick_ack_connection.h"
 
 namespace strata {
 namespace {
@@ -74,6 +80,17 @@ TEST(CommandGuard, LyingPdvLengthRefused) {
   body[3] = '\x7f';  // PDV claims more than its PDU holds
   CommandGuard g(1024, 16);
   EXPECT_FALSE(FeedAll(&g, Pdu(0x04, body), 100));
+}
+
+// Server associations (and C-MOVE sub-associations, opened on the same network) read through
+// QuickAckConnection, whose re-arming is tested in tests/transfer/quick_ack_connection_test.cc.
+TEST(GuardedTransportLayer, ConnectionsAreQuickAckConnections) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  GuardedTransportLayer layer(64 * 1024, 16);
+  std::unique_ptr<DcmTransportConnection> c(layer.createConnection(fds[0], OFFalse));  // owns fds[0]
+  EXPECT_NE(dynamic_cast<QuickAckConnection*>(c.get()), nullptr);
+  close(fds[1]);
 }
 
 }  // namespace
