@@ -1,5 +1,6 @@
 // Converter pieces that need no network: the off-peak window, codec names, and Cleanup()
 // removing what an interrupted migration leaves behind.
+#include "../archive/temp_archive_test.h"
 #include "tiering/converter.h"
 
 #include <gtest/gtest.h>
@@ -35,26 +36,9 @@ TEST(PackCodecTest, NamesMapToSyntaxes) {
   EXPECT_FALSE(static_cast<bool>(MakeEntryTranscoder(p).value().fn));  // nothing to do
 }
 
-class CleanupTest : public ::testing::Test {
+class CleanupTest : public TempArchiveTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("strata-conv-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    ArchiveOptions o;
-    o.hot_dir = (dir_ / "hot").string();
-    o.catalog.url = "sqlite:" + (dir_ / "c.db").string();
-    std::filesystem::create_directories(dir_);
-    o.cold.url = "file:" + (dir_ / "cold").string();
-    auto a = Archive::Open(o);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    archive_ = std::move(a).value();
-  }
-  void TearDown() override {
-    archive_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<Archive> archive_;
+  CleanupTest() : TempArchiveTest("conv") {}
 };
 
 TEST_F(CleanupTest, RemovesUnreferencedPacksAndPendingUploads) {

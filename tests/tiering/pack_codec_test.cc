@@ -2,6 +2,7 @@
 // a deliberately broken encoder (one pixel bit flipped, a fragment cut short) makes the entry
 // go in as received, with an event=lossless_proof_failed line, and the manifest says which
 // entries were proven. Lossy JPEG 2000 needs a second, explicit consent.
+#include "../archive/temp_archive_test.h"
 #include "tiering/pack_codec.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -187,26 +188,9 @@ TEST(PackManifestTest, LosslessVerifiedRoundTripsAndDefaultsToFalse) {
 
 // End to end: a migration with an encoder that breaks one instance packs that instance as
 // received, the others re-encoded and marked lossless_verified, and reports both counts.
-class PackCodecMigrationTest : public ::testing::Test {
+class PackCodecMigrationTest : public TempArchiveTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("strata-packcodec-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    ArchiveOptions o;
-    o.hot_dir = (dir_ / "hot").string();
-    o.catalog.url = "sqlite:" + (dir_ / "c.db").string();
-    o.cold.url = "file:" + (dir_ / "cold").string();
-    auto a = Archive::Open(o);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    archive_ = std::move(a).value();
-  }
-  void TearDown() override {
-    archive_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<Archive> archive_;
+  PackCodecMigrationTest() : TempArchiveTest("packcodec") {}
 };
 
 TEST_F(PackCodecMigrationTest, FailedProofStoresTheEntryAsReceived) {

@@ -1,6 +1,7 @@
 // CheckCommitment against a real archive (SQLite catalog, hot directory): what is committed
 // and with which failure reason the rest fails. The packed case and the wire protocol are in
 // tests/integration/test_storage_commitment.py.
+#include "../../archive/temp_archive_test.h"
 #include "net/dimse/storage_commitment_service.h"
 
 #include <gtest/gtest.h>
@@ -18,24 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 constexpr const char* kSc = "1.2.840.10008.5.1.4.1.1.7";
 
-class StorageCommitmentTest : public ::testing::Test {
+class StorageCommitmentTest : public TempArchiveTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("strata-stgcmt-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ArchiveOptions o;
-    o.hot_dir = (dir_ / "hot").string();
-    o.catalog.url = "sqlite:" + (dir_ / "c.db").string();
-    o.cold.url = "file:" + (dir_ / "cold").string();
-    auto a = Archive::Open(o);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    archive_ = std::move(a).value();
-  }
-  void TearDown() override {
-    archive_.reset();
-    fs::remove_all(dir_);
-  }
+  StorageCommitmentTest() : TempArchiveTest("stgcmt") {}
   void Store(const std::string& sop) {
     DcmFileFormat ff;
     DcmDataset* ds = ff.getDataset();
@@ -57,8 +43,6 @@ class StorageCommitmentTest : public ::testing::Test {
     EXPECT_TRUE(rec.ok());
     return archive_->hot()->AbsolutePath(rec.value().location.hot_path);
   }
-  fs::path dir_;
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(StorageCommitmentTest, CommitsOnlyWhatVerifies) {

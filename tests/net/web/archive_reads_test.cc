@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <nlohmann/json.hpp>
 
+#include "../../archive/temp_archive_test.h"
 #include "net/web/header_reader.h"
 #include "net/web/metadata.h"
 #include "test_files.h"
@@ -17,24 +18,9 @@
 namespace strata::web {
 namespace {
 
-class ArchiveReadsTest : public ::testing::Test {
+class ArchiveReadsTest : public TempArchiveTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("strata-web-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    ArchiveOptions o;
-    o.hot_dir = (dir_ / "hot").string();
-    o.catalog.url = "sqlite:" + (dir_ / "c.db").string();
-    o.cold.url = "file:" + (dir_ / "cold").string();
-    auto a = Archive::Open(o);
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    archive_ = std::move(a).value();
-  }
-  void TearDown() override {
-    archive_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ArchiveReadsTest() : TempArchiveTest("web") {}
   // Stores an image (with an extra large element before Pixel Data when BIG_HEADER) and
   // returns its catalog row and bytes.
   std::pair<InstanceRecord, std::string> Store(const std::string& sop, bool big_header = false) {
@@ -53,8 +39,6 @@ class ArchiveReadsTest : public ::testing::Test {
     EXPECT_TRUE(rows.ok() && rows->size() == 1);
     return {rows->front(), bytes};
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(ArchiveReadsTest, HeaderWithoutPixelData) {
