@@ -13,6 +13,28 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 APP_CONTEXT = "1.2.840.10008.3.1.1.1"
 
 
+def send_pdu(sock, t, body):
+    """Sends one PDU of type T."""
+    sock.sendall(struct.pack(">BBI", t, 0, len(body)) + body)
+
+
+def recv_exact(sock, n):
+    """Reads exactly N bytes (ConnectionError if the peer closes first)."""
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("peer closed the connection")
+        buf += chunk
+    return buf
+
+
+def recv_pdu(sock):
+    """Reads one PDU; returns (type, body)."""
+    t, _, n = struct.unpack(">BBI", recv_exact(sock, 6))
+    return t, recv_exact(sock, n)
+
+
 def _uid(s):
     b = s.encode()
     return b + b"\0" if len(b) % 2 else b
@@ -51,20 +73,13 @@ class Association:
         self.msg_id = 1
 
     def _send_pdu(self, t, body):
-        self.sock.sendall(struct.pack(">BBI", t, 0, len(body)) + body)
+        send_pdu(self.sock, t, body)
 
     def _recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError("peer closed the connection")
-            buf += chunk
-        return buf
+        return recv_exact(self.sock, n)
 
     def _recv_pdu(self):
-        t, _, n = struct.unpack(">BBI", self._recv_exact(6))
-        return t, self._recv_exact(n)
+        return recv_pdu(self.sock)
 
     def _pdv(self, data, command, last):
         hdr = (0x01 if command else 0x00) | (0x02 if last else 0x00)

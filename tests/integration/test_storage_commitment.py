@@ -71,20 +71,13 @@ class Peer:
         self.sock = sock
 
     def recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError("peer closed the connection")
-            buf += chunk
-        return buf
+        return rawdimse.recv_exact(self.sock, n)
 
     def recv_pdu(self):
-        t, _, n = struct.unpack(">BBI", self.recv_exact(6))
-        return t, self.recv_exact(n)
+        return rawdimse.recv_pdu(self.sock)
 
     def send_pdu(self, t, body):
-        self.sock.sendall(struct.pack(">BBI", t, 0, len(body)) + body)
+        rawdimse.send_pdu(self.sock, t, body)
 
     def send_message(self, pc_id, cmd_fields, dataset=None):
         cmd = _command(cmd_fields)
