@@ -197,8 +197,18 @@ TEST_F(LocalColdStoreTest, ConcurrentPutsAndDeletesInOneDirectory) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
         std::string key = "d/e/k" + std::to_string(t) + "-" + std::to_string(i);
-        if (!store_->Put(key, "v").ok()) ++failures;
-        if (i % 2 == 0 && !store_->Delete(key).ok()) ++failures;
+        Status put = store_->Put(key, "v");
+        if (!put.ok()) {
+          ++failures;
+          ADD_FAILURE() << "Put " << key << ": " << put.ToString();
+        }
+        if (i % 2 == 0) {
+          Status del = store_->Delete(key);
+          if (!del.ok()) {
+            ++failures;
+            ADD_FAILURE() << "Delete " << key << ": " << del.ToString();
+          }
+        }
       }
     });
   }
