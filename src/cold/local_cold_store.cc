@@ -361,42 +361,30 @@ Status LocalColdStore::EnsureDir(const std::string& rel_dir) const {
   // A concurrent Delete prunes empty directories, so any step of the walk may find a
   // directory gone (ENOENT) that it just made or saw: walk again from the root.
   for (int attempt = 0;; ++attempt) {
-    bool pruned = false;
-    Status s = EnsureDirOnce(rel_dir, &pruned);
-    if (!pruned || attempt >= kPruneRetries) return s;
+    Status s = EnsureDirOnce(rel_dir);
+    if (s.code() != Status::Code::kNotFound || attempt >= kPruneRetries) return s;
   }
 }
 
-Status LocalColdStore::EnsureDirOnce(const std::string& rel_dir, bool* pruned) const {
+Status LocalColdStore::EnsureDirOnce(const std::string& rel_dir) const {
   std::string cur = root_;
   size_t start = 0;
-  auto gone = [&](const std::string& what) {
-    *pruned = true;
-    return Status::FromErrno(ENOENT, what);
-  };
   while (start < rel_dir.size()) {
     size_t end = rel_dir.find('/', start);
     if (end == std::string::npos) end = rel_dir.size();
     std::string parent = cur;
     cur += "/" + rel_dir.substr(start, end - start);
     if (::mkdir(cur.c_str(), 0755) == 0) {
-      Status synced = SyncDir(parent);
-      if (synced.code() == Status::Code::kNotFound) return gone("sync " + parent);
-      STRATA_RETURN_IF_ERROR(synced);
+      STRATA_RETURN_IF_ERROR(SyncDir(parent));
     } else if (errno == EEXIST) {
       struct stat st{};
-      if (::stat(cur.c_str(), &st) != 0) {
-        if (errno == ENOENT) return gone("stat " + cur);
-        return Status::FromErrno(errno, "stat " + cur);
-      }
+      if (::stat(cur.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + cur);
       if (!S_ISDIR(st.st_mode)) {
         return Status::Conflict("object " + cur.substr(root_.size() + 1) +
                                 " exists where a directory is needed");
       }
     } else if (errno == ENOTDIR) {
       return Status::Conflict("an object is in the way of directory " + cur);
-    } else if (errno == ENOENT) {
-      return gone("mkdir " + cur);
     } else {
       return Status::FromErrno(errno, "mkdir " + cur);
     }

@@ -57,8 +57,8 @@ class LocalColdStore final : public ColdStore {
   std::string StagingDir(const std::string& upload_id) const;
   // Creates the directories of REL_DIR under the root, fsyncing each parent that gained one.
   Status EnsureDir(const std::string& rel_dir) const;
-  // One walk of EnsureDir; sets *pruned when a concurrent prune removed a directory.
-  Status EnsureDirOnce(const std::string& rel_dir, bool* pruned) const;
+  // One walk of EnsureDir; NotFound (ENOENT) means a concurrent prune removed a directory.
+  Status EnsureDirOnce(const std::string& rel_dir) const;
   static constexpr int kPruneRetries = 64;
   // Writes the file KEY from the chunks produced by WRITE_BODY(fd) durably (temp, fsync,
   // rename, fsync dir).
