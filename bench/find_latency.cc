@@ -14,7 +14,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
-#include "dicom/attributes.h"
+#include "model/attributes.h"
 #include "transfer/c_find_scu.h"
 #include "transfer/scu_association.h"
 

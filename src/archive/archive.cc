@@ -8,7 +8,7 @@
 #include "dicom/dataset_reader.h"
 #include "dicom/dataset_scan.h"
 #include "dicom/pixel_encoding.h"
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "util/env.h"
 #include "util/checksum.h"
 #include "util/file_util.h"

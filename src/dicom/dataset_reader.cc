@@ -7,7 +7,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata {
 namespace {

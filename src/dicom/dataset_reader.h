@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "util/status.h"
 
 namespace strata {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "util/checksum.h"
 
 namespace strata {

@@ -17,7 +17,7 @@
 #include <functional>
 #include <string>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "util/env.h"
 #include "util/status.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "util/status.h"
 
 namespace strata {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata {
 

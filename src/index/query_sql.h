@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dicom/attributes.h"
-#include "index/records.h"
+#include "model/attributes.h"
+#include "model/records.h"
 #include "index/sql_database.h"
 #include "util/status.h"
 

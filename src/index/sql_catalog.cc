@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "index/query_sql.h"
 
 namespace strata {

@@ -2,7 +2,7 @@
 // the switch of instances to packs, and the janitor's one-snapshot view.
 #include <set>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "index/sql_catalog_internal.h"
 
 namespace strata {

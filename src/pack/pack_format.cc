@@ -1,6 +1,6 @@
 #include "pack/pack_format.h"
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 #include <cstdio>
 #include <exception>

@@ -1,5 +1,5 @@
 #include "pack/pack_reader.h"
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

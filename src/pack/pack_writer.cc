@@ -1,5 +1,5 @@
 #include "pack/pack_writer.h"
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 #include <utility>
 

@@ -16,7 +16,7 @@
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcvrss.h>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "testdata/phantoms.h"
 #include "testdata/rng.h"
 #include "util/file_util.h"

@@ -1,6 +1,6 @@
 #include "testdata/uid_scheme.h"
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata::testdata {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "pack/pack_writer.h"
 #include "tiering/tiering_options.h"
 

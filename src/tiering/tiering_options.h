@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "util/status.h"
 
 namespace strata {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "dicom/attributes.h"
+#include "model/attributes.h"
 #include "transfer/scu_association.h"
 
 namespace strata {

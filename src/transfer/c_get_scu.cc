@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "transfer/store_status.h"
 
 namespace strata {

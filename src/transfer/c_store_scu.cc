@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "dicom/transfer_syntax.h"
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata {
 

@@ -12,7 +12,7 @@
 #include <set>
 #include <system_error>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata {
 namespace {

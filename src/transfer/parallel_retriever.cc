@@ -14,7 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "transfer/c_get_scu.h"
 #include "transfer/context_plan.h"
 #include "transfer/scu_association.h"

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "transfer/c_find_scu.h"
 #include "transfer/scu_association.h"
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "testdata/rng.h"
 #include "testdata/uid_scheme.h"
 

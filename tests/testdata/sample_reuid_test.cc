@@ -7,7 +7,7 @@
 
 #include <dcmtk/dcmdata/dcuid.h>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "test_helpers.h"
 #include "testdata/study_generator.h"
 

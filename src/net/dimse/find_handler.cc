@@ -4,7 +4,7 @@
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <dcmtk/dcmdata/dcdatset.h>
 
-#include "index/records.h"
+#include "model/records.h"
 #include "util/status.h"
 
 namespace strata {

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dicom/attributes.h"
+#include "model/attributes.h"
 
 class DcmItem;
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 namespace strata::web {
 namespace {

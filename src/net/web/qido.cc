@@ -7,7 +7,7 @@
 #include <dcmtk/dcmdata/dctag.h>
 #include <nlohmann/json.hpp>
 
-#include "dicom/uid.h"
+#include "model/uid.h"
 #include "net/web/dicom_json.h"
 #include "net/web/http_util.h"
 #include "net/web/web_context.h"

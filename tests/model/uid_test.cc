@@ -1,4 +1,4 @@
-#include "dicom/uid.h"
+#include "model/uid.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "dicom/attributes.h"
+#include "model/attributes.h"
 
 #include <cstdio>
 #include <unordered_map>

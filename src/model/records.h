@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dicom/attributes.h"
+#include "model/attributes.h"
 
 namespace strata {
 
