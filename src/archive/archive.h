@@ -59,6 +59,14 @@ struct ReconcileReport {
   std::vector<std::string> unknown;  // unreferenced files (relative paths), acted on or not
 };
 
+// What Archive::Delete did.
+struct DeleteReport {
+  std::vector<InstanceRecord> deleted;         // the rows as they were
+  uint64_t hot_files_removed = 0;              // hot files (and hot trails of packed rows)
+  std::vector<std::string> packs_deleted;      // objects whose every entry is gone
+  std::vector<std::string> packs_to_compact;   // packs left with dead entries (the converter rewrites them)
+};
+
 struct StoreResult {
   enum class Outcome { kStored, kIdentical, kDuplicateKept, kReplaced };
   Outcome outcome = Outcome::kStored;
@@ -90,6 +98,16 @@ class Archive {
   // STOP, when set, is polled between files; true ends the pass early (server shutdown).
   [[nodiscard]] Status ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run = false,
                                     const std::function<bool()>& stop = {});
+
+  // Deletes a study, one of its series, or one instance (SOP_UID; SERIES_UID may be empty).
+  // Rows first: Catalog::DeleteInstances (one transaction, tombstones), so every node stops
+  // seeing them at once; then the hot files those rows named (unless a row names the path
+  // again); then the pack objects no row references and no unfinished claim may switch to.
+  // A crash after the commit leaves tombstoned files the reconciler removes and objects the
+  // janitor removes; a pack that keeps survivors is rewritten by the converter's compaction.
+  // kNotFound if nothing matched. WHO (user, AE, "cli") goes into the one log line.
+  Result<DeleteReport> Delete(const std::string& study_uid, const std::string& series_uid,
+                              const std::string& sop_uid, const std::string& who);
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
   // Instances of a study/series/instance, in series and instance-number order.

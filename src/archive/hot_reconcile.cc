@@ -155,6 +155,9 @@ class Reconciler {
       return Remove(rel, "superseded", gone);
     }
     if (!row.status().IsNotFound()) return row.status();
+    // Deleted (the deleting process died before it unlinked the file): never bring it back.
+    STRATA_ASSIGN_OR_RETURN(bool deleted, a_->catalog()->IsDeleted(r.sop_uid));
+    if (deleted) return Remove(rel, "deleted", gone);
     // No row for this SOP Instance UID at all: the file is complete, so keep it. It must be
     // durable before a row may point at it, as in the group commit.
     STRATA_RETURN_IF_ERROR(env_->SyncFilesystem(root_));

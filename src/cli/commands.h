@@ -30,6 +30,12 @@ struct FindArgs {
 // Queries the catalog directly (C-FIND matching rules), without a running server.
 int RunFind(const Config& config, const FindArgs& args);
 
+struct DeleteArgs {
+  std::string study, series, sop;
+};
+// Deletes a study / series / instance. Exit 0 done, 3 nothing matched, 2 bad arguments.
+int RunDelete(const Config& config, const DeleteArgs& args);
+
 int RunPackInspect(const std::string& file, bool json);
 int RunPackVerify(const std::string& file);
 int RunPackExtract(const std::string& file, const std::string& out_dir);

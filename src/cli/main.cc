@@ -63,6 +63,12 @@ int main(int argc, char** argv) {
   find->add_option("--limit", fargs.limit, "at most this many matches");
   find->add_flag("--json", fargs.json, "JSON output");
 
+  DeleteArgs dargs;
+  auto* del = archive_command("delete", "delete a study, series or instance (hot files at once, packs compacted later)");
+  del->add_option("--study", dargs.study, "Study Instance UID")->required();
+  del->add_option("--series", dargs.series, "only this series");
+  del->add_option("--sop", dargs.sop, "only this instance");
+
   SendArgs send_args;
   auto* send = AddSendCommand(app, &send_args);
   GetArgs get_args;
@@ -100,6 +106,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return RunMigrate(config.value(), margs);
   if (verify->parsed()) return RunVerify(config.value(), vargs);
   if (find->parsed()) return RunFind(config.value(), fargs);
+  if (del->parsed()) return RunDelete(config.value(), dargs);
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";
     return 0;

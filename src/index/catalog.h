@@ -27,6 +27,13 @@ struct AddResult {
   std::optional<InstanceRecord> previous;
 };
 
+// What Catalog::DeleteInstances removed.
+struct DeletedInstances {
+  std::vector<InstanceRecord> instances;   // the rows as they were (hot paths, pack locations)
+  std::vector<std::string> emptied_packs;  // pack rows deleted: no instance references them any more
+  std::vector<std::string> thinned_packs;  // packs left with entries no row references (to compact)
+};
+
 // Selection of studies the converter may migrate.
 struct MigrationPolicy {
   int64_t received_before_ms = 0;   // last instance received before this time (0 = any)
@@ -105,6 +112,23 @@ class Catalog {
   // What the janitor needs, read in ONE snapshot: every claim, every pack key a pack row or
   // an instance references, and the database clock at that moment.
   virtual Result<LedgerSnapshot> ReadLedgerSnapshot() = 0;
+
+  // --- lifecycle (sql_lifecycle.cc) ------------------------------------------------------
+  // Deletes the instances of a study, of one of its series (SERIES_UID) or one instance
+  // (SOP_UID; SERIES_UID may then be empty) in ONE transaction: the instance rows, the
+  // series/study/patient rows left empty, the counters of the rest, and the rows of the
+  // study's packs no instance references any more. Each deleted SOP Instance UID gets a
+  // tombstone (IsDeleted), so that a hot file the caller has not removed yet is never
+  // re-indexed. kNotFound if nothing matches. The hot files and pack objects are the caller's
+  // to delete, and only after this returned OK (kUnknownOutcome: the rows may still exist).
+  virtual Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
+                                                   const std::string& sop_uid) = 0;
+  // Whether SOP_UID was deleted (a tombstone exists). A re-stored instance has a row again;
+  // callers check the row first.
+  virtual Result<bool> IsDeleted(const std::string& sop_uid) = 0;
+  // Studies holding a pack with entries that no instance references (deleted, or replaced
+  // while being packed) and no live claim, oldest pack first: the converter compacts them.
+  virtual Result<std::vector<std::string>> StudiesToCompact(size_t limit) = 0;
 };
 
 struct CatalogOptions {

@@ -238,6 +238,7 @@ class PgConnection : public SqlConnection {
     std::string code = state ? state : "";
     if (PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable(msg);
     if (code == "23505") return Status::Conflict(msg);                 // unique_violation
+    if (code == "23503") return Status::Conflict(msg);  // foreign_key_violation: a parent deleted meanwhile
     if (code == "40001" || code == "40P01") return Status::Unavailable(msg);  // retryable
     if (code == "53100") return Status::NoSpace(msg);
     return Status::IOError(msg);

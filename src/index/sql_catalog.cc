@@ -360,6 +360,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {1, kSchemaV1},
       {2, kSchemaV2},
       {3, kSchemaV3},
+      {4, LifecycleSchemaV4()},
   };
   return steps;
 }

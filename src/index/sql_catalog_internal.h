@@ -24,6 +24,8 @@ inline constexpr const char* kInstanceFrom =
     " JOIN patients p ON p.pk = st.patient_pk";
 
 InstanceRecord RowToInstance(const SqlRow& r);
+// Schema step v4 (sql_lifecycle.cc): the tombstones of deleted instances.
+const char* LifecycleSchemaV4();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -61,7 +63,15 @@ class SqlCatalog : public Catalog {
   Status DeletePackRecord(const std::string& pack_key) override;
   Result<uint64_t> CountPackReferences(const std::string& pack_key) override;
 
+  // --- lifecycle (deletes and tombstones): sql_lifecycle.cc ---
+  Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
+                                           const std::string& sop_uid) override;
+  Result<bool> IsDeleted(const std::string& sop_uid) override;
+  Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
+
  private:
+  Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
+                  const std::string& sop_uid, DeletedInstances* out);
   Result<AddResult> AddOne(SqlConnection& c, const InstanceRecord& r, bool replace);
   std::unique_ptr<SqlDatabase> db_;
 };

@@ -49,6 +49,43 @@ Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* re
 
 Status Converter::Cleanup() { return Janitor(archive_, opt_).Run(); }
 
+void Converter::RunBatch(const std::vector<std::string>& batch, MigrationReport* total,
+                         const MigrationProgress& progress) {
+  MigrationReport& report = *total;
+  // Several studies at once: each is I/O plus (with a codec) CPU-heavy encoding.
+  std::mutex mu;
+  size_t next = 0;
+  auto worker = [&] {
+    for (;;) {
+      std::string uid;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (next >= batch.size()) return;
+        uid = batch[next++];
+      }
+      MigrationReport one;
+      Status s = MigrateStudy(uid, &one, progress);
+      std::lock_guard<std::mutex> lk(mu);
+      if (s.ok()) {
+        report.studies += one.studies;
+        report.instances += one.instances;
+        report.bytes_in += one.bytes_in;
+        report.pack_bytes += one.pack_bytes;
+        report.lossless_verified += one.lossless_verified;
+        report.lossless_proof_failed += one.lossless_proof_failed;
+        report.compacted_packs += one.compacted_packs;
+      } else if (s.code() == Status::Code::kConflict) {
+        ++report.skipped;
+      } else {
+        ++report.failed;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, opt_.studies_at_once); ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+}
+
 Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t older_than_ms,
                                            const MigrationProgress& progress) {
   auto t0 = std::chrono::steady_clock::now();
@@ -68,41 +105,18 @@ Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t
     for (const auto& s : todo)
       if (tried.insert(s.study_uid).second) batch.push_back(s.study_uid);
     if (batch.empty()) break;
-    // Several studies at once: each is I/O plus (with a codec) CPU-heavy encoding.
-    std::mutex mu;
-    size_t next = 0;
-    auto worker = [&] {
-      for (;;) {
-        std::string uid;
-        {
-          std::lock_guard<std::mutex> lk(mu);
-          if (next >= batch.size()) return;
-          uid = batch[next++];
-        }
-        MigrationReport one;
-        Status s = MigrateStudy(uid, &one, progress);
-        std::lock_guard<std::mutex> lk(mu);
-        if (s.ok()) {
-          report.studies += one.studies;
-          report.instances += one.instances;
-          report.bytes_in += one.bytes_in;
-          report.pack_bytes += one.pack_bytes;
-          report.lossless_verified += one.lossless_verified;
-          report.lossless_proof_failed += one.lossless_proof_failed;
-        } else if (s.code() == Status::Code::kConflict) {
-          ++report.skipped;
-        } else {
-          ++report.failed;
-        }
-      }
-    };
-    std::vector<std::thread> threads;
-    for (int i = 0; i < std::max(1, opt_.studies_at_once); ++i) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    RunBatch(batch, &report, progress);
     if (!study_uid.empty()) break;
     std::lock_guard<std::mutex> lk(mu_);
     if (stop_) break;
   }
+  // Compaction: studies whose packs hold entries of deleted instances, whatever their age
+  // (a delete should free its space soon). A study migrated above was compacted by it.
+  STRATA_ASSIGN_OR_RETURN(auto thin, archive_->catalog()->StudiesToCompact(64));
+  std::vector<std::string> compact;
+  for (const auto& uid : thin)
+    if ((study_uid.empty() || uid == study_uid) && tried.insert(uid).second) compact.push_back(uid);
+  if (!compact.empty()) RunBatch(compact, &report, progress);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

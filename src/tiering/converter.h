@@ -1,7 +1,8 @@
 // Converter: the scheduler that moves studies from the hot tier into packs in the cold store.
 // Each pass runs the janitor (janitor.h) and then migrates what the policy selects, several
 // studies at once, one StudyMigration each (study_migration.h: claim -> build+upload ->
-// verify -> fenced switch -> delete hot). A crash or kill at any step leaves every image
+// verify -> fenced switch -> delete hot), then compacts the studies whose packs hold entries
+// of deleted instances (the same steps). A crash or kill at any step leaves every image
 // readable: the catalog points at the hot file until the switch commits, and at a verified
 // pack after it.
 #pragma once
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "archive/archive.h"
 #include "tiering/tiering_options.h"
@@ -40,6 +42,8 @@ class Converter {
   const ConverterOptions& options() const { return opt_; }
 
  private:
+  // Migrates (and compacts) BATCH, studies_at_once at a time; adds to TOTAL.
+  void RunBatch(const std::vector<std::string>& batch, MigrationReport* total, const MigrationProgress& progress);
   Archive* archive_;
   ConverterOptions opt_;
   std::thread thread_;

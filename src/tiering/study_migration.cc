@@ -6,6 +6,7 @@
 #include <atomic>
 #include <deque>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -86,22 +87,49 @@ Status StudyMigration::Claim() {
       cold.push_back(std::move(r));
     }
   }
-  if (sources_.empty()) {
+  STRATA_ASSIGN_OR_RETURN(old_packs_, cat->ListPacks(study_uid_));
+  // Compaction: a pack holding entries no row references any more (deleted, or replaced
+  // while it was being packed) is rewritten with its live entries only, as a consolidation
+  // of just that pack would be.
+  std::map<std::string, uint64_t> live;
+  for (const auto& r : cold) ++live[r.location.pack_key];
+  std::set<std::string> dead;
+  for (const auto& p : old_packs_)
+    if (live[p.pack_key] < p.entries) dead.insert(p.pack_key);
+  if (sources_.empty() && dead.empty()) {
     nothing_to_do_ = true;
     return cat->FinishMigration(study_uid_, token_, "done", "nothing hot");
   }
-  STRATA_ASSIGN_OR_RETURN(old_packs_, cat->ListPacks(study_uid_));
   for (const auto& p : old_packs_) generation_ = std::max(generation_, p.generation + 1);
+  std::set<std::string> keys;
   if (ShouldConsolidate(old_packs_, hot_bytes, opt_.consolidation)) {
-    std::set<std::string> keys;
     for (const auto& p : old_packs_) keys.insert(p.pack_key);
     for (auto& r : cold) {
       keys.insert(r.location.pack_key);
       sources_.push_back(std::move(r));
     }
-    retire_.assign(keys.begin(), keys.end());
+  } else {
+    keys = dead;
+    for (auto& r : cold)
+      if (dead.count(r.location.pack_key)) sources_.push_back(std::move(r));
   }
+  compacted_packs_ = dead.size();
+  retire_.assign(keys.begin(), keys.end());
+  if (sources_.empty()) return RetireEmptyPacks();
   return Status::OK();
+}
+
+Status StudyMigration::RetireEmptyPacks() {
+  // Dead packs with no live entry at all: no new pack to build. Under our claim no switch
+  // can point a row at them again; the row goes only if no row references it (I2).
+  nothing_to_do_ = true;
+  for (const auto& key : retire_) {
+    Status d = catalog_->DeletePackRecord(key);
+    if (!d.ok()) return d;  // still referenced (kConflict), or the catalog failed: the object stays
+    Status o = archive_->cold()->Delete(key);
+    spdlog::info("event=compact_retire_empty_pack study={} pack={} status=\"{}\"", study_uid_, key, o.ToString());
+  }
+  return catalog_->FinishMigration(study_uid_, token_, "done", "retired empty packs");
 }
 
 Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
@@ -331,14 +359,15 @@ Status StudyMigration::Run(MigrationReport* report, const MigrationProgress& pro
   keeper_->Stop();
   if (Status s = DeleteHotCopies(); !s.ok()) return Fail(s);
   report->studies += 1;
+  report->compacted_packs += compacted_packs_;
   report->instances += moved_;
   report->bytes_in += bytes_in_;
   report->pack_bytes += summary_.total_size;
   report->lossless_verified += proofs_;
   report->lossless_proof_failed += proof_failures_;
-  spdlog::info("event=migrated study={} pack={} generation={} instances={} consolidated_packs={} bytes_in={} "
-               "pack_bytes={}", study_uid_, key_, generation_, moved_, retire_.size(), bytes_in_,
-               summary_.total_size);
+  spdlog::info("event=migrated study={} pack={} generation={} instances={} consolidated_packs={} "
+               "compacted_packs={} bytes_in={} pack_bytes={}", study_uid_, key_, generation_, moved_, retire_.size(),
+               compacted_packs_, bytes_in_, summary_.total_size);
   return Status::OK();
 }
 

@@ -10,6 +10,10 @@
 // moved. When the study's packs multiply, the sources include its cold instances and the
 // switch retires the old packs (see consolidation.h).
 //
+// A study whose packs hold entries no row references (deleted instances) is compacted by the
+// same steps: the live entries of those packs are copied as stored into the new pack, the
+// switch retires the old pack rows, and the old objects are deleted after it.
+//
 // What a failure may delete: only an object that is definitely not referenced (the upload
 // or verify failed, or the switch was refused: kConflict). After any other switch error the
 // outcome is read back; if it cannot be known the object stays for the janitor, which
@@ -42,6 +46,8 @@ class StudyMigration {
   Status Claim();
   bool nothing_to_do() const { return nothing_to_do_; }
   bool consolidating() const { return !retire_.empty(); }
+  // Packs of the study rewritten because they hold entries no row references (compaction).
+  size_t compacted_packs() const { return compacted_packs_; }
   // Step 2: builds the pack and uploads it (the object exists once this returned OK).
   Status BuildAndUpload(const MigrationProgress& progress = nullptr);
   // Step 3: reads the object back; every entry must verify.
@@ -70,6 +76,7 @@ class StudyMigration {
   std::string StateName() const;
   Status ReadBackSwitch();
   bool ClaimLost() const;
+  Status RetireEmptyPacks();
 
   Archive* archive_;
   Catalog* catalog_;
@@ -81,7 +88,8 @@ class StudyMigration {
   bool nothing_to_do_ = false;
   std::vector<InstanceRecord> sources_;   // hot instances, then (consolidating) cold ones
   std::vector<PackRecord> old_packs_;
-  std::vector<std::string> retire_;        // old pack keys, when consolidating
+  std::vector<std::string> retire_;        // old pack keys, when consolidating or compacting
+  size_t compacted_packs_ = 0;
   int64_t generation_ = 1;
   // Filled by BuildAndUpload, parallel to sources_.
   std::vector<Location> locations_;

@@ -58,6 +58,7 @@ struct MigrationReport {
   uint64_t studies = 0, instances = 0, bytes_in = 0, pack_bytes = 0, failed = 0, skipped = 0;
   // Entries re-encoded and proven lossless / whose proof failed (stored as received).
   uint64_t lossless_verified = 0, lossless_proof_failed = 0;
+  uint64_t compacted_packs = 0;  // packs rewritten without their dead entries
   double seconds = 0;
 };
 

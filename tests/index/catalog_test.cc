@@ -67,7 +67,7 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
       auto lease = (*db)->Acquire(true);
       ASSERT_TRUE(lease.ok());
       ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, "
-                                       "migrations, schema_version CASCADE").ok());
+                                       "migrations, deleted_instances, schema_version CASCADE").ok());
     }
     auto c = OpenCatalog({url_});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -395,6 +395,79 @@ TEST_P(CatalogTest, ConcurrentWritersAndReaders) {
   for (auto& th : threads) th.join();
   auto s = Find(QueryLevel::kStudy, {{tags::kStudyInstanceUID, "1.2.9"}});
   EXPECT_EQ(s->at(0).at(tags::kNumberOfStudyRelatedInstances), "100");
+}
+
+// Deleting an instance, a series, a study: the counters, Modalities in Study and the empty
+// parent rows follow in the same transaction; each deleted UID is tombstoned.
+TEST_P(CatalogTest, DeleteInstanceSeriesAndStudy) {
+  Add({Make("P1", "1.2.5.1", "1.2.5.1.1", "1.2.5.1.1.1", "CT", 1), Make("P1", "1.2.5.1", "1.2.5.1.1", "1.2.5.1.1.2", "CT", 2),
+       Make("P1", "1.2.5.1", "1.2.5.1.2", "1.2.5.1.2.1", "MR", 3), Make("P1", "1.2.5.2", "1.2.5.2.1", "1.2.5.2.1.1", "CT", 4)});
+  auto study = [&](const std::string& uid) {
+    return Find(QueryLevel::kStudy, {{tags::kStudyInstanceUID, uid}, {tags::kNumberOfStudyRelatedInstances, ""},
+                                     {tags::kNumberOfStudyRelatedSeries, ""}, {tags::kModalitiesInStudy, ""}});
+  };
+  auto one = cat_->DeleteInstances("1.2.5.1", "", "1.2.5.1.1.2");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ(one->instances.size(), 1u);
+  EXPECT_EQ(one->instances[0].location.hot_path, "h/1.2.5.1.1.2");
+  EXPECT_TRUE(cat_->GetInstance("1.2.5.1.1.2").status().IsNotFound());
+  EXPECT_TRUE(cat_->IsDeleted("1.2.5.1.1.2").value());
+  EXPECT_FALSE(cat_->IsDeleted("1.2.5.1.1.1").value());
+  auto s1 = study("1.2.5.1");
+  ASSERT_EQ(s1->size(), 1u);
+  EXPECT_EQ(s1->at(0).at(tags::kNumberOfStudyRelatedInstances), "2");
+  EXPECT_EQ(s1->at(0).at(tags::kModalitiesInStudy), "CT\\MR");
+  // The MR series: its row goes, the study has one series and modality left.
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.5.1", "1.2.5.1.2", "").ok());
+  auto s2 = study("1.2.5.1");
+  EXPECT_EQ(s2->at(0).at(tags::kNumberOfStudyRelatedSeries), "1");
+  EXPECT_EQ(s2->at(0).at(tags::kModalitiesInStudy), "CT");
+  EXPECT_TRUE(Find(QueryLevel::kSeries, {{tags::kSeriesInstanceUID, "1.2.5.1.2"}})->empty());
+  // Nothing left to match, a series of another study, a bad UID.
+  EXPECT_TRUE(cat_->DeleteInstances("1.2.5.1", "1.2.5.1.2", "").status().IsNotFound());
+  EXPECT_TRUE(cat_->DeleteInstances("1.2.5.1", "1.2.5.2.1", "").status().IsNotFound());
+  EXPECT_EQ(cat_->DeleteInstances("1.2.5.1", "", "../x").status().code(), Status::Code::kInvalidArgument);
+  // The whole study: the patient stays (another study), until that one goes too.
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.5.1", "", "").ok());
+  EXPECT_TRUE(study("1.2.5.1")->empty());
+  EXPECT_EQ(Find(QueryLevel::kPatient, {{tags::kPatientID, "P1"}})->size(), 1u);
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.5.2", "", "").ok());
+  EXPECT_TRUE(Find(QueryLevel::kPatient, {{tags::kPatientID, "P1"}})->empty());
+  auto st = cat_->Stats().value();
+  EXPECT_EQ(st.instances, 0u);
+  EXPECT_EQ(st.studies, 0u);
+  EXPECT_EQ(st.patients, 0u);
+  // A deleted instance may be stored again: a new row (the tombstone is only for files left behind).
+  Add({Make("P1", "1.2.5.1", "1.2.5.1.1", "1.2.5.1.1.2", "CT", 2)});
+  EXPECT_EQ(study("1.2.5.1")->at(0).at(tags::kNumberOfStudyRelatedInstances), "1");
+}
+
+// Packed instances: the pack row goes with its last reference; a pack that keeps survivors
+// is named for compaction (unless a claim on its study is live).
+TEST_P(CatalogTest, DeleteFromAPackThinsThenEmptiesIt) {
+  Add({Make("P1", "1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.1", "CT", 1), Make("P1", "1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.2", "CT", 2),
+       Make("P1", "1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.3", "CT", 3)});
+  auto t = cat_->ClaimMigration("1.2.6.1", "n", "packs/d1", 60'000);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(cat_->SwitchToPack(PackRecord{"packs/d1", "1.2.6.1", 1, 100, 3, "m", 1}, MigrationFence{"1.2.6.1", *t},
+                                 {"1.2.6.1.1.1", "1.2.6.1.1.2", "1.2.6.1.1.3"},
+                                 {HotAt("h/1.2.6.1.1.1"), HotAt("h/1.2.6.1.1.2"), HotAt("h/1.2.6.1.1.3")},
+                                 {ColdAt("packs/d1", 10, 5), ColdAt("packs/d1", 20, 5), ColdAt("packs/d1", 30, 5)}).ok());
+  EXPECT_TRUE(cat_->StudiesToCompact(10)->empty());
+  auto one = cat_->DeleteInstances("1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.2");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->thinned_packs, std::vector<std::string>{"packs/d1"});
+  EXPECT_TRUE(one->emptied_packs.empty());
+  EXPECT_TRUE(cat_->StudiesToCompact(10)->empty());  // the claim (switched, not done) is live
+  ASSERT_TRUE(cat_->FinishMigration("1.2.6.1", *t, "done", "").ok());
+  EXPECT_EQ(cat_->StudiesToCompact(10).value(), std::vector<std::string>{"1.2.6.1"});
+  auto rest = cat_->DeleteInstances("1.2.6.1", "", "");
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->instances.size(), 2u);
+  EXPECT_EQ(rest->emptied_packs, std::vector<std::string>{"packs/d1"});
+  EXPECT_TRUE(cat_->ListPacks("")->empty());
+  EXPECT_TRUE(cat_->StudiesToCompact(10)->empty());
+  EXPECT_TRUE(cat_->ReadLedgerSnapshot()->referenced_packs.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));

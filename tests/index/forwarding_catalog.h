@@ -51,6 +51,12 @@ class ForwardingCatalog : public Catalog {
   Status DeletePackRecord(const std::string& k) override { return real_->DeletePackRecord(k); }
   Result<uint64_t> CountPackReferences(const std::string& k) override { return real_->CountPackReferences(k); }
   Result<LedgerSnapshot> ReadLedgerSnapshot() override { return real_->ReadLedgerSnapshot(); }
+  Result<DeletedInstances> DeleteInstances(const std::string& a, const std::string& b,
+                                           const std::string& c) override {
+    return real_->DeleteInstances(a, b, c);
+  }
+  Result<bool> IsDeleted(const std::string& s) override { return real_->IsDeleted(s); }
+  Result<std::vector<std::string>> StudiesToCompact(size_t l) override { return real_->StudiesToCompact(l); }
 
  protected:
   Catalog* real() { return real_; }

@@ -27,6 +27,7 @@ void RegisterWadoRs(httplib::Server& server, WebContext& ctx);       // wado.cc
 void RegisterRendered(httplib::Server& server, WebContext& ctx);     // rendered.cc
 void RegisterStow(httplib::Server& server, WebContext& ctx);         // stow.cc
 void RegisterWadoUri(httplib::Server& server, WebContext& ctx);      // wado_uri.cc
+void RegisterDelete(httplib::Server& server, WebContext& ctx);      // delete.cc
 void RegisterApi(httplib::Server& server, WebContext& ctx);          // web_api.cc
 void RegisterWebPage(httplib::Server& server);                       // web_page.cc
 

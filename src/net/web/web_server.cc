@@ -63,9 +63,9 @@ void WebServer::Impl::Install() {
     if (policy.cors_enabled()) res.set_header("Vary", "Origin");
     if (req.method == "OPTIONS") {  // CORS preflight (or a plain OPTIONS): no auth, no body
       res.status = 204;
-      res.set_header("Allow", "GET, POST, OPTIONS");
+      res.set_header("Allow", "GET, POST, DELETE, OPTIONS");
       if (cors) {
-        res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
         const std::string asked = req.get_header_value("Access-Control-Request-Headers");
         res.set_header("Access-Control-Allow-Headers", asked.empty() ? "Authorization, Content-Type, Accept" : asked);
         res.set_header("Access-Control-Max-Age", "600");
@@ -112,6 +112,7 @@ void WebServer::Impl::Install() {
   web::RegisterRendered(server, ctx);
   web::RegisterWadoRs(server, ctx);
   web::RegisterWadoUri(server, ctx);
+  web::RegisterDelete(server, ctx);
   web::RegisterApi(server, ctx);
   web::RegisterWebPage(server);
 }

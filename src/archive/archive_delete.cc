@@ -1,0 +1,67 @@
+// Archive::Delete: rows first, then files, then objects (docs/safety.md, "Deleting").
+#include <set>
+
+#include "archive/archive.h"
+#include "util/log.h"
+
+namespace strata {
+
+Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::string& series_uid,
+                                     const std::string& sop_uid, const std::string& who) {
+  if (!sop_uid.empty() && series_uid.empty()) {
+    // The instance must belong to the study named; its series is looked up.
+    STRATA_ASSIGN_OR_RETURN(auto row, catalog_->GetInstance(sop_uid));
+    if (row.study_uid != study_uid) return Status::NotFound("instance " + sop_uid + " is not in study " + study_uid);
+  }
+  // Anything but OK (kUnknownOutcome included) leaves every file and object where it is: a
+  // row may still name them.
+  STRATA_ASSIGN_OR_RETURN(DeletedInstances gone, catalog_->DeleteInstances(study_uid, series_uid, sop_uid));
+  DeleteReport rep;
+  uint64_t hot_failed = 0;
+  for (const auto& r : gone.instances) {
+    if (r.location.hot_path.empty()) continue;  // packed, its hot trail already cleaned up
+    // A store of the same UID right after the delete may have a row at another path; ours
+    // is unique, but a row naming it (the reconciler re-indexing) keeps it (I2).
+    auto again = catalog_->GetInstance(r.sop_uid);
+    if (again.ok() && again->location.hot_path == r.location.hot_path) continue;
+    if (!again.ok() && !again.status().IsNotFound()) {
+      ++hot_failed;  // the catalog cannot say: the tombstone lets the reconciler finish it
+      continue;
+    }
+    Status s = hot_->Remove(r.location.hot_path);
+    if (s.ok() || s.IsNotFound()) {
+      ++rep.hot_files_removed;
+    } else {
+      ++hot_failed;
+      spdlog::warn("event=delete_hot_remove_failed path={} error=\"{}\"", r.location.hot_path, s.ToString());
+    }
+  }
+  if (!gone.emptied_packs.empty()) {
+    // The pack rows went with the last instances, in the same transaction. An object may go
+    // once no row references it and no claim that could still switch names it.
+    auto snap = catalog_->ReadLedgerSnapshot();
+    if (snap.ok()) {
+      std::set<std::string> keep(snap->referenced_packs.begin(), snap->referenced_packs.end());
+      for (const auto& m : snap->claims)
+        if (m.state == "claimed" || m.state == "uploaded") keep.insert(m.pack_key);
+      for (const auto& key : gone.emptied_packs) {
+        if (keep.count(key)) continue;
+        Status d = cold_->Delete(key);
+        if (d.ok() || d.IsNotFound()) rep.packs_deleted.push_back(key);
+        else spdlog::warn("event=delete_pack_failed pack={} error=\"{}\"", key, d.ToString());  // the janitor retries
+      }
+    }
+  }
+  rep.packs_to_compact = gone.thinned_packs;
+  std::set<std::string> series;
+  for (const auto& r : gone.instances) series.insert(r.series_uid);
+  spdlog::info("event=delete who=\"{}\" study={} series={} sop={} instances={} series_touched={} hot_files={} "
+               "hot_left_for_reconcile={} packs_deleted={} packs_to_compact={}",
+               who, study_uid, series_uid.empty() ? "-" : series_uid, sop_uid.empty() ? "-" : sop_uid,
+               gone.instances.size(), series.size(), rep.hot_files_removed, hot_failed, rep.packs_deleted.size(),
+               rep.packs_to_compact.size());
+  rep.deleted = std::move(gone.instances);
+  return rep;
+}
+
+}  // namespace strata
