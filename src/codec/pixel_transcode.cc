@@ -310,6 +310,9 @@ Status DecodePixelData(DcmDataset& dataset, const SyntaxInfo& source) {
     out = bytes;
   }
   if (c.bad() || out == nullptr) return Status::Internal(std::string("allocating pixel data: ") + c.text());
+  // Native pixel data of more than 8 bits is OW (PS3.5 8.2); the element still carries the OB
+  // of its encapsulated form. DCMTK's own decoders do the same.
+  pd->setVR(info.bits_allocated > 8 ? EVR_OW : EVR_OB);
 
   const FrameDecoder decode = source.engine == Engine::kOpenJph ? DecodeHtj2kFrame : DecodeJ2kFrame;
   for (uint32_t i = 0; i < info.frames; ++i) {

@@ -191,6 +191,33 @@ TEST(TranscoderTest, ChainsBetweenCompressedSyntaxes) {
   EXPECT_EQ(NativeSamples(current)->raw, NativeSamples(*original)->raw);
 }
 
+// The VR written for native Pixel Data in an explicit-VR file ("" when there is none).
+std::string PixelDataVr(const std::string& part10) {
+  static const std::string kTag("\xE0\x7F\x10\x00", 4);
+  const size_t at = part10.rfind(kTag);
+  return at == std::string::npos || at + 6 > part10.size() ? std::string() : part10.substr(at + 4, 2);
+}
+
+// PS3.5 8.2: native pixel data of more than 8 bits allocated is OW, whatever codec decoded it.
+TEST(TranscoderTest, DecodedPixelDataIsOwAbove8Bits) {
+  Transcoder t;
+  for (uint32_t bits : {16u, 8u}) {
+    Result<std::string> original =
+        MakeSyntheticPart10(Spec(16, 16, bits, bits == 16 ? 12 : 8, false, "MONOCHROME2", Pattern::kSmooth));
+    ASSERT_TRUE(original.ok());
+    for (std::string_view via : {ts::kJ2kLossless, ts::kHtj2kLossless, ts::kJpegLsLossless}) {
+      Result<std::string> compressed = t.Transcode(*original, std::string(via));
+      ASSERT_TRUE(compressed.ok()) << compressed.status().ToString();
+      Result<std::string> native = t.Transcode(*compressed, kExplicit);
+      ASSERT_TRUE(native.ok()) << native.status().ToString();
+      const std::string vr = PixelDataVr(*native);
+      if (bits == 16) EXPECT_EQ(vr, "OW") << SyntaxDisplayName(via);
+      else EXPECT_TRUE(vr == "OB" || vr == "OW") << SyntaxDisplayName(via) << ": " << vr;  // both allowed at 8
+      EXPECT_EQ(NativeSamples(*native)->raw, NativeSamples(*original)->raw);
+    }
+  }
+}
+
 TEST(TranscoderTest, DeflatedTargetRoundTrips) {
   Transcoder t;
   Result<std::string> original = MakeSyntheticPart10(Spec(64, 64, 16, 12, false, "MONOCHROME2", Pattern::kSmooth));

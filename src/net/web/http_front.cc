@@ -41,6 +41,29 @@ bool HeaderComplete(const Conn& c) {
   return v.find("\r\n\r\n") != std::string_view::npos || v.find("\n\n") != std::string_view::npos;
 }
 
+}  // namespace
+
+size_t EscapeExtraQueryMarks(std::string* buf, size_t pos) {
+  const size_t eol = buf->find('\n', pos);
+  if (eol == std::string::npos) return 0;
+  const size_t start = buf->find(' ', pos);  // METHOD SP target SP version
+  const size_t end = buf->rfind(' ', eol);
+  if (start == std::string::npos || end == std::string::npos || end <= start) return 0;
+  const size_t first = buf->find('?', start);
+  if (first == std::string::npos || first >= end) return 0;
+  std::string target = buf->substr(first + 1, end - first - 1);
+  size_t n = 0;
+  std::string escaped;
+  for (char c : target) {
+    if (c == '?') escaped += "%3F", ++n;
+    else escaped += c;
+  }
+  if (n > 0) buf->replace(first + 1, end - first - 1, escaped);
+  return n;
+}
+
+namespace {
+
 std::string AddrString(const sockaddr_storage& ss, int* port) {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (ss.ss_family == AF_INET) {
@@ -305,6 +328,7 @@ struct HttpFront::Impl {
         q.pop_front();
         if (upload) ++uploads_running;
       }
+      EscapeExtraQueryMarks(&c->buf, c->pos);
       ConnStream stream(c, opt.io_timeout_s * 1000);
       const bool last = ++c->served >= opt.keep_alive_max || stopping;
       bool closed = false;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace strata::web {
 
@@ -26,6 +27,11 @@ struct FrontOptions {
   int io_timeout_s = 60;         // one read or write of a body (a stalled transfer is dropped)
   size_t max_header_bytes = 64 * 1024;
 };
+
+// Percent-encodes every '?' after the first in the target of the request line that starts at
+// BUF[POS] (complete header assumed): QIDO wildcards ("PatientName=A?C") are often sent
+// unencoded, and cpp-httplib refuses a target with two '?'. Returns the number escaped.
+size_t EscapeExtraQueryMarks(std::string* buf, size_t pos);
 
 class HttpFront : public httplib::Server {
  public:

@@ -3,7 +3,10 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
 
+#include "codec/encapsulation.h"
 #include "codec/part10_io.h"
 #include "codec/syntax_table.h"
 #include "codec/transcoder.h"
@@ -72,6 +75,39 @@ Result<std::string> FrameBytes(const DecodedInstance& d, uint32_t frame) {
   OFCondition c = el->getPartialValue(out.data(), static_cast<Uint32>(offset), static_cast<Uint32>(frame_bytes),
                                       nullptr, EBO_LittleEndian);
   if (c.bad()) return Status::Corruption(std::string("pixel data: ") + c.text());
+  return out;
+}
+
+Result<std::vector<std::string>> StoredFrames(const DecodedInstance& d, const std::vector<uint32_t>& frames) {
+  STRATA_ASSIGN_OR_RETURN(codec::ImageInfo info, ImageOf(d));
+  for (uint32_t f : frames)
+    if (f < 1 || f > info.frames)
+      return Status::NotFound("frame " + std::to_string(f) + " does not exist (the instance has " +
+                              std::to_string(info.frames) + ")");
+  DcmElement* el = nullptr;
+  if (d.dataset()->findAndGetElement(DCM_PixelData, el).bad() || el == nullptr || el->ident() != EVR_PixelData)
+    return Status::NotFound("the instance has no pixel data");
+  auto* pd = static_cast<DcmPixelData*>(el);
+  E_TransferSyntax xfer = EXS_Unknown;
+  const DcmRepresentationParameter* param = nullptr;
+  pd->getOriginalRepresentationKey(xfer, param);
+  DcmPixelSequence* seq = nullptr;
+  if (!DcmXfer(xfer).isEncapsulated() || pd->getEncapsulatedRepresentation(xfer, param, seq).bad() || seq == nullptr)
+    return Status::InvalidArgument("the pixel data is not encapsulated");
+  std::vector<uint64_t> extended;
+  DcmElement* eot = nullptr;
+  Uint64* values = nullptr;
+  if (d.dataset()->findAndGetElement(DCM_ExtendedOffsetTable, eot, OFFalse).good() && eot != nullptr &&
+      eot->getUint64Array(values).good() && values != nullptr)
+    extended.assign(values, values + eot->getLength() / 8);
+  namespace ts = codec::ts;
+  const std::string_view s = d.stored_syntax;
+  const bool j2k = s == ts::kJ2kLossless || s == ts::kJ2k || s == ts::kHtj2kLossless || s == ts::kHtj2kLosslessRpcl ||
+                   s == ts::kHtj2k;
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> all,
+                          codec::ExtractFrames(*seq, info.frames, extended, j2k ? codec::IsJ2kFrameStart : nullptr));
+  std::vector<std::string> out;
+  for (uint32_t f : frames) out.push_back(all[f - 1]);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -29,6 +30,10 @@ Result<DecodedInstance> DecodeInstance(std::string_view part10, bool decode_pixe
 Result<codec::ImageInfo> ImageOf(const DecodedInstance& d);
 // The native bytes (little endian) of frame FRAME (1-based). NotFound when out of range.
 Result<std::string> FrameBytes(const DecodedInstance& d, uint32_t frame);
+// The codestreams of frames FRAMES (1-based) as stored, of an instance parsed with
+// DECODE_PIXELS false in an encapsulated syntax; NotFound when a frame is out of range,
+// InvalidArgument when the pixel data is not encapsulated.
+Result<std::vector<std::string>> StoredFrames(const DecodedInstance& d, const std::vector<uint32_t>& frames);
 // The little-endian value of top-level element TAG (Pixel Data included, as native bytes).
 Result<std::string> ElementBytes(const DecodedInstance& d, uint32_t tag);
 

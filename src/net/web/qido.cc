@@ -64,6 +64,61 @@ bool Returnable(const AttributeDef& def, QueryLevel level) {
   return def.level <= level && !IsPatientCount(def.tag);
 }
 
+bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// A DA value (YYYYMMDD) that names a real calendar day.
+Status CheckDate(std::string_view d, const std::string& key) {
+  if (d.size() != 8 || !AllDigits(d))
+    return Status::InvalidArgument(key + ": '" + std::string(d) + "' is not a date (YYYYMMDD)");
+  const int y = std::stoi(std::string(d.substr(0, 4))), m = std::stoi(std::string(d.substr(4, 2))),
+            day = std::stoi(std::string(d.substr(6, 2)));
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12) return Status::InvalidArgument(key + ": '" + std::string(d) + "' has no month " + std::to_string(m));
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  const int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+  if (day < 1 || day > last)
+    return Status::InvalidArgument(key + ": '" + std::string(d) + "' has no day " + std::to_string(day));
+  return Status::OK();
+}
+
+// A TM value: HH[MM[SS[.F{1,6}]]] (colons of the old ACR-NEMA form allowed), each field in range.
+Status CheckTime(std::string_view raw, const std::string& key) {
+  std::string t;
+  for (char c : raw)
+    if (c != ':') t += c;
+  const std::string bad = key + ": '" + std::string(raw) + "' is not a time (HHMMSS.FFFFFF)";
+  const size_t dot = t.find('.');
+  const std::string whole = t.substr(0, dot);
+  if (whole.empty() || whole.size() % 2 != 0 || whole.size() > 6 || !AllDigits(whole)) return Status::InvalidArgument(bad);
+  if (dot != std::string::npos) {
+    const std::string frac = t.substr(dot + 1);
+    if (whole.size() != 6 || frac.empty() || frac.size() > 6 || !AllDigits(frac)) return Status::InvalidArgument(bad);
+  }
+  const int limits[] = {23, 59, 60};  // 60: a leap second
+  for (size_t i = 0; i < whole.size() / 2; ++i)
+    if (std::stoi(whole.substr(2 * i, 2)) > limits[i]) return Status::InvalidArgument(bad);
+  return Status::OK();
+}
+
+// A date or time key: one value or a range (A-B, -B, A-) whose ends are valid and ordered.
+Status CheckDateTimeKey(const AttributeDef& def, const std::string& key, const std::string& value) {
+  if (value.empty() || value == "*") return Status::OK();  // universal matching
+  auto check = [&](std::string_view v) { return def.kind == MatchKind::kDate ? CheckDate(v, key) : CheckTime(v, key); };
+  const size_t dash = value.find('-');
+  if (dash == std::string::npos) return check(value);
+  if (value.find('-', dash + 1) != std::string::npos)
+    return Status::InvalidArgument(key + ": '" + value + "' is not a range (A-B, -B or A-)");
+  const std::string lo = value.substr(0, dash), hi = value.substr(dash + 1);
+  if (lo.empty() && hi.empty()) return Status::InvalidArgument(key + ": a range needs at least one end");
+  if (!lo.empty()) STRATA_RETURN_IF_ERROR(check(lo));
+  if (!hi.empty()) STRATA_RETURN_IF_ERROR(check(hi));
+  if (!lo.empty() && !hi.empty() && def.kind == MatchKind::kDate && lo > hi)
+    return Status::InvalidArgument(key + ": the range " + value + " ends before it starts");
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string>& params, const QidoScope& scope) {
@@ -131,6 +186,8 @@ Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string
       }
       return Status::InvalidArgument("unknown query parameter '" + name + "'");
     }
+    if (def->kind == MatchKind::kDate || def->kind == MatchKind::kTime)
+      STRATA_RETURN_IF_ERROR(CheckDateTimeKey(*def, name, value));
     std::string v = value;
     if (def->kind == MatchKind::kUid || def->tag == tags::kModalitiesInStudy || def->tag == tags::kModality)
       std::replace(v.begin(), v.end(), ',', '\\');

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <future>
@@ -134,6 +135,21 @@ class StowSession {
     return Status::OK();
   }
 
+  // The body ended or broke: the part being read (or, between parts, an unidentified one)
+  // failed with ERROR; its temp file goes.
+  void AbortCurrent(const Status& error) {
+    StowItem item;
+    auto meta = ParseMetaInfo(current_.prefix);
+    if (meta.ok()) {
+      item.sop_class_uid = meta->sop_class_uid;
+      item.sop_instance_uid = meta->sop_instance_uid;
+    }
+    item.status = error;
+    item.failure_reason = kStowCannotUnderstand;
+    CloseCurrent(true);
+    inflight_.push_back(MakeReady(std::move(item)));
+  }
+
   // Waits for every store; the items in part order.
   std::vector<StowItem> Finish() {
     Collect(inflight_.size());
@@ -208,18 +224,24 @@ class StowSession {
 // Reads and drops the body (up to kMaxDrain) before a request is refused, so that the client,
 // still sending, reads the answer instead of a reset connection.
 constexpr size_t kMaxDrain = 64u << 20;
-void DrainBody(const httplib::ContentReader& content_reader) {
+// A multipart/form-data body is only readable through cpp-httplib's form reader (its plain
+// reader is unset then), so it is drained through that.
+void DrainBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
   size_t seen = 0;
-  content_reader([&](const char*, size_t len) {
+  auto drop = [&](const char*, size_t len) {
     seen += len;
     return seen <= kMaxDrain;
-  });
+  };
+  if (req.is_multipart_form_data())
+    content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
+  else
+    content_reader(drop);
 }
 
 void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& content_reader) {
   auto refuse = [&](int status, const std::string& message) {
-    DrainBody(content_reader);
+    DrainBody(req, content_reader);
     SendError(res, status, message);
   };
   if (ctx.policy != nullptr && !ctx.policy->Authorized(req.get_header_value("Authorization"))) {
@@ -259,11 +281,18 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
     return dropped <= kMaxDrain;
   });
   Status body = fed.ok() ? reader.Finish() : fed;
+  if (!body.ok()) session.AbortCurrent(body);
   std::vector<StowItem> items = session.Finish();
+  size_t stored = 0;
+  for (const auto& i : items) stored += i.status.ok();
   if (!body.ok()) {
-    size_t stored = 0;
-    for (const auto& i : items) stored += i.status.ok();
-    return SendError(res, 400, body.message() + " (" + std::to_string(stored) + " instance(s) before it were stored)");
+    // PS3.18 10.5.3: what was stored is reported (202, the broken part failed); a body that
+    // broke before any instance was stored is a bad request.
+    if (stored == 0) return SendError(res, 400, body.message());
+    spdlog::warn("event=stow_body_broken stored={} error=\"{}\"", stored, body.message());
+    std::string why = body.message();
+    std::replace(why.begin(), why.end(), '"', '\'');
+    res.set_header("Warning", "299 strata \"the request body is malformed after the stored instances: " + why + "\"");
   }
   if (items.empty()) return SendError(res, 400, "the multipart body has no parts");
   StowResponse out = BuildStowResponse(items, BaseUrl(req), study);

@@ -7,7 +7,9 @@
 // Response (application/dicom+json): ReferencedSOPSequence (stored, with RetrieveURL and a
 // WarningReason for a kept duplicate), FailedSOPSequence (with FailureReason), RetrieveURL of
 // the study. Status: 200 all stored, 202 some failed or warned, 409 none stored, 503 none
-// stored because storage is unavailable, 400 malformed body, 415 another media type.
+// stored because storage is unavailable, 400 malformed body (before any instance was stored;
+// after some, 202 with the broken part in FailedSOPSequence, PS3.18 10.5.3), 415 another media
+// type (multipart/form-data included).
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "archive/prefetch_reader.h"
+#include "codec/syntax_table.h"
 #include "codec/transcoder.h"
 #include "dicom/transfer_syntax.h"
 #include "net/web/dicom_json.h"
@@ -13,6 +14,7 @@
 #include "net/web/multipart.h"
 #include "net/web/pixels.h"
 #include "net/web/request_log.h"
+#include "net/web/validators.h"
 #include "net/web/web_context.h"
 #include "util/log.h"
 
@@ -101,6 +103,9 @@ void Retrieve(WebContext& ctx, const httplib::Request& req, httplib::Response& r
     }
     targets.push_back(it->second);
   }
+  std::string variant = accept->multipart ? "retrieve|multipart" : "retrieve|single";
+  for (const auto& [stored, sent] : target_of) variant += "|" + stored + ">" + sent;
+  if (AnswerNotModified(req, res, records, variant)) return;
   auto transform = [target_of](const InstanceRecord& r, std::string&& bytes) -> Result<std::string> {
     const std::string& target = target_of.at(StoredSyntax(r));
     if (target == StoredSyntax(r)) return std::move(bytes);
@@ -127,6 +132,9 @@ void Retrieve(WebContext& ctx, const httplib::Request& req, httplib::Response& r
   if (!first.ok()) return SendStatus(res, ReadFailure(first.status()));
   st->first = std::move(first).value();
 
+  // cpp-httplib answers a Range header with 206 but cannot cut a chunked body: the whole
+  // body goes, so the status says so (RFC 9110 14.2: a server may ignore Range).
+  res.status = 200;
   res.set_chunked_content_provider(
       "multipart/related; type=\"application/dicom\"; boundary=" + st->boundary,
       [st, count](size_t, httplib::DataSink& sink) -> bool {
@@ -167,6 +175,8 @@ void Metadata(WebContext& ctx, const httplib::Request& req, httplib::Response& r
   if (!located.ok()) return SendStatus(res, located.status());
   if (!ChooseMediaType(RequestAccept(req), {"application/dicom+json", "application/json"}))
     return SendError(res, 406, "metadata is available as application/dicom+json only");
+  // The body names BulkDataURIs under the base URL the client used.
+  if (AnswerNotModified(req, res, located.value(), "metadata|" + BaseUrl(req))) return;
   auto body = ctx.metadata->Build(located.value(), BaseUrl(req));
   if (!body.ok()) return SendStatus(res, body.status());
   res.set_content(std::move(body).value(), "application/dicom+json");
@@ -190,8 +200,60 @@ std::optional<bool> NegotiateOctets(const std::vector<MediaRange>& accept, bool 
   return std::nullopt;
 }
 
-void SendOctetParts(httplib::Response& res, const std::vector<std::string>& parts, bool multipart) {
-  const std::string type = std::string("application/octet-stream; transfer-syntax=") + syntax::kExplicitLE;
+// PS3.18 Table 8.7.3-2: the image media type of a stored (compressed) syntax; "" for none.
+std::string FrameMediaType(const std::string& syntax_uid) {
+  namespace ts = codec::ts;
+  const std::string_view s = syntax_uid;
+  if (s == ts::kJpegLsLossless || s == ts::kJpegLsNearLossless) return "image/jls";
+  if (s == ts::kJ2kLossless || s == ts::kJ2k) return "image/jp2";
+  if (s == ts::kHtj2kLossless || s == ts::kHtj2kLosslessRpcl || s == ts::kHtj2k) return "image/jphc";
+  if (s == ts::kJpegBaseline || s == ts::kJpegExtended || s == ts::kJpegLossless || s == ts::kJpegLosslessSV1)
+    return "image/jpeg";
+  if (s == ts::kRleLossless) return "image/x-dicom-rle";
+  return "";
+}
+
+}  // namespace
+
+Result<FrameChoice> NegotiateFrames(const std::vector<MediaRange>& accept, const std::string& stored_syntax,
+                                    bool single_ok) {
+  const std::string stored_media = FrameMediaType(stored_syntax);
+  const bool compressed = !stored_media.empty();
+  const std::string native_type = std::string("application/octet-stream; transfer-syntax=") + syntax::kExplicitLE;
+  const std::string stored_octets = "application/octet-stream; transfer-syntax=" + stored_syntax;
+  const std::string stored_image = stored_media + "; transfer-syntax=" + stored_syntax;
+  for (const auto& r : accept) {
+    const std::string ts = r.Param("transfer-syntax");
+    const bool native_ok = ts.empty() || ts == "*" || ts == syntax::kExplicitLE;
+    // The stored codestream: an explicit request for its syntax, or "*" (any) for it.
+    const bool stored_ok = compressed && (ts == stored_syntax || ts == "*");
+    if (r.type == "multipart/related") {
+      const std::string type = r.Param("type");
+      if (type.empty() || type == "application/octet-stream") {
+        if (stored_ok && !ts.empty()) return FrameChoice{true, true, stored_octets};
+        if (native_ok) return FrameChoice{true, false, native_type};
+      } else if (compressed && type == stored_media && (ts.empty() || ts == stored_syntax || ts == "*")) {
+        return FrameChoice{true, true, stored_image};
+      }
+    } else if (r.type == "*/*" || r.type == "multipart/*") {
+      return FrameChoice{true, false, native_type};
+    } else if (r.type == "application/octet-stream" && single_ok) {
+      if (stored_ok && !ts.empty()) return FrameChoice{false, true, stored_octets};
+      if (native_ok) return FrameChoice{false, false, native_type};
+    } else if (single_ok && compressed && r.type == stored_media && (ts.empty() || ts == stored_syntax || ts == "*")) {
+      return FrameChoice{false, true, stored_image};
+    }
+  }
+  std::string offer = "frames are sent uncompressed as multipart/related; type=\"application/octet-stream\"";
+  if (compressed) offer += ", or as stored (" + stored_media + ", transfer-syntax=" + stored_syntax + ")";
+  return Status::NotFound(offer);
+}
+
+namespace {
+
+void SendOctetParts(httplib::Response& res, const std::vector<std::string>& parts, bool multipart,
+                    const std::string& type = std::string("application/octet-stream; transfer-syntax=") +
+                                              syntax::kExplicitLE) {
   if (!multipart) {
     res.set_content(parts[0], type.c_str());
     return;
@@ -204,8 +266,8 @@ void SendOctetParts(httplib::Response& res, const std::vector<std::string>& part
     body += PartEnd();
   }
   body += BodyEnd(boundary);
-  res.set_content(std::move(body),
-                  ("multipart/related; type=\"application/octet-stream\"; boundary=" + boundary).c_str());
+  const std::string media = type.substr(0, type.find(';'));
+  res.set_content(std::move(body), ("multipart/related; type=\"" + media + "\"; boundary=" + boundary).c_str());
 }
 
 Result<std::vector<uint32_t>> ParseFrameList(const std::string& list) {
@@ -230,20 +292,27 @@ void Frames(WebContext& ctx, const httplib::Request& req, httplib::Response& res
   if (!frames.ok()) return SendStatus(res, frames.status());
   auto located = LocateChecked(ctx, req.matches[1], req.matches[2], req.matches[3]);
   if (!located.ok()) return SendStatus(res, located.status());
-  auto multipart = NegotiateOctets(RequestAccept(req), frames->size() == 1);
-  if (!multipart)
-    return SendError(res, 406, "frames are sent uncompressed as multipart/related; type=\"application/octet-stream\"");
+  auto choice = NegotiateFrames(RequestAccept(req), StoredSyntax(located->front()), frames->size() == 1);
+  if (!choice.ok()) return SendError(res, 406, choice.status().message());
   auto bytes = ReadInstance(ctx.archive, located->front());
   if (!bytes.ok()) return SendStatus(res, ReadFailure(bytes.status()));
-  auto decoded = DecodeInstance(bytes.value());
+  // A client that takes the stored codestream gets it without a decode (viewers decode
+  // in the browser); the others get native frames.
+  auto decoded = DecodeInstance(bytes.value(), /*decode_pixels=*/!choice->stored);
   if (!decoded.ok()) return SendStatus(res, decoded.status());
   std::vector<std::string> parts;
-  for (uint32_t f : frames.value()) {
-    auto frame = FrameBytes(decoded.value(), f);
-    if (!frame.ok()) return SendStatus(res, frame.status());
-    parts.push_back(std::move(frame).value());
+  if (choice->stored) {
+    auto stored = StoredFrames(decoded.value(), frames.value());
+    if (!stored.ok()) return SendStatus(res, stored.status());
+    parts = std::move(stored).value();
+  } else {
+    for (uint32_t f : frames.value()) {
+      auto frame = FrameBytes(decoded.value(), f);
+      if (!frame.ok()) return SendStatus(res, frame.status());
+      parts.push_back(std::move(frame).value());
+    }
   }
-  SendOctetParts(res, parts, *multipart);
+  SendOctetParts(res, parts, choice->multipart, choice->part_type);
 }
 
 void BulkData(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "net/web/access.h"
+#include "net/web/allowed_methods.h"
 #include "net/web/http_front.h"
 #include "net/web/http_util.h"
 #include "net/web/metadata.h"
@@ -63,9 +64,10 @@ void WebServer::Impl::Install() {
     if (policy.cors_enabled()) res.set_header("Vary", "Origin");
     if (req.method == "OPTIONS") {  // CORS preflight (or a plain OPTIONS): no auth, no body
       res.status = 204;
-      res.set_header("Allow", "GET, POST, DELETE, OPTIONS");
+      const std::string allow = web::AllowedMethods(req.path);
+      res.set_header("Allow", allow.empty() ? "GET, OPTIONS" : allow);
       if (cors) {
-        res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        res.set_header("Access-Control-Allow-Methods", allow.empty() ? "GET, OPTIONS" : allow);
         const std::string asked = req.get_header_value("Access-Control-Request-Headers");
         res.set_header("Access-Control-Allow-Headers", asked.empty() ? "Authorization, Content-Type, Accept" : asked);
         res.set_header("Access-Control-Max-Age", "600");
@@ -115,6 +117,7 @@ void WebServer::Impl::Install() {
   web::RegisterDelete(server, ctx);
   web::RegisterApi(server, ctx);
   web::RegisterWebPage(server);
+  web::RegisterMethodNotAllowed(server);  // last: the resources' own routes win
 }
 
 WebServer::WebServer(Archive* archive, WebOptions options)

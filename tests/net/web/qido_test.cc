@@ -94,3 +94,40 @@ TEST(QidoTest, LimitIsCapped) {
 
 }  // namespace
 }  // namespace strata::web
+
+namespace strata::web {
+namespace {
+
+Status ParseStudyKey(const std::string& name, const std::string& value) {
+  return ParseQidoParams(std::multimap<std::string, std::string>{{name, value}},
+                         QidoScope{QueryLevel::kStudy, "", ""})
+      .status();
+}
+
+// An impossible date or time, or a malformed range, is a 400 with a reason (PS3.18 8.3.4),
+// not an empty match.
+TEST(QidoDateTimeTest, InvalidDatesTimesAndRangesAreRefusedWithAReason) {
+  for (const char* ok : {"20240229", "20201231", "20200101-20201231", "-20201231", "20200101-", "*", ""})
+    EXPECT_TRUE(ParseStudyKey("StudyDate", ok).ok()) << ok;
+  for (const char* ok : {"10", "1030", "103059", "103059.123456", "10:30", "0800-1200", "235960"})
+    EXPECT_TRUE(ParseStudyKey("StudyTime", ok).ok()) << ok;
+  struct Bad {
+    const char* name;
+    const char* value;
+    const char* reason;
+  };
+  for (const Bad& b : {Bad{"StudyDate", "20201301", "no month 13"}, Bad{"StudyDate", "20230229", "no day 29"},
+                       Bad{"StudyDate", "20200431", "no day 31"}, Bad{"StudyDate", "2020", "not a date"},
+                       Bad{"StudyDate", "2020010a", "not a date"}, Bad{"StudyDate", "20201231-20200101", "ends before"},
+                       Bad{"StudyDate", "-", "at least one end"}, Bad{"StudyDate", "20200101-20200102-20200103", "not a range"},
+                       Bad{"00080020", "20200000", "no month 0"}, Bad{"StudyTime", "2500", "not a time"},
+                       Bad{"StudyTime", "1061", "not a time"}, Bad{"StudyTime", "103", "not a time"},
+                       Bad{"StudyTime", "1030.5", "not a time"}, Bad{"StudyTime", "103000.1234567", "not a time"}}) {
+    Status s = ParseStudyKey(b.name, b.value);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << b.name << "=" << b.value;
+    EXPECT_NE(s.message().find(b.reason), std::string::npos) << b.value << ": " << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace strata::web
