@@ -7,7 +7,10 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include "dicom/charset.h"
+#include "dicom/unknown_vr.h"
 #include "model/uid.h"
+#include "util/log.h"
 
 namespace strata {
 namespace {
@@ -28,6 +31,19 @@ std::string GetString(DcmItem* ds, const DcmTagKey& key) {
   return {};
 }
 
+// A text attribute (PN, LO, SH) decoded from the data set's character set to UTF-8.
+struct TextReader {
+  DcmItem* ds;
+  CharsetDecoder decoder;
+  size_t escaped = 0;
+  std::string operator()(const DcmTagKey& key, TextKind kind) {
+    size_t bad = 0;
+    std::string v = decoder.Decode(GetString(ds, key), kind, &bad);
+    escaped += bad;
+    return v;
+  }
+};
+
 int64_t GetInt(DcmItem* ds, const DcmTagKey& key) {
   std::string s = GetString(ds, key);
   if (s.empty()) {
@@ -44,6 +60,7 @@ int64_t GetInt(DcmItem* ds, const DcmTagKey& key) {
 
 Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
   DcmDataset* ds = ff.getDataset();
+  ResolveUnknownVrs(ds);
   DcmMetaInfo* meta = ff.getMetaInfo();
   InstanceRecord& r = *out;
   r.sop_uid = TrimUid(GetString(ds, DCM_SOPInstanceUID));
@@ -66,22 +83,30 @@ Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
   }
   STRATA_RETURN_IF_ERROR(ValidateUid(r.transfer_syntax, "TransferSyntaxUID"));
 
-  r.patient_id = GetString(ds, DCM_PatientID);
-  r.issuer = GetString(ds, DCM_IssuerOfPatientID);
-  r.patient_name = GetString(ds, DCM_PatientName);
+  OFString charset;
+  ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
+  TextReader text{ds, CharsetDecoder(std::string_view(charset.c_str(), charset.length()))};
+  constexpr TextKind kPn = TextKind::kPersonName, kLo = TextKind::kMultiValued;
+  r.patient_id = text(DCM_PatientID, kLo);
+  r.issuer = text(DCM_IssuerOfPatientID, kLo);
+  r.patient_name = text(DCM_PatientName, kPn);
   r.birth_date = GetString(ds, DCM_PatientBirthDate);
   r.sex = GetString(ds, DCM_PatientSex);
   r.study_date = GetString(ds, DCM_StudyDate);
   r.study_time = GetString(ds, DCM_StudyTime);
-  r.accession = GetString(ds, DCM_AccessionNumber);
-  r.study_id = GetString(ds, DCM_StudyID);
-  r.study_description = GetString(ds, DCM_StudyDescription);
-  r.referring_physician = GetString(ds, DCM_ReferringPhysicianName);
+  r.accession = text(DCM_AccessionNumber, kLo);
+  r.study_id = text(DCM_StudyID, kLo);
+  r.study_description = text(DCM_StudyDescription, kLo);
+  r.referring_physician = text(DCM_ReferringPhysicianName, kPn);
   r.modality = GetString(ds, DCM_Modality);
-  r.series_description = GetString(ds, DCM_SeriesDescription);
-  r.body_part = GetString(ds, DCM_BodyPartExamined);
+  r.series_description = text(DCM_SeriesDescription, kLo);
+  r.body_part = text(DCM_BodyPartExamined, kLo);
   r.series_date = GetString(ds, DCM_SeriesDate);
   r.series_time = GetString(ds, DCM_SeriesTime);
+  // Catalogued anyway (a store never fails on text); the escaped bytes keep what was sent.
+  if (text.escaped > 0 || !text.decoder.unknown_terms().empty())
+    spdlog::warn("event=charset_undecodable sop={} charset=\"{}\" escaped_bytes={} unknown_terms={}", r.sop_uid,
+                 charset.c_str(), text.escaped, text.decoder.unknown_terms().size());
   r.series_number = GetInt(ds, DCM_SeriesNumber);
   r.instance_number = GetInt(ds, DCM_InstanceNumber);
   r.rows = GetInt(ds, DCM_Rows);

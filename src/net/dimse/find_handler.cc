@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
+#include "dicom/charset.h"
 #include "model/uid.h"
 
 namespace strata {
@@ -17,6 +18,18 @@ std::string ElementString(DcmElement* el) {
   size_t start = 0;
   while (start < s.size() && s[start] == ' ') ++start;
   return s.substr(start);
+}
+
+std::string RequestCharset(DcmDataset* ds) {
+  OFString cs;
+  if (ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).bad()) return {};
+  return std::string(cs.c_str(), cs.length());
+}
+
+bool IsAscii(const std::string& s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
 }
 
 Result<QueryLevel> ReadLevel(DcmDataset* ds, QueryRoot root) {
@@ -53,19 +66,24 @@ std::vector<std::string> SplitUids(const std::string& v) {
 Result<Query> IdentifierToQuery(DcmDataset* identifier, QueryRoot root) {
   Query q;
   STRATA_ASSIGN_OR_RETURN(q.level, ReadLevel(identifier, root));
+  // Keys are matched against the catalog's UTF-8 text: decode them from the request's own
+  // character set first (a Latin-1 "M\xfcller*" finds what a UTF-8 sender stored).
+  const CharsetDecoder decoder(RequestCharset(identifier));
   for (unsigned long i = 0; i < identifier->card(); ++i) {
     DcmElement* el = identifier->getElement(i);
     if (!el || el->ident() == EVR_SQ) continue;
     const DcmTagKey key = el->getTag().getXTag();
     const Tag tag = MakeTag(key.getGroup(), key.getElement());
     if (tag == tags::kQueryRetrieveLevel || tag == tags::kSpecificCharacterSet) continue;
-    q.keys.emplace_back(tag, ElementString(el));
+    q.keys.emplace_back(tag, decoder.Decode(ElementString(el), TextKindOfVr(el->getTag().getVRName())));
   }
   return q;
 }
 
 DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match, QueryLevel level) {
-  auto* out = new DcmDataset();
+  // The values, as the catalog holds them (UTF-8).
+  std::vector<std::pair<DcmTagKey, std::string>> values;
+  std::vector<DcmTagKey> sequences;
   for (unsigned long i = 0; i < request->card(); ++i) {
     DcmElement* el = request->getElement(i);
     if (!el) continue;
@@ -73,15 +91,40 @@ DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match,
     const Tag tag = MakeTag(key.getGroup(), key.getElement());
     if (tag == tags::kQueryRetrieveLevel || tag == tags::kSpecificCharacterSet) continue;
     if (el->ident() == EVR_SQ) {
-      out->insertEmptyElement(key);
+      sequences.push_back(key);
       continue;
     }
     auto it = match.find(tag);
-    out->putAndInsertString(key, it != match.end() ? it->second.c_str() : "");
+    values.emplace_back(key, it != match.end() ? it->second : std::string());
+  }
+  // Answer in the requester's character set when every value fits it, else in UTF-8
+  // (PS3.4 C.4.1.1.3.1 lets the SCP choose; UTF-8 holds every name).
+  const bool asked = request->tagExists(DCM_SpecificCharacterSet);
+  std::string charset = asked ? RequestCharset(request) : std::string();
+  bool fits = asked;
+  if (asked) {
+    for (auto& [key, v] : values) {
+      auto encoded = EncodeForCharset(charset, v);
+      if (!encoded) {
+        fits = false;
+        break;
+      }
+    }
+  }
+  bool ascii = true;
+  for (const auto& [key, v] : values) ascii = ascii && IsAscii(v);
+  auto* out = new DcmDataset();
+  for (const auto& key : sequences) out->insertEmptyElement(key);
+  for (const auto& [key, v] : values) {
+    std::string bytes = fits ? EncodeForCharset(charset, v).value_or(v) : v;
+    out->putAndInsertOFStringArray(key, OFString(bytes.data(), bytes.size()));
   }
   out->putAndInsertString(DCM_QueryRetrieveLevel, QueryLevelName(level));
-  // Names are stored as received; this archive's catalog holds them as ISO_IR 192 text.
-  if (request->tagExists(DCM_SpecificCharacterSet)) out->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  if (fits) {
+    out->putAndInsertOFStringArray(DCM_SpecificCharacterSet, OFString(charset.data(), charset.size()));
+  } else if (asked || !ascii) {
+    out->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  }
   return out;
 }
 

@@ -13,10 +13,13 @@ namespace strata {
 
 enum class QueryRoot { kPatient, kStudy };
 
-// Reads QueryRetrieveLevel and the matching keys; checks the level exists in ROOT.
+// Reads QueryRetrieveLevel and the matching keys (decoded to UTF-8 from the identifier's
+// Specific Character Set); checks the level exists in ROOT.
 Result<Query> IdentifierToQuery(DcmDataset* identifier, QueryRoot root);
 // A response identifier: every attribute the request asked for, filled from MATCH where
-// Strata knows the value (unknown ones are returned empty, as PS3.4 allows).
+// Strata knows the value (unknown ones are returned empty, as PS3.4 allows). Text is in the
+// request's Specific Character Set when it sent one and every value fits it, else UTF-8
+// labelled ISO_IR 192 (left unlabelled when the request had none and all is ASCII).
 DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match, QueryLevel level);
 // UIDs named by a C-MOVE/C-GET identifier: study, series, instance (each may be a list).
 struct RetrieveKeys {

@@ -13,6 +13,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dicom/charset.h"
+#include "dicom/unknown_vr.h"
+
 namespace strata::web {
 namespace {
 
@@ -152,21 +155,33 @@ json Numbers(DcmElement* el, Get get) {
   return values;
 }
 
-json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_level);
+json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_level, const CharsetDecoder& text);
 
-json ItemToJson(DcmItem& item, const JsonEncodeOptions& options, bool top_level) {
+// An item with its own Specific Character Set decodes with it (PS3.5 6.1.2.5.1 ... C.12.1.1.2);
+// the others inherit the enclosing data set's.
+json ItemToJson(DcmItem& item, const JsonEncodeOptions& options, bool top_level, const CharsetDecoder& inherited) {
+  const CharsetDecoder* text = &inherited;
+  CharsetDecoder own;
+  OFString charset;
+  const bool has_own = item.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good();
+  if (has_own) {
+    own = CharsetDecoder(std::string_view(charset.c_str(), charset.length()));
+    text = &own;
+  }
   json out = json::object();
   for (unsigned long i = 0; i < item.card(); ++i) {
     DcmElement* el = item.getElement(i);
     if (el == nullptr) continue;
     const DcmTagKey key = el->getTag().getXTag();
     if (key.getElement() == 0x0000) continue;  // group lengths are not part of the model
-    out[TagHex(MakeTag(key.getGroup(), key.getElement()))] = ElementToJson(el, options, top_level);
+    out[TagHex(MakeTag(key.getGroup(), key.getElement()))] = ElementToJson(el, options, top_level, *text);
   }
+  // Every string of the model is UTF-8 now (PS3.18 F.2).
+  if (has_own) out[TagHex(tags::kSpecificCharacterSet)] = {{"vr", "CS"}, {"Value", {"ISO_IR 192"}}};
   return out;
 }
 
-json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_level) {
+json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_level, const CharsetDecoder& text) {
   const DcmTagKey key = el->getTag().getXTag();
   const Tag tag = MakeTag(key.getGroup(), key.getElement());
   const DcmEVR evr = el->ident();
@@ -179,7 +194,7 @@ json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_le
     auto* sq = static_cast<DcmSequenceOfItems*>(el);
     if (sq->card() == 0) return out;
     json items = json::array();
-    for (unsigned long i = 0; i < sq->card(); ++i) items.push_back(ItemToJson(*sq->getItem(i), options, false));
+    for (unsigned long i = 0; i < sq->card(); ++i) items.push_back(ItemToJson(*sq->getItem(i), options, false, text));
     out["Value"] = std::move(items);
     return out;
   }
@@ -240,7 +255,7 @@ json ElementToJson(DcmElement* el, const JsonEncodeOptions& options, bool top_le
     default: {
       OFString s;
       if (el->getLength() == 0 || el->getOFStringArray(s, OFFalse).bad()) return out;
-      json v = ValueToJson(vr, std::string(s.c_str(), s.length()));
+      json v = ValueToJson(vr, text.Decode(std::string_view(s.c_str(), s.length()), TextKindOfVr(vr)));
       if (v.contains("Value")) values = std::move(v["Value"]);
       break;
     }
@@ -274,12 +289,8 @@ nlohmann::json ValueToJson(const std::string& vr, const std::string& text) {
 }
 
 nlohmann::json DatasetToJson(DcmItem& item, const JsonEncodeOptions& options) {
-  OFString charset;
-  if (item.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good()) {
-    std::string cs = Trim(std::string(charset.c_str()));
-    if (!cs.empty() && cs != "ISO_IR 192" && cs != "ISO_IR 6") item.convertToUTF8();
-  }
-  return ItemToJson(item, options, true);
+  ResolveUnknownVrs(&item);
+  return ItemToJson(item, options, true, CharsetDecoder());
 }
 
 std::string DumpJson(const nlohmann::json& j) {

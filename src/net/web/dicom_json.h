@@ -35,8 +35,10 @@ struct JsonEncodeOptions {
   size_t inline_max = 1024;
 };
 
-// Every element of ITEM (recursively for sequences). Converts ITEM's text to UTF-8 when its
-// Specific Character Set says otherwise (which is why ITEM is not const).
+// Every element of ITEM (recursively for sequences). Text is decoded to UTF-8 from the Specific
+// Character Set of its item (a sequence item may carry its own), and (0008,0005) says
+// ISO_IR 192. UN elements with a dictionary VR are first converted to it, in ITEM (which is
+// why ITEM is not const).
 nlohmann::json DatasetToJson(DcmItem& item, const JsonEncodeOptions& options = {});
 
 // Serializes for a response: invalid UTF-8 that slipped through is replaced, never thrown.

@@ -116,6 +116,24 @@ TEST(DicomJsonTest, ConvertsOtherCharacterSetsToUtf8) {
   EXPECT_NO_THROW(DumpJson(j));
 }
 
+TEST(DicomJsonTest, DecodesIso2022AndASequenceItemsOwnCharset) {
+  DcmDataset ds;
+  ds.putAndInsertString(DCM_SpecificCharacterSet, "\\ISO 2022 IR 87");
+  ds.putAndInsertString(DCM_PatientName, "Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B");
+  auto* item = new DcmItem();
+  item->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
+  item->putAndInsertString(DCM_PatientName, "M\xFCller^Hans");
+  ASSERT_TRUE(ds.insertSequenceItem(DCM_OtherPatientIDsSequence, item).good());
+  json j = DatasetToJson(ds);
+  EXPECT_EQ(j["00100010"]["Value"][0]["Alphabetic"], "Yamada^Tarou");
+  EXPECT_EQ(j["00100010"]["Value"][0]["Ideographic"], "\xE5\xB1\xB1\xE7\x94\xB0^\xE5\xA4\xAA\xE9\x83\x8E");
+  const json& nested = j["00101002"]["Value"][0];
+  EXPECT_EQ(nested["00100010"]["Value"][0]["Alphabetic"], "M\xC3\xBCller^Hans");
+  EXPECT_EQ(nested["00080005"]["Value"][0], "ISO_IR 192");
+  EXPECT_EQ(j["00080005"]["Value"][0], "ISO_IR 192");
+  EXPECT_NO_THROW(DumpJson(j));
+}
+
 TEST(DicomJsonTest, TagHex) {
   EXPECT_EQ(TagHex(MakeTag(0x0020, 0x000D)), "0020000D");
   EXPECT_EQ(TagHex(MakeTag(0x7FE0, 0x0010)), "7FE00010");
