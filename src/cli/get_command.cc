@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cli/tls_flags.h"
 #include "cli/transfer_commands.h"
 #include "transfer/dimse_client_init.h"
 #include "transfer/parallel_retriever.h"
@@ -25,6 +26,7 @@ CLI::App* AddGetCommand(CLI::App& app, GetArgs* a) {
   cmd->add_option("--retries", a->retries, "extra C-GETs for instances that did not arrive")->check(CLI::Range(0, 20));
   cmd->add_option("--timeout", a->timeout, "network timeout in seconds")->check(CLI::Range(1, 3600));
   cmd->add_flag("--quiet,-q", a->quiet, "no progress line");
+  AddTlsFlags(cmd, &a->tls);
   return cmd;
 }
 
@@ -44,6 +46,12 @@ int RunGet(const GetArgs& a) {
   opt.called_aet = a.called_aet;
   opt.retries = a.retries;
   opt.timeout_s = a.timeout;
+  auto tls = ClientTlsLayer(a.tls);  // outlives every association below
+  if (!tls.ok()) {
+    std::fprintf(stderr, "strata get: %s\n", tls.status().message().c_str());
+    return 2;
+  }
+  opt.tls = tls->get();
   for (auto [v, what] : {std::pair{&a.aet, "calling AE title"}, std::pair{&a.called_aet, "called AE title"}})
     if (Status s = ValidateAeTitle(*v, what); !s.ok()) {
       std::fprintf(stderr, "strata get: %s\n", s.message().c_str());

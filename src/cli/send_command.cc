@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cli/tls_flags.h"
 #include "cli/transfer_commands.h"
 #include "transfer/dicom_file_scan.h"
 #include "transfer/dimse_client_init.h"
@@ -25,6 +26,7 @@ CLI::App* AddSendCommand(CLI::App& app, SendArgs* a) {
   cmd->add_option("--retries", a->retries, "extra attempts per file after a failure")->check(CLI::Range(0, 20));
   cmd->add_option("--timeout", a->timeout, "network timeout in seconds")->check(CLI::Range(1, 3600));
   cmd->add_flag("--quiet,-q", a->quiet, "no progress line");
+  AddTlsFlags(cmd, &a->tls);
   return cmd;
 }
 
@@ -42,6 +44,12 @@ int RunSend(const SendArgs& a) {
   opt.called_aet = a.called_aet;
   opt.retries = a.retries;
   opt.timeout_s = a.timeout;
+  auto tls = ClientTlsLayer(a.tls);  // outlives every association below
+  if (!tls.ok()) {
+    std::fprintf(stderr, "strata send: %s\n", tls.status().message().c_str());
+    return 2;
+  }
+  opt.tls = tls->get();
 
   auto scan = ScanForDicomFiles(a.paths);
   if (!scan.ok()) {

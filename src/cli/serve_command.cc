@@ -6,6 +6,7 @@
 #include "archive/archive.h"
 #include "cli/converter_options.h"
 #include "tiering/converter.h"
+#include "net/dimse/ae_binding.h"
 #include "net/dimse/dimse_server.h"
 #include "net/web/web_server.h"
 #include "util/duration.h"
@@ -72,6 +73,22 @@ int RunServe(const Config& config) {
   d.handshake_timeout_s = static_cast<int>(config.GetInt("dimse.handshake_timeout").value());
   d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
   d.move_destinations = config.GetMap("dimse.move_destinations");
+  d.tls_port = static_cast<int>(config.GetInt("dimse.tls_port").value());
+  d.tls_cert = config.Get("dimse.tls_cert");
+  d.tls_key = config.Get("dimse.tls_key");
+  d.tls_ca = config.Get("dimse.tls_ca");
+  d.tls_require_client_cert = config.GetBool("dimse.tls_require_client_cert");
+  d.tls_profile = config.Get("dimse.tls_profile");
+  d.tls_destinations = config.GetList("dimse.tls_destinations");
+  if (std::string why = ParseAeBindings(config.GetMap("dimse.tls_client_aets"), &d.tls_client_aets); !why.empty()) {
+    spdlog::error("{}", why);
+    return 1;
+  }
+  for (const auto& ae : d.tls_destinations)
+    if (!d.move_destinations.count(ae)) {
+      spdlog::error("dimse.tls_destinations: '{}' is not in dimse.move_destinations", ae);
+      return 1;
+    }
   // HTTP first, so that it accepts connections once the DICOM port does (0 = no HTTP).
   std::unique_ptr<WebServer> web;
   if (const int64_t http_port = config.GetInt("http_port").value(); http_port > 0) {
@@ -99,7 +116,8 @@ int RunServe(const Config& config) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
-  spdlog::info("event=start aet={} dimse={}:{} catalog={} hot={} cold={}", d.aet, d.bind, port.value(),
+  spdlog::info("event=start aet={} dimse={}:{} dimse_tls={} catalog={} hot={} cold={}", d.aet, d.bind, port.value(),
+               dimse.tls_port(),
                opts->catalog.url, opts->hot_dir, (*archive)->cold()->Describe());
   std::thread dimse_thread([&] { dimse.Serve(); });
   Converter converter(archive->get(), copts.value());

@@ -13,6 +13,11 @@ class App;
 
 namespace strata {
 
+// TLS to the archive (DICOM TLS port): verified against CA; CERT/KEY: our client certificate.
+struct TlsArgs {
+  std::string ca, cert, key, profile = "bcp195";
+};
+
 struct SendArgs {
   std::vector<std::string> paths;
   std::vector<std::string> to;  // HOST:PORT[,HOST:PORT...], flag may repeat
@@ -22,6 +27,7 @@ struct SendArgs {
   int retries = 2;
   int timeout = 60;
   bool quiet = false;
+  TlsArgs tls;
 };
 CLI::App* AddSendCommand(CLI::App& app, SendArgs* args);
 int RunSend(const SendArgs& args);
@@ -34,6 +40,7 @@ struct GetArgs {
   int retries = 2;
   int timeout = 60;
   bool quiet = false;
+  TlsArgs tls;
 };
 CLI::App* AddGetCommand(CLI::App& app, GetArgs* args);
 int RunGet(const GetArgs& args);

@@ -98,6 +98,7 @@ class Run {
         AssociationRequest req;
         req.node = opt_.node;
         req.calling_aet = opt_.calling_aet;
+        req.tls = opt_.tls;
         req.called_aet = opt_.called_aet;
         req.contexts = contexts_;
         req.max_pdu = opt_.max_pdu;

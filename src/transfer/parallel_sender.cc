@@ -132,6 +132,7 @@ class Run {
         AssociationRequest req;
         req.node = opt_.nodes[node];
         req.calling_aet = opt_.calling_aet;
+        req.tls = opt_.tls;
         req.called_aet = opt_.called_aet;
         req.contexts = StorageContexts(groups_[g].combos);
         req.max_pdu = opt_.max_pdu;

@@ -20,6 +20,8 @@
 #include "util/progress.h"
 #include "util/status.h"
 
+class DcmTransportLayer;
+
 namespace strata {
 
 struct SendOptions {
@@ -30,6 +32,7 @@ struct SendOptions {
   int retries = 2;       // extra attempts per file
   int timeout_s = 60;    // network / response timeout
   unsigned max_pdu = 131072;
+  DcmTransportLayer* tls = nullptr;  // not owned: TLS to the peer (transfer/tls_transport.h); null = plain
 };
 
 struct SendFailure {

@@ -1,5 +1,8 @@
 #include "transfer/quick_ack_connection.h"
 
+#include <memory>
+
+#include "transfer/tls_transport.h"
 #include "util/quick_ack.h"
 
 namespace strata {
@@ -14,8 +17,11 @@ ssize_t QuickAckConnection::read(void* buf, size_t nbyte) {
 }
 
 DcmTransportConnection* QuickAckTransportLayer::createConnection(DcmNativeSocketType sock, OFBool use_secure_layer) {
-  if (use_secure_layer) return nullptr;
-  return new QuickAckConnection(sock);
+  if (!use_secure_layer) return new QuickAckConnection(sock);
+  if (!tls_) return nullptr;
+  DcmTransportConnection* c = tls_->createConnection(sock, OFTrue);
+  if (!c) return nullptr;
+  return new WrappedConnection(sock, std::unique_ptr<DcmTransportConnection>(c));
 }
 
 }  // namespace strata

@@ -17,10 +17,14 @@ class QuickAckConnection : public DcmTCPConnection {
   ssize_t read(void* buf, size_t nbyte) override;
 };
 
-// Transparent (non-TLS) layer only; Strata speaks no TLS itself.
+// TLS (not owned, may be null: then plain only) makes the secure connections (tls_transport.h).
 class QuickAckTransportLayer : public DcmTransportLayer {
  public:
+  explicit QuickAckTransportLayer(DcmTransportLayer* tls = nullptr) : tls_(tls) {}
   DcmTransportConnection* createConnection(DcmNativeSocketType sock, OFBool use_secure_layer) override;
+
+ private:
+  DcmTransportLayer* tls_;
 };
 
 }  // namespace strata

@@ -18,6 +18,7 @@ Result<RetrievePlan> PlanRetrieve(const RetrieveOptions& o) {
   AssociationRequest req;
   req.node = o.node;
   req.calling_aet = o.calling_aet;
+  req.tls = o.tls;
   req.called_aet = o.called_aet;
   req.max_pdu = o.max_pdu;
   req.timeout_s = o.timeout_s;

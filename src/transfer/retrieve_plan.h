@@ -12,6 +12,8 @@
 #include "transfer/work_split.h"
 #include "util/status.h"
 
+class DcmTransportLayer;
+
 namespace strata {
 
 struct RetrieveOptions {
@@ -24,6 +26,7 @@ struct RetrieveOptions {
   int retries = 2;         // extra C-GETs for instances that did not arrive
   int timeout_s = 60;
   unsigned max_pdu = 131072;
+  DcmTransportLayer* tls = nullptr;  // not owned: TLS to the peer (transfer/tls_transport.h); null = plain
 };
 
 struct RetrievePlan {

@@ -19,13 +19,14 @@ Result<std::unique_ptr<ScuAssociation>> ScuAssociation::Open(const AssociationRe
   OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, req.timeout_s, &a->net_);
   if (c.bad()) return Status::Internal(std::string("DICOM network init: ") + c.text());
   // The network owns the layer (deleted by ASC_dropNetwork).
-  c = ASC_setTransportLayer(a->net_, new QuickAckTransportLayer(), 1);
+  c = ASC_setTransportLayer(a->net_, new QuickAckTransportLayer(req.tls), 1);
   if (c.bad()) return Status::Internal(std::string("DICOM transport layer: ") + c.text());
   T_ASC_Parameters* params = nullptr;
   c = ASC_createAssociationParameters(&params, req.max_pdu);
   if (c.bad()) return Status::Internal(std::string("association parameters: ") + c.text());
   ASC_setAPTitles(params, req.calling_aet.c_str(), req.called_aet.c_str(), nullptr);
   ASC_setPresentationAddresses(params, "localhost", where.c_str());
+  if (req.tls) ASC_setTransportLayerType(params, OFTrue);
   for (const auto& pc : req.contexts) {
     std::vector<const char*> ts;
     for (const auto& t : pc.transfer_syntaxes) ts.push_back(t.c_str());

@@ -14,6 +14,7 @@
 
 struct T_ASC_Association;
 struct T_ASC_Network;
+class DcmTransportLayer;
 
 namespace strata {
 
@@ -24,6 +25,7 @@ struct AssociationRequest {
   std::vector<PresentationContextSpec> contexts;
   unsigned max_pdu = 131072;  // largest PDU we accept
   int timeout_s = 60;         // ACSE and DIMSE timeout
+  DcmTransportLayer* tls = nullptr;  // not owned: TLS to the peer (transfer/tls_transport.h); null = plain
 };
 
 struct AcceptedContext {

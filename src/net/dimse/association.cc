@@ -12,6 +12,7 @@
 
 #include "net/dimse/negotiation.h"
 #include "net/dimse/storage_commitment_service.h"
+#include "net/dimse/tls_acceptor.h"
 #include "util/log.h"
 
 namespace strata {
@@ -85,31 +86,48 @@ Status AwaitAssociateRq(int fd, int timeout_ms, size_t max_pdu_bytes) {
   }
 }
 
-void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const std::string& peer) {
+void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const std::string& peer, bool tls) {
   const auto t0 = std::chrono::steady_clock::now();
   AssocStats st;
   st.peer = peer;
+  st.tls = tls;
   bool admitted = false, pending = true, query_only = false;
   T_ASC_Association* assoc = nullptr;
   std::vector<CommitmentReport> deferred;  // commitment reports for a new association
-  // The whole A-ASSOCIATE-RQ is in our receive buffer before DCMTK reads it under the
-  // hand-over lock, so neither that lock nor the accept loop ever waits on a peer.
-  Status rq = AwaitAssociateRq(fd, env.opt->handshake_timeout_s * 1000, kMaxAssociateRqBytes);
+  // The whole A-ASSOCIATE-RQ is in our receive buffer (or, for TLS, read into the parked
+  // connection) before DCMTK reads it under the hand-over lock, so neither that lock nor the
+  // accept loop ever waits on a peer.
+  Status rq;
+  if (tls) {
+    auto accepted = AcceptTls(env.tls, fd, env.opt->handshake_timeout_s * 1000, kMaxAssociateRqBytes,
+                              env.opt->idle_timeout_s);
+    if (accepted.ok()) {
+      st.tls_identities = std::move(accepted->identities);
+      HandOver(fd, std::move(accepted->connection));
+    } else {
+      rq = accepted.status();  // AcceptTls closed FD
+    }
+  } else {
+    rq = AwaitAssociateRq(fd, env.opt->handshake_timeout_s * 1000, kMaxAssociateRqBytes);
+    if (!rq.ok()) close(fd);
+  }
   if (!rq.ok()) {
-    close(fd);
     st.status = "handshake: " + rq.message();
   } else {
     OFCondition c;
+    std::unique_ptr<DcmTransportConnection> unclaimed;
     {
       std::lock_guard<std::mutex> lk(ExternalSocketMutex());
       dcmExternalSocketHandle.set(fd);
       c = ASC_receiveAssociation(env.net, &assoc, env.opt->max_pdu, nullptr, nullptr, OFFalse, DUL_BLOCK,
                                  env.opt->handshake_timeout_s);
       dcmExternalSocketHandle.set(-1);
+      // A parked TLS connection DCMTK never asked for must not outlive this socket number.
+      if (tls) unclaimed = TakeHandedOver(fd);
     }
     if (c.bad()) {
       st.status = std::string("association failed: ") + c.text();
-      if (!assoc) close(fd);
+      if (!assoc && !unclaimed) close(fd);  // an unclaimed connection closes FD itself
     } else {
       const bool ok = Negotiate(assoc, *env.opt, admission, &st, &admitted, &query_only);
       admission->ConnectionDone(peer);  // no longer in its handshake
@@ -161,10 +179,12 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
   if (admitted) admission->AssociationDone(st.peer, st.calling, query_only);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info(
-      "event=association peer={} calling={} called={} echo={} store={} find={} move={} get={} commit={} "
+      "event=association peer={} calling={} called={} tls=\"{}\" echo={} store={} find={} move={} get={} commit={} "
       "instances_in={} bytes_in={} instances_out={} bytes_out={} failures={} warnings={} seconds={:.3f} "
       "mb_per_s={:.1f} status=\"{}\"",
-      st.peer, st.calling, st.called, st.echo, st.store, st.find, st.move, st.get, st.commit, st.instances_in, st.bytes_in,
+      st.peer, st.calling, st.called,
+      !st.tls ? std::string("-") : st.tls_identities.empty() ? std::string("anonymous") : st.tls_identities.front(),
+      st.echo, st.store, st.find, st.move, st.get, st.commit, st.instances_in, st.bytes_in,
       st.instances_out, st.bytes_out, st.failures, st.warnings, secs,
       secs > 0 ? (st.bytes_in + st.bytes_out) / 1e6 / secs : 0.0, st.status);
 }

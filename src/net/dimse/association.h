@@ -22,7 +22,8 @@ std::mutex& ExternalSocketMutex();
 // Waits until a complete A-ASSOCIATE-RQ PDU is buffered on FD (peeked, not read).
 Status AwaitAssociateRq(int fd, int timeout_ms, size_t max_pdu_bytes);
 
-// Serves the connection FD (admitted as pending by ADMISSION) and closes it.
-void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const std::string& peer);
+// Serves the connection FD (admitted as pending by ADMISSION) and closes it. TLS: FD came in on
+// the TLS port (env.tls then does the handshake, tls_acceptor.h).
+void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const std::string& peer, bool tls);
 
 }  // namespace strata

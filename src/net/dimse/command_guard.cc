@@ -2,7 +2,8 @@
 
 #include <cerrno>
 
-#include "transfer/quick_ack_connection.h"
+#include "net/dimse/tls_acceptor.h"
+#include "transfer/tls_transport.h"
 #include "util/log.h"
 
 namespace strata {
@@ -72,15 +73,16 @@ bool CommandGuard::Feed(const uint8_t* p, size_t n) {
 
 namespace {
 
-// A QuickAckConnection: server associations (and the C-MOVE sub-associations the server's
+// A WrappedConnection: server associations (and the C-MOVE sub-associations the server's
 // network opens) ACK at once too.
-class GuardedConnection : public QuickAckConnection {
+class GuardedConnection : public WrappedConnection {
  public:
-  GuardedConnection(DcmNativeSocketType sock, size_t max_bytes, int max_items)
-      : QuickAckConnection(sock), guard_(max_bytes, max_items) {}
+  GuardedConnection(DcmNativeSocketType sock, std::unique_ptr<DcmTransportConnection> inner, bool handshake_done,
+                    size_t max_bytes, int max_items)
+      : WrappedConnection(sock, std::move(inner), {}, handshake_done), guard_(max_bytes, max_items) {}
   ssize_t read(void* buf, size_t nbyte) override {
     if (!guard_.error().empty()) return -1;
-    ssize_t n = QuickAckConnection::read(buf, nbyte);
+    ssize_t n = WrappedConnection::read(buf, nbyte);
     if (n > 0 && !guard_.Feed(static_cast<const uint8_t*>(buf), static_cast<size_t>(n))) {
       spdlog::warn("event=command_refused error=\"{}\" action=drop_association", guard_.error());
       errno = EPROTO;
@@ -96,8 +98,16 @@ class GuardedConnection : public QuickAckConnection {
 }  // namespace
 
 DcmTransportConnection* GuardedTransportLayer::createConnection(DcmNativeSocketType sock, OFBool use_secure_layer) {
-  if (use_secure_layer) return nullptr;
-  return new GuardedConnection(sock, max_bytes_, max_items_);
+  // A connection the TLS port accepted: its handshake is over, its A-ASSOCIATE-RQ buffered.
+  if (auto parked = TakeHandedOver(sock))
+    return new GuardedConnection(sock, std::move(parked), true, max_bytes_, max_items_);
+  if (use_secure_layer) {
+    if (!tls_) return nullptr;
+    DcmTransportConnection* c = tls_->createConnection(sock, OFTrue);
+    if (!c) return nullptr;
+    return new GuardedConnection(sock, std::unique_ptr<DcmTransportConnection>(c), false, max_bytes_, max_items_);
+  }
+  return new GuardedConnection(sock, std::make_unique<DcmTCPConnection>(sock), false, max_bytes_, max_items_);
 }
 
 }  // namespace strata

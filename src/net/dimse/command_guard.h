@@ -5,7 +5,9 @@
 // the socket through a DcmTransportConnection, so GuardedTransportLayer hands it connections
 // whose read() follows the PDU / PDV framing of the incoming stream and fails (the
 // association is dropped, with a log line) once one command set passes the bounds.
-// The connections are QuickAckConnections (transfer/quick_ack_connection.h).
+// The connections are WrappedConnections (transfer/tls_transport.h: TCP_QUICKACK re-armed);
+// under them is plain TCP, a TLS connection the TLS port handed over (tls_acceptor.h), or,
+// for sub-associations to TLS destinations, a new TLS client connection.
 #pragma once
 
 #include <cstddef>
@@ -45,16 +47,18 @@ class CommandGuard {
   std::string error_;
 };
 
-// Creates the guarded TCP connections (transparent layer only; Strata offers no TLS itself).
+// Creates the guarded connections. TLS (not owned, may be null) serves the associations we
+// request with the secure layer; without it such a request fails.
 class GuardedTransportLayer : public DcmTransportLayer {
  public:
-  GuardedTransportLayer(size_t max_command_bytes, int max_command_items)
-      : max_bytes_(max_command_bytes), max_items_(max_command_items) {}
+  GuardedTransportLayer(size_t max_command_bytes, int max_command_items, DcmTransportLayer* tls = nullptr)
+      : max_bytes_(max_command_bytes), max_items_(max_command_items), tls_(tls) {}
   DcmTransportConnection* createConnection(DcmNativeSocketType sock, OFBool use_secure_layer) override;
 
  private:
   size_t max_bytes_;
   int max_items_;
+  DcmTransportLayer* tls_;
 };
 
 }  // namespace strata

@@ -24,6 +24,15 @@ struct DimseOptions {
   int max_identifier_items = 256;     // sequence items in one identifier (bounds nesting depth)
   std::vector<std::string> allowed_calling_aets;         // empty = anyone
   std::map<std::string, std::string> move_destinations;  // AE -> host:port
+  // DICOM TLS (net/dimse/tls_acceptor.h): a second port, off while tls_port is 0.
+  int tls_port = 0;
+  std::string tls_cert, tls_key, tls_ca;  // PEM files; the CA checks client certificates
+  bool tls_require_client_cert = false;   // mutual TLS
+  std::string tls_profile = "bcp195";     // bcp195 | bcp195-nd | bcp195-ex
+  // Certificate identity (CN or subjectAltName DNS/e-mail) -> calling AE titles it may use. An
+  // AE title listed here is refused to every other peer, plain port included.
+  std::map<std::string, std::vector<std::string>> tls_client_aets;
+  std::vector<std::string> tls_destinations;  // move destinations / commitment peers reached over TLS
 };
 
 }  // namespace strata

@@ -23,6 +23,7 @@
 #include "net/dimse/admission.h"
 #include "net/dimse/association.h"
 #include "net/dimse/command_guard.h"
+#include "transfer/tls_transport.h"
 #include "util/log.h"
 
 namespace strata {
@@ -66,6 +67,49 @@ bool SpawnDetached(std::function<void()> fn) {
   return rc == 0;
 }
 
+// A listening socket on BIND_ADDR:PORT_NUMBER (0: any free port); (fd, bound port).
+Result<std::pair<int, int>> Listen(const std::string& bind_addr, int port_number) {
+  std::string host = bind_addr;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* ai = nullptr;
+  const std::string port_str = std::to_string(port_number);
+  if (int rc = getaddrinfo(host.c_str(), port_str.c_str(), &hints, &ai); rc != 0 || !ai)
+    return Status::InvalidArgument("bind address must be an IPv4 or IPv6 address, not '" + bind_addr +
+                                   "': " + gai_strerror(rc));
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(ai);
+    return Status::FromErrno(errno, "socket");
+  }
+  int one = 1, zero = 0;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // inherited by accepted sockets
+  // "::" means every address, IPv4 too (dual-stack), whatever net.ipv6.bindv6only says.
+  if (ai->ai_family == AF_INET6 && host == "::") setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+  const int rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
+  freeaddrinfo(ai);
+  if (rc != 0) {
+    Status s = Status::FromErrno(errno, "bind " + bind_addr + " port " + port_str);
+    close(fd);
+    return s;
+  }
+  if (listen(fd, 128) != 0) {
+    Status s = Status::FromErrno(errno, "listen");
+    close(fd);
+    return s;
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  const int port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                                     : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+  return std::make_pair(fd, port);
+}
+
 }  // namespace
 
 struct DimseServer::Impl {
@@ -74,10 +118,13 @@ struct DimseServer::Impl {
   Admission admission{opt};
   T_ASC_Network* net = nullptr;
   int listen_fd = -1;
+  int tls_fd = -1;                             // the TLS port (-1: none)
+  std::unique_ptr<DcmTLSTransportLayer> tls;   // TLS port and TLS destinations
 
   ~Impl() {
-    if (net) ASC_dropNetwork(&net);
+    if (net) ASC_dropNetwork(&net);  // before the TLS layer its transport layer points to
     if (listen_fd >= 0) close(listen_fd);
+    if (tls_fd >= 0) close(tls_fd);
   }
 };
 
@@ -99,71 +146,61 @@ Result<int> DimseServer::Start() {
   dcmSocketReceiveTimeout.set(impl_->opt.idle_timeout_s);
   dcmConnectionTimeout.set(10);
 
-  std::string host = impl_->opt.bind;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-  addrinfo* ai = nullptr;
-  const std::string port_str = std::to_string(impl_->opt.port);
-  if (int rc = getaddrinfo(host.c_str(), port_str.c_str(), &hints, &ai); rc != 0 || !ai)
-    return Status::InvalidArgument("bind address must be an IPv4 or IPv6 address, not '" + impl_->opt.bind +
-                                   "': " + gai_strerror(rc));
-  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    freeaddrinfo(ai);
-    return Status::FromErrno(errno, "socket");
+  auto plain = Listen(impl_->opt.bind, impl_->opt.port);
+  if (!plain.ok()) return plain.status();
+  impl_->listen_fd = plain->first;
+  const int port = plain->second;
+  if (impl_->opt.tls_port > 0) {
+    TlsSettings t{impl_->opt.tls_cert, impl_->opt.tls_key, impl_->opt.tls_ca, impl_->opt.tls_profile,
+                  impl_->opt.tls_require_client_cert};
+    auto layer = MakeTlsLayer(t, /*server=*/true);
+    if (!layer.ok()) return layer.status();
+    impl_->tls = std::move(layer).value();
+    auto tls = Listen(impl_->opt.bind, impl_->opt.tls_port);
+    if (!tls.ok()) return tls.status();
+    impl_->tls_fd = tls->first;
+    tls_port_ = tls->second;
+  } else if (!impl_->opt.tls_destinations.empty()) {
+    // Client side only (C-MOVE / commitment to TLS destinations): the CA checks them.
+    TlsSettings t{impl_->opt.tls_cert, impl_->opt.tls_key, impl_->opt.tls_ca, impl_->opt.tls_profile, true};
+    auto layer = MakeTlsLayer(t, /*server=*/false);
+    if (!layer.ok()) return layer.status();
+    impl_->tls = std::move(layer).value();
   }
-  int one = 1, zero = 0;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // inherited by accepted sockets
-  // "::" means every address, IPv4 too (dual-stack), whatever net.ipv6.bindv6only says.
-  if (ai->ai_family == AF_INET6 && host == "::") setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-  const int rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
-  freeaddrinfo(ai);
-  if (rc != 0) {
-    Status s = Status::FromErrno(errno, "bind " + impl_->opt.bind + " port " + port_str);
-    close(fd);
-    return s;
-  }
-  if (listen(fd, 128) != 0) {
-    Status s = Status::FromErrno(errno, "listen");
-    close(fd);
-    return s;
-  }
-  sockaddr_storage bound{};
-  socklen_t len = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  const int port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
-                                                     : reinterpret_cast<sockaddr_in&>(bound).sin_port);
-  impl_->listen_fd = fd;
   // We accept connections ourselves (our bind address, our socket options) and hand each
   // connected socket to DCMTK through dcmExternalSocketHandle, its inetd-style entry. While
   // it is set, network initialisation does not bind a listening socket of its own.
   OFCondition c;
   {
     std::lock_guard<std::mutex> lk(ExternalSocketMutex());
-    dcmExternalSocketHandle.set(fd);
+    dcmExternalSocketHandle.set(impl_->listen_fd);
     c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
     dcmExternalSocketHandle.set(-1);
   }
   if (c.bad()) return Status::IOError(std::string("DICOM network init: ") + c.text());
   // A command set is a few hundred bytes and nests no sequence; allow some slack.
-  c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16), 1);
+  c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16, impl_->tls.get()), 1);
   if (c.bad()) return Status::Internal(std::string("DICOM transport layer: ") + c.text());
   return port;
 }
 
 void DimseServer::Serve() {
-  ServiceEnv env{impl_->archive, &impl_->opt, impl_->net};
+  ServiceEnv env{impl_->archive, &impl_->opt, impl_->net, impl_->tls.get()};
   while (!stop_) {
-    pollfd pl{impl_->listen_fd, POLLIN, 0};
-    if (poll(&pl, 1, 200) <= 0) continue;
+    pollfd pl[2] = {{impl_->listen_fd, POLLIN, 0}, {impl_->tls_fd, POLLIN, 0}};
+    if (poll(pl, impl_->tls_fd >= 0 ? 2 : 1, 200) <= 0) continue;
+    for (int which = 0; which < 2; ++which)
+      if (pl[which].revents & POLLIN) Accept(env, which == 1);
+  }
+}
+
+void DimseServer::Accept(const ServiceEnv& env, bool tls) {
+  {
     sockaddr_storage from{};
     socklen_t from_len = sizeof(from);
-    int conn = accept4(impl_->listen_fd, reinterpret_cast<sockaddr*>(&from), &from_len, SOCK_CLOEXEC);
-    if (conn < 0) continue;
+    int conn = accept4(tls ? impl_->tls_fd : impl_->listen_fd, reinterpret_cast<sockaddr*>(&from), &from_len,
+                       SOCK_CLOEXEC);
+    if (conn < 0) return;
     int one = 1;
     setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // Nagle off, whatever the env says
     const std::string peer = AddressString(from);
@@ -171,12 +208,12 @@ void DimseServer::Serve() {
     if (!impl_->admission.AdmitConnection(peer)) {
       close(conn);
       spdlog::warn("event=connection_refused peer={} reason=\"too many connections in their handshake\"", peer);
-      continue;
+      return;
     }
     ++active_;
     Impl* impl = impl_.get();
-    if (!SpawnDetached([this, impl, env, conn, peer] {
-          ServeConnection(env, &impl->admission, conn, peer);
+    if (!SpawnDetached([this, impl, env, conn, peer, tls] {
+          ServeConnection(env, &impl->admission, conn, peer, tls);
           --active_;
         })) {
       --active_;

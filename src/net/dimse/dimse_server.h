@@ -3,7 +3,8 @@
 // connection gets its own thread at once, which waits for the A-ASSOCIATE-RQ (bounded by the
 // handshake timeout), negotiates and serves C-ECHO, C-STORE, C-FIND, C-MOVE and C-GET through
 // the Archive. Admission (admission.h) bounds connections and associations overall, per
-// address and per calling AE. One structured log line per association.
+// address and per calling AE. With dimse.tls_port a second port speaks DICOM TLS (the same
+// services; tls_acceptor.h). One structured log line per association.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,8 @@
 
 namespace strata {
 
+struct ServiceEnv;
+
 class DimseServer {
  public:
   DimseServer(Archive* archive, DimseOptions options);
@@ -26,10 +29,14 @@ class DimseServer {
   void Serve();
   void Stop() { stop_ = true; }
   int active_connections() const { return active_; }
+  // The bound TLS port after Start() (0: no TLS port).
+  int tls_port() const { return tls_port_; }
 
  private:
   struct Impl;
+  void Accept(const ServiceEnv& env, bool tls);  // one connection waiting on the plain or TLS port
   std::unique_ptr<Impl> impl_;
+  int tls_port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> active_{0};
 };

@@ -1,5 +1,6 @@
 #include "net/dimse/dimse_service.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <dcmtk/dcmdata/dcuid.h>
@@ -18,6 +19,10 @@ QueryRoot RootOf(const char* sop_class) {
       strcmp(sop_class, UID_GETPatientRootQueryRetrieveInformationModel) == 0)
     return QueryRoot::kPatient;
   return QueryRoot::kStudy;
+}
+
+bool UsesTls(const DimseOptions& opt, const std::string& ae) {
+  return std::find(opt.tls_destinations.begin(), opt.tls_destinations.end(), ae) != opt.tls_destinations.end();
 }
 
 }  // namespace strata

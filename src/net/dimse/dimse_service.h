@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -15,11 +16,15 @@
 #include "net/dimse/dimse_options.h"
 #include "net/dimse/find_handler.h"
 
+class DcmTLSTransportLayer;
+
 namespace strata {
 
 // Per-association counters for the log line.
 struct AssocStats {
   std::string peer, calling, called;
+  bool tls = false;                        // came in on the TLS port
+  std::vector<std::string> tls_identities;  // of its verified client certificate (CN, SANs)
   int echo = 0, store = 0, find = 0, move = 0, get = 0, commit = 0;
   uint64_t instances_in = 0, instances_out = 0, bytes_in = 0, bytes_out = 0, failures = 0, warnings = 0;
   std::string status = "ok";
@@ -29,11 +34,14 @@ struct ServiceEnv {
   Archive* archive;
   const DimseOptions* opt;
   T_ASC_Network* net;  // for C-MOVE sub-associations
+  DcmTLSTransportLayer* tls = nullptr;  // the TLS port's layer (nullptr: no TLS port)
 };
 
 // AE titles and UIDs from DCMTK's fixed buffers, without trailing blanks/NULs.
 std::string TrimDicom(const char* s);
 QueryRoot RootOf(const char* sop_class);
+// True when associations we open to AE go over TLS (listed in dimse.tls_destinations).
+bool UsesTls(const DimseOptions& opt, const std::string& ae);
 
 OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
                         T_DIMSE_C_StoreRQ& req, AssocStats* st);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/dimse/ae_binding.h"
+
 namespace strata {
 namespace {
 
@@ -61,6 +63,12 @@ bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* adm
     rej = {ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED};
     ASC_rejectAssociation(assoc, &rej);
     st->status = "rejected: calling AE '" + st->calling + "' not allowed";
+    return false;
+  }
+  if (std::string why = CheckAeBinding(opt.tls_client_aets, st->tls, st->tls_identities, st->calling); !why.empty()) {
+    rej = {ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED};
+    ASC_rejectAssociation(assoc, &rej);
+    st->status = "rejected: " + why;
     return false;
   }
   const int n = ASC_countPresentationContexts(assoc->params);

@@ -298,6 +298,8 @@ Result<T_ASC_Association*> OpenMoveAssociation(const ServiceEnv& env, const std:
   if (c.bad()) return Status::Internal(c.text());
   ASC_setAPTitles(params, env.opt->aet.c_str(), dest_aet.c_str(), nullptr);
   ASC_setPresentationAddresses(params, "localhost", it->second.c_str());
+  // Destinations configured for TLS get it (dimse.tls_destinations), verified against dimse.tls_ca.
+  if (UsesTls(*env.opt, dest_aet)) ASC_setTransportLayerType(params, OFTrue);
   std::set<std::pair<std::string, std::string>> combos;
   for (const auto& r : records) combos.insert({r.sop_class_uid, StoredSyntax(r)});
   int next_id = 1;

@@ -224,6 +224,8 @@ Status DeliverCommitmentReport(const ServiceEnv& env, const CommitmentReport& re
     if (c.bad()) return Status::IOError(std::string("association parameters: ") + c.text());
     ASC_setAPTitles(params, env.opt->aet.c_str(), report.requester_aet.c_str(), nullptr);
     ASC_setPresentationAddresses(params, "localhost", it->second.c_str());
+    // Destinations configured for TLS get it (dimse.tls_destinations), verified against dimse.tls_ca.
+    if (UsesTls(*env.opt, report.requester_aet)) ASC_setTransportLayerType(params, OFTrue);
     const char* syntaxes[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
     // Strata is the SCP of the class but the association requester: propose the SCP role
     // (PS3.4 J.3.3, PS3.7 D.3.3.4).
