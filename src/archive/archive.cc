@@ -5,6 +5,7 @@
 #include <future>
 
 #include "archive/group_committer.h"
+#include "archive/instance_scan.h"
 #include "dicom/dataset_reader.h"
 #include "dicom/dataset_scan.h"
 #include "dicom/pixel_encoding.h"
@@ -51,44 +52,6 @@ static int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-namespace {
-
-// DCMTK parses the bytes before Pixel Data from memory up to this size; a larger prefix
-// (huge private elements, a deflated data set) is parsed from the file with values left on
-// disk. Either way DCMTK only sees a data set the scan proved well-formed and shallow.
-constexpr uint64_t kMaxPrefixInMemory = 64ull << 20;
-
-const char* UidName(uint32_t tag) {
-  switch (tag) {
-    case 0x00080016u: return "SOPClassUID";
-    case 0x00080018u: return "SOPInstanceUID";
-    case 0x0020000Du: return "StudyInstanceUID";
-    default: return "SeriesInstanceUID";
-  }
-}
-
-// Scans the file (completeness, nesting, checksums) and reads what the catalog needs.
-Status ScanAndParse(Env* env, const std::string& path, DatasetScan* scan, InstanceRecord* r) {
-  STRATA_ASSIGN_OR_RETURN(*scan, ScanPart10(env, path));
-  if (scan->pixel_data_offset <= kMaxPrefixInMemory) {
-    STRATA_ASSIGN_OR_RETURN(std::string prefix, env->ReadFileRange(path, 0, scan->pixel_data_offset));
-    STRATA_RETURN_IF_ERROR(ReadInstanceAttributesFromBuffer(prefix, r));
-  } else {
-    STRATA_RETURN_IF_ERROR(ReadInstanceAttributes(path, r));
-  }
-  // DCMTK drops inner spaces from UIDs: check the values as they are in the file.
-  for (const auto& [tag, raw] : scan->identity_uids)
-    STRATA_RETURN_IF_ERROR(ValidateUid(TrimUid(raw), UidName(tag)));
-  if (scan->transfer_syntax != r->transfer_syntax)
-    return Status::InvalidArgument("TransferSyntaxUID " + scan->transfer_syntax + " could not be read consistently");
-  STRATA_RETURN_IF_ERROR(CheckPixelEncoding(scan->transfer_syntax, scan->pixel));
-  r->size = scan->file_size;
-  r->checksum = scan->file_checksum;
-  r->dataset_checksum = scan->dataset_checksum;
-  return Status::OK();
-}
-
-}  // namespace
 
 void Archive::RemoveHotFileUnlessReferenced(const InstanceRecord& r) {
   // Our path is unique, but the hot reconciler may have re-indexed it meanwhile (a commit
@@ -137,7 +100,7 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   StoreResult out;
   InstanceRecord& r = out.record;
   DatasetScan scan;
-  if (Status s = ScanAndParse(env_, temp_path, &scan, &r); !s.ok()) {
+  if (Status s = ScanInstanceFile(env_, temp_path, &scan, &r); !s.ok()) {
     spdlog::warn("event=store_refused sop={} reason=\"{}\"", r.sop_uid.empty() ? expected_sop_uid : r.sop_uid,
                  s.message());
     return s;
@@ -148,7 +111,10 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   if (!expected_sop_class.empty() && expected_sop_class != r.sop_class_uid)
     return Status::InvalidArgument("SOPClassUID " + r.sop_class_uid + " in the data set differs from " +
                                    expected_sop_class + " in the request");
-  r.received_ms = NowMs();
+  // The file's mtime is when its last byte arrived; the rename keeps it, so rebuild-catalog
+  // reads back the very value the row holds.
+  auto mtime = env_->ModifiedMs(temp_path);
+  r.received_ms = mtime.ok() ? mtime.value() : NowMs();
 
   // Fast path for re-sent data: nothing to write when the same data set is stored already.
   auto existing = catalog_->GetInstance(r.sop_uid);

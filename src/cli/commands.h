@@ -36,6 +36,9 @@ struct DeleteArgs {
 // Deletes a study / series / instance. Exit 0 done, 3 nothing matched, 2 bad arguments.
 int RunDelete(const Config& config, const DeleteArgs& args);
 
+// Recreates an empty (or deleted) catalog from the packs and the hot tier.
+int RunRebuildCatalog(const Config& config);
+
 int RunPackInspect(const std::string& file, bool json);
 int RunPackVerify(const std::string& file);
 int RunPackExtract(const std::string& file, const std::string& out_dir);

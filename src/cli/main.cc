@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum and report files the catalog does not know");
   verify->add_flag("--repair", vargs.repair, "with --hot: re-index or remove those files (older than --hot-reconcile-grace)");
 
+  auto* rebuild = archive_command("rebuild-catalog",
+                                  "recreate a lost catalog from the packs and the hot tier (the catalog must be empty)");
+
   FindArgs fargs;
   auto* find = archive_command("find", "query the catalog (C-FIND matching) without a server");
   find->add_option("--level", fargs.level, "patient, study, series or instance");
@@ -107,6 +110,7 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return RunVerify(config.value(), vargs);
   if (find->parsed()) return RunFind(config.value(), fargs);
   if (del->parsed()) return RunDelete(config.value(), dargs);
+  if (rebuild->parsed()) return RunRebuildCatalog(config.value());
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";
     return 0;

@@ -107,6 +107,10 @@ class Catalog {
   // Forgets a pack whose instances all moved elsewhere; kConflict (nothing changed) if an
   // instance still references it.
   virtual Status DeletePackRecord(const std::string& pack_key) = 0;
+  // Records PACK as it is, outside any claim: only for `strata rebuild-catalog`, which
+  // recreates the rows of verified packs in an empty catalog. Validates the study UID;
+  // kAlreadyExists (nothing changed) if the key has a row.
+  virtual Status RestorePackRecord(const PackRecord& pack) = 0;
   // Number of instances whose location names PACK_KEY.
   virtual Result<uint64_t> CountPackReferences(const std::string& pack_key) = 0;
   // What the janitor needs, read in ONE snapshot: every claim, every pack key a pack row or

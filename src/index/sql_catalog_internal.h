@@ -61,6 +61,7 @@ class SqlCatalog : public Catalog {
   Status ClearHotPaths(const std::vector<std::string>& sop_uids) override;
   Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid) override;
   Status DeletePackRecord(const std::string& pack_key) override;
+  Status RestorePackRecord(const PackRecord& pack) override;
   Result<uint64_t> CountPackReferences(const std::string& pack_key) override;
 
   // --- lifecycle (deletes and tombstones): sql_lifecycle.cc ---

@@ -293,6 +293,19 @@ Status SqlCatalog::DeletePackRecord(const std::string& pack_key) {
   return Status::OK();
 }
 
+Status SqlCatalog::RestorePackRecord(const PackRecord& pack) {
+  STRATA_RETURN_IF_ERROR(ValidateUid(pack.study_uid, "StudyInstanceUID"));
+  if (pack.pack_key.empty()) return Status::InvalidArgument("pack key is empty");
+  STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
+  STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec(
+      "INSERT INTO packs (pack_key, study_uid, generation, size, entries, checksum, created_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pack_key) DO NOTHING",
+      {pack.pack_key, pack.study_uid, pack.generation, static_cast<int64_t>(pack.size),
+       static_cast<int64_t>(pack.entries), pack.checksum, pack.created_ms}));
+  if (n == 0) return Status::AlreadyExists("pack " + pack.pack_key + " has a row already");
+  return Status::OK();
+}
+
 Result<uint64_t> SqlCatalog::CountPackReferences(const std::string& pack_key) {
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(false));
   STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query(

@@ -67,6 +67,8 @@ nlohmann::ordered_json PackEntryToJson(const PackEntry& e) {
   j["crc32"] = HexU32(e.crc32);
   j["xxh3"] = HexU64(e.xxh3);
   j["lossless_verified"] = e.lossless_verified;
+  if (e.received_ms > 0) j["received_ms"] = e.received_ms;
+  if (!e.dataset_xxh3.empty()) j["dataset_xxh3"] = e.dataset_xxh3;
   return j;
 }
 
@@ -143,6 +145,17 @@ Status DecodeEntry(const nlohmann::json& j, PackEntry* e) {
   if (auto it = j.find("lossless_verified"); it != j.end()) {
     if (!it->is_boolean()) return Status::Corruption("field 'lossless_verified' is not a boolean");
     e->lossless_verified = it->get<bool>();
+  }
+  // Added for rebuild-catalog (issue 16); absent in older packs.
+  if (auto it = j.find("received_ms"); it != j.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0)
+      return Status::Corruption("field 'received_ms' is not a non-negative integer");
+    e->received_ms = it->get<int64_t>();
+  }
+  if (j.contains("dataset_xxh3")) {
+    uint64_t unused = 0;
+    STRATA_RETURN_IF_ERROR(GetHex64(j, "dataset_xxh3", &unused));
+    e->dataset_xxh3 = j["dataset_xxh3"].get<std::string>();
   }
   return Status::OK();
 }

@@ -39,6 +39,11 @@ struct PackEntry {
   // The entry was re-encoded, decoded again and found equal to the original (every pixel
   // sample and attribute) before it went into the pack. Optional in the JSON (absent = false).
   bool lossless_verified = false;
+  // What the catalog row of the instance held, so that `strata rebuild-catalog` can recreate
+  // it from the pack alone: when it was received (Unix ms) and the XXH3 hex of its data set as
+  // received (meta group excluded). Optional in the JSON (absent = 0 / empty: older packs).
+  int64_t received_ms = 0;
+  std::string dataset_xxh3;
 
   bool operator==(const PackEntry&) const = default;
 };

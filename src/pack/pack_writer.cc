@@ -55,6 +55,11 @@ Result<PackEntry> PackWriter::AddEntry(const PackEntryInfo& info, std::string_vi
   if (!info.original_transfer_syntax.empty())
     STRATA_RETURN_IF_ERROR(
         ValidateUid(info.original_transfer_syntax, "original TransferSyntaxUID"));
+  uint64_t unused = 0;
+  if (!info.dataset_xxh3.empty() && (info.dataset_xxh3.size() != 16 || !ParseHexU64(info.dataset_xxh3, &unused)))
+    return Status::InvalidArgument("pack entry data set checksum '" + info.dataset_xxh3.substr(0, 40) +
+                                   "' is not 16 hex digits");
+  if (info.received_ms < 0) return Status::InvalidArgument("pack entry received time is negative");
   std::string name = PackEntryName(info.series_instance_uid, info.sop_instance_uid);
   if (data.size() < kPreambleSize + kDicmMagic.size() ||
       data.substr(kPreambleSize, kDicmMagic.size()) != kDicmMagic)
@@ -79,6 +84,8 @@ Result<PackEntry> PackWriter::AddEntry(const PackEntryInfo& info, std::string_vi
   e.original_size = info.original_size.value_or(e.length);
   e.original_xxh3 = info.original_xxh3.value_or(e.xxh3);
   e.lossless_verified = info.lossless_verified;
+  e.received_ms = info.received_ms;
+  e.dataset_xxh3 = info.dataset_xxh3;
 
   zip::StoredFile f = MakeFile(name, e.crc32, e.length);
   std::string header = zip::EncodeLocalHeader(f);

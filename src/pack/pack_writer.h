@@ -32,6 +32,9 @@ struct PackEntryInfo {
   std::optional<uint64_t> original_size;
   std::optional<uint64_t> original_xxh3;
   bool lossless_verified = false;  // re-encoded and proven equal to the original (manifest field)
+  // The catalog row's received time and data set checksum (manifest fields; 0 / empty = omitted).
+  int64_t received_ms = 0;
+  std::string dataset_xxh3;
 };
 
 struct PackWriterOptions {

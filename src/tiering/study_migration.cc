@@ -21,7 +21,8 @@
 namespace strata {
 namespace {
 
-nlohmann::json StudyMetadata(const InstanceRecord& r, const std::string& node, int64_t now) {
+// Generation and PackedAtMs are what the pack row holds, so rebuild-catalog can recreate it.
+nlohmann::json StudyMetadata(const InstanceRecord& r, const std::string& node, int64_t now, int64_t generation) {
   return {{"PatientID", r.patient_id},
           {"IssuerOfPatientID", r.issuer},
           {"PatientName", r.patient_name},
@@ -35,7 +36,8 @@ nlohmann::json StudyMetadata(const InstanceRecord& r, const std::string& node, i
           {"StudyDescription", r.study_description},
           {"ReferringPhysicianName", r.referring_physician},
           {"PackedBy", node},
-          {"PackedAtMs", now}};
+          {"PackedAtMs", now},
+          {"Generation", generation}};
 }
 
 // One entry read (and, for a hot source with a codec, encoded) ahead of the writer.
@@ -144,6 +146,8 @@ Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
     p.info = carried ? CarriedEntryInfo(r)
                      : PackEntryInfo{r.series_uid, r.sop_uid, r.sop_class_uid, r.transfer_syntax, "", std::nullopt,
                                      std::nullopt};
+    p.info.received_ms = r.received_ms;  // the row's own fields, for rebuild-catalog
+    p.info.dataset_xxh3 = r.dataset_checksum;
     auto bytes = archive_->Read(r);  // verified against the catalog's checksum
     if (!bytes.ok()) {
       p.status = bytes.status();
@@ -208,7 +212,8 @@ Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
   }
   for (auto& f : inflight) f.wait();  // stopped early: let the readers finish before unwinding
   if (st.ok()) {
-    auto summary = writer.Finish(StudyMetadata(sources_.front(), opt_.node_id, TieringNowMs()));
+    packed_at_ms_ = TieringNowMs();
+    auto summary = writer.Finish(StudyMetadata(sources_.front(), opt_.node_id, packed_at_ms_, generation_));
     if (summary.ok()) summary_ = std::move(summary).value();
     else st = summary.status();
   }
@@ -258,7 +263,7 @@ Status StudyMigration::Switch() {
     expected.push_back(std::move(from));
   }
   PackRecord pack{key_, study_uid_, generation_, summary_.total_size, summary_.entries.size(),
-                  HexU64(summary_.manifest_xxh3), TieringNowMs()};
+                  HexU64(summary_.manifest_xxh3), packed_at_ms_};
   auto switched = catalog_->SwitchToPack(pack, MigrationFence{study_uid_, token_}, sops, expected,
                                                     locations_, retire_);
   if (switched.ok()) {

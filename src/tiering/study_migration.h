@@ -91,6 +91,7 @@ class StudyMigration {
   std::vector<std::string> retire_;        // old pack keys, when consolidating or compacting
   size_t compacted_packs_ = 0;
   int64_t generation_ = 1;
+  int64_t packed_at_ms_ = 0;  // in the manifest (PackedAtMs) and the pack row (created_ms)
   // Filled by BuildAndUpload, parallel to sources_.
   std::vector<Location> locations_;
   std::unique_ptr<ObjectUpload> upload_;

@@ -49,6 +49,7 @@ class ForwardingCatalog : public Catalog {
   Status ClearHotPaths(const std::vector<std::string>& s) override { return real_->ClearHotPaths(s); }
   Result<std::vector<PackRecord>> ListPacks(const std::string& s) override { return real_->ListPacks(s); }
   Status DeletePackRecord(const std::string& k) override { return real_->DeletePackRecord(k); }
+  Status RestorePackRecord(const PackRecord& p) override { return real_->RestorePackRecord(p); }
   Result<uint64_t> CountPackReferences(const std::string& k) override { return real_->CountPackReferences(k); }
   Result<LedgerSnapshot> ReadLedgerSnapshot() override { return real_->ReadLedgerSnapshot(); }
   Result<DeletedInstances> DeleteInstances(const std::string& a, const std::string& b,
