@@ -42,7 +42,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options, Ar
   } else {
     STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));
   }
-  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), a->env_, options.hot_dir,
+  a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), a->env_, a->hot_->root(),
                                                    options.duplicates == DuplicatePolicy::kReplace);
   return a;
 }
@@ -142,9 +142,12 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   // it on any failure below never touches an acknowledged copy.
   r.location.tier = Location::Tier::kHot;
   r.location.hot_path = HotStore::NewRelativePath(r);
+  // The data first (fdatasync of this file only; the receiver started its writeback while
+  // the scan ran), then the name: the group commit syncs the directories before the row.
+  if (Status s = env_->SyncFile(temp_path); !s.ok()) return s;
   STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
   guard.path.clear();
-  auto added = committer_->Commit(r);
+  auto added = committer_->Commit(r, DirName(temp_path));
   if (!added.ok()) {
     if (added.status().code() == Status::Code::kUnknownOutcome) {
       // The commit may have landed: find out before deleting anything or answering.

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "util/file_util.h"
 #include "util/log.h"
 
 namespace strata {
@@ -19,8 +20,8 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record) {
-  Item item{record, {}};
+Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record, const std::string& from_dir) {
+  Item item{record, from_dir, {}};
   auto fut = item.done.get_future();
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -50,7 +51,7 @@ void GroupCommitter::Run() {
 
 void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
   ++batches_;
-  Status sync = env_->SyncFilesystem(hot_root_);
+  Status sync = SyncBatchDirs(batch);
   if (!sync.ok()) {
     for (Item* it : batch) it->done.set_value(sync);
     return;
@@ -83,6 +84,21 @@ void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
     else if (one.status().code() == Status::Code::kUnknownOutcome) it->done.set_value(ReadBack(it->record, one.status()));
     else it->done.set_value(one.status());
   }
+}
+
+Status GroupCommitter::SyncBatchDirs(const std::vector<Item*>& batch) {
+  // Every level, not only the ones this batch created: a directory another store created a
+  // moment ago may not be durable yet, and fsync of a clean directory costs little.
+  std::set<std::string> dirs;
+  for (const Item* it : batch) {
+    if (!it->from_dir.empty()) dirs.insert(it->from_dir);
+    dirs.insert(hot_root_);
+    const std::string& rel = it->record.location.hot_path;
+    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
+      dirs.insert(JoinPath(hot_root_, rel.substr(0, slash)));
+  }
+  for (const std::string& d : dirs) STRATA_RETURN_IF_ERROR(env_->SyncDir(d));
+  return Status::OK();
 }
 
 Result<AddResult> GroupCommitter::ReadBack(const InstanceRecord& record, const Status& why) {

@@ -1,8 +1,11 @@
-// GroupCommitter: many concurrent stores share one filesystem sync and one catalog
-// transaction. Each store submits its record (its file already renamed into the hot tier)
-// and blocks until the batch holding it is durable: first syncfs() on the hot tier (file data
-// and directory entries of every file in the batch), then the catalog commit. A catalog row
-// therefore never points at a file that could vanish in a crash.
+// GroupCommitter: many concurrent stores share one round of directory syncs and one catalog
+// transaction. Each store submits its record (its file's data already fdatasync'ed by the
+// store, the file renamed into the hot tier) and blocks until the batch holding it is
+// durable: first an fsync of every directory a name of the batch lives in or came from (the
+// layout chain from the hot root down to each file, deduplicated, and the incoming
+// directory the file was renamed out of), then the catalog commit. A catalog row therefore
+// never points at a file that could vanish in a crash. Only the batch's own directories are
+// synced, not the whole filesystem (syncfs also flushed every other writer's dirty pages).
 #pragma once
 
 #include <condition_variable>
@@ -20,28 +23,33 @@ namespace strata {
 
 class GroupCommitter {
  public:
-  // CATALOG and ENV must outlive the committer; the hot filesystem is synced through ENV.
+  // CATALOG and ENV must outlive the committer; the hot tier's directories are synced through ENV.
   GroupCommitter(Catalog* catalog, Env* env, std::string hot_root, bool replace_duplicates, size_t max_batch = 256);
   ~GroupCommitter();  // commits what is queued, then stops
 
-  // Makes the hot tier durable and adds RECORD to the catalog; returns once both are on disk.
+  // Makes the name of RECORD's hot file durable (syncing its directories and FROM_DIR, the
+  // directory it was renamed out of) and adds RECORD to the catalog; returns once both are
+  // on disk. The caller must have made the file's data durable (Env::SyncFile) before.
   // When the catalog commit's outcome is unknown (its answer was lost), each record is read
   // back before anything is answered: found with the same checksum -> kAdded (or kIdentical
   // if the row points elsewhere); absent -> kUnavailable (not added; the sender may retry).
   // If even the read-back fails, Commit returns kUnknownOutcome: a row may reference the
   // placed file, so the caller (StoreFile) must leave that file alone on this code and fail
   // the store; the hot-tier reconcile re-indexes or removes it later.
-  Result<AddResult> Commit(const InstanceRecord& record);
+  Result<AddResult> Commit(const InstanceRecord& record, const std::string& from_dir);
 
   uint64_t batches() const { return batches_; }
 
  private:
   struct Item {
     InstanceRecord record;
+    std::string from_dir;
     std::promise<Result<AddResult>> done;
   };
   void Run();
   void CommitBatch(std::vector<Item*>& batch);
+  // fsync of every directory the batch's names live in or came from, each once.
+  Status SyncBatchDirs(const std::vector<Item*>& batch);
   // After an unknown commit outcome: what the catalog now says about RECORD.
   Result<AddResult> ReadBack(const InstanceRecord& record, const Status& why);
 

@@ -103,6 +103,7 @@ class PosixEnv : public Env {
   }
   Status SyncFilesystem(const std::string& path) override { return strata::SyncFilesystem(path); }
   Status SyncDir(const std::string& dir) override { return strata::SyncDir(dir); }
+  Status SyncFile(const std::string& path) override { return strata::SyncFileData(path); }
   Result<std::string> ReadFile(const std::string& path) override { return strata::ReadFile(path); }
   Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length) override {
     return strata::ReadFileRange(path, offset, length);

@@ -66,6 +66,9 @@ class Env {
   [[nodiscard]] virtual Status SyncFilesystem(const std::string& path) = 0;
   // fsync(2) on a directory, so that a create/rename/unlink inside it is durable.
   [[nodiscard]] virtual Status SyncDir(const std::string& dir) = 0;
+  // fdatasync(2) of the file at PATH (written by anyone, through this Env or not): its bytes
+  // are durable when it returns; its name is durable only once its directory is synced.
+  [[nodiscard]] virtual Status SyncFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   // LENGTH bytes at OFFSET; a short read is kCorruption.
   virtual Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length) = 0;

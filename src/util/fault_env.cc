@@ -199,6 +199,14 @@ Status FaultEnv::SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
+Status FaultEnv::SyncFile(const std::string& path) {
+  std::lock_guard<std::mutex> lk(mu_);
+  STRATA_RETURN_IF_ERROR(CheckLocked(FaultOp::kSync, path));
+  STRATA_RETURN_IF_ERROR(base_->SyncFile(path));
+  if (auto it = files_.find(path); it != files_.end()) it->second->durable = it->second->written;
+  return Status::OK();
+}
+
 Status FaultEnv::RestoreLocked(const std::string& path, const std::string& content) {
   (void)base_->RemoveFile(path);  // whatever a later (undone) operation left there goes
   STRATA_ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path));

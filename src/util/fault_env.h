@@ -2,8 +2,8 @@
 // (as LevelDB's FaultInjectionTestEnv): failed fsync/fdatasync/syncfs, ENOSPC, failed
 // renames, and a crash that drops everything not yet durable.
 //
-// Durability model. File data appended after the file's last Sync (or after the last
-// SyncFilesystem) is lost in a crash. A create, rename, remove, mkdir or rmdir is durable
+// Durability model. File data appended after the file's last Sync or SyncFile (or after the
+// last SyncFilesystem) is lost in a crash. A create, rename, remove, mkdir or rmdir is durable
 // once every directory it touched has been SyncDir'ed after it, or after a SyncFilesystem
 // (which makes everything durable: tests keep one filesystem). SimulateCrash() undoes the
 // operations not yet durable, newest first (a created file or directory vanishes, a renamed
@@ -31,7 +31,7 @@ namespace strata {
 enum class FaultOp {
   kCreate,          // NewWritableFile
   kAppend,          // WritableFile::Append
-  kSync,            // WritableFile::Sync (fdatasync)
+  kSync,            // WritableFile::Sync and Env::SyncFile (fdatasync)
   kSyncDir,         // Env::SyncDir
   kSyncFilesystem,  // Env::SyncFilesystem (syncfs)
   kRename,          // RenameFile and RenameNoReplace
@@ -80,6 +80,7 @@ class FaultEnv : public Env {
   Status RemoveDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
+  Status SyncFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override;
   Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<uint64_t> FileSize(const std::string& path) override;

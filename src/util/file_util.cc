@@ -28,6 +28,16 @@ Status SyncFilesystem(const std::string& path) {
   return Status::OK();
 }
 
+Status SyncFileData(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  int rc = ::fdatasync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::FromErrno(err, "fdatasync " + path);
+  return Status::OK();
+}
+
 Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open dir " + dir);

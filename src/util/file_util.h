@@ -17,6 +17,8 @@ Status MakeDirs(const std::string& dir);
 Status SyncFilesystem(const std::string& path);
 // fsync() on a directory so that a rename or create inside it is durable.
 Status SyncDir(const std::string& dir);
+// fdatasync() of the file at PATH (opened read-only for it).
+Status SyncFileData(const std::string& path);
 // Writes DATA to PATH durably: a unique temp file in the same directory, fsync, rename, and
 // fsync of the directory. On failure nothing is left behind.
 Status WriteFileAtomic(const std::string& path, std::string_view data);

@@ -1,5 +1,5 @@
 // The store path (StoreFile + GroupCommitter) with a FaultEnv injected through ArchiveDeps:
-// a failed syncfs or a full disk fails the store and leaves nothing behind, and a crash at any
+// a failed fdatasync/directory fsync or a full disk fails the store and leaves nothing behind, and a crash at any
 // file operation loses no acknowledged instance (issue 10: "the seam").
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -58,11 +58,15 @@ class StoreFaultTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(StoreFaultTest, FailedSyncfsFailsTheStoreAndLeavesNoFileNorRow) {
+// A failed fdatasync of the received file, or a failed fsync of a directory its name lives
+// in (the layout chain or the incoming directory): nothing is acknowledged, nothing is left.
+class FailedSyncTest : public StoreFaultTest, public ::testing::WithParamInterface<FaultRule> {};
+
+TEST_P(FailedSyncTest, FailsTheStoreAndLeavesNoFileNorRow) {
   FaultEnv env(Env::Default());
   auto a = Open(&env, 1);
   ASSERT_TRUE(a);
-  env.AddFault({FaultOp::kSyncFilesystem, Status::IOError("EIO"), 0, 1, 1.0, ""});
+  env.AddFault(GetParam());
   const std::string bytes = MakeInstance(kStudy, kSeries, Sop(0), 0);
   auto r = a->StoreBytes(bytes);
   ASSERT_FALSE(r.ok());
@@ -77,6 +81,15 @@ TEST_F(StoreFaultTest, FailedSyncfsFailsTheStoreAndLeavesNoFileNorRow) {
   ASSERT_TRUE(rows.ok() && rows->size() == 1);
   EXPECT_EQ(a->Read(rows->front()).value(), bytes);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    StoreFault, FailedSyncTest,
+    ::testing::Values(
+        // StoreBytes' own WriteFileAtomic syncs the temp file once; the second sync of a
+        // ".part" path is the store's fdatasync before the rename.
+        FaultRule{FaultOp::kSync, Status::IOError("EIO"), 1, 1, 1.0, ".part"},
+        FaultRule{FaultOp::kSyncDir, Status::IOError("EIO"), 0, 1, 1.0, kSeries},   // the file's directory
+        FaultRule{FaultOp::kSyncDir, Status::IOError("EIO"), 0, 1, 1.0, kStudy}));  // a level above
 
 TEST_F(StoreFaultTest, NoSpaceOnTheRenameFailsWithNoSpaceAndLeavesNothing) {
   FaultEnv env(Env::Default());

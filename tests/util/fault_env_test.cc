@@ -54,6 +54,32 @@ TEST_F(FaultEnvTest, CrashDropsDataWrittenAfterTheLastSync) {
   EXPECT_EQ(Content("a"), "durable");
 }
 
+TEST_F(FaultEnvTest, SyncFileByPathMakesTheDataDurableButNotTheName) {
+  Write("by-path", "all of it", false);
+  ASSERT_TRUE(env_.SyncFile(P("by-path")).ok());
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_FALSE(Exists("by-path"));  // its directory was never synced: the create is undone
+  env_.Reset();
+  Write("renamed", "data", false);
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  ASSERT_TRUE(std::filesystem::create_directories(P("sub")));
+  ASSERT_TRUE(env_.RenameNoReplace(P("renamed"), P("sub/renamed")).ok());
+  ASSERT_TRUE(env_.SyncFile(P("sub/renamed")).ok());  // tracked under its new name
+  ASSERT_TRUE(env_.SyncDir(P("sub")).ok());
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Content("sub/renamed"), "data");
+}
+
+TEST_F(FaultEnvTest, FailedSyncFileLeavesTheDataUndurable) {
+  Write("f", "bytes", false);
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  env_.AddFault({FaultOp::kSync, Status::IOError("EIO"), 0, 1, 1.0, "/f"});
+  EXPECT_FALSE(env_.SyncFile(P("f")).ok());
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Content("f"), "");
+}
+
 TEST_F(FaultEnvTest, CrashUndoesCreatesAndRenamesWhoseDirectoryWasNotSynced) {
   Write("synced-data-only", "x", true);
   Write("to-rename", "y", true);
