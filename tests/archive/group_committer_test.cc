@@ -56,7 +56,8 @@ class GroupCommitterTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("strata-gc-" + std::to_string(getpid()) + "-" +
                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ / "hot");
+    std::filesystem::create_directories(dir_ / "hot" / "x");
+    std::filesystem::create_directories(dir_ / "incoming");
     auto c = OpenCatalog({"sqlite:" + (dir_ / "c.db").string()});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::make_unique<LosingCatalog>(std::move(c).value());
@@ -70,18 +71,20 @@ class GroupCommitterTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<LosingCatalog> cat_;
   std::unique_ptr<GroupCommitter> gc_;
+  // Each record's file came from the incoming directory; the committer fsyncs it too.
+  Result<AddResult> Commit(const InstanceRecord& r) { return gc_->Commit(r, (dir_ / "incoming").string()); }
 };
 
 TEST_F(GroupCommitterTest, CommittedButAnswerLostIsAnsweredAdded) {
   cat_->mode = LosingCatalog::Mode::kCommitThenLose;
-  auto r = gc_->Commit(Record("1.2.3.4.1", "aaaaaaaaaaaaaaaa"));
+  auto r = Commit(Record("1.2.3.4.1", "aaaaaaaaaaaaaaaa"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->outcome, AddOutcome::kAdded);
 }
 
 TEST_F(GroupCommitterTest, LostAndNotCommittedIsARetryableFailure) {
   cat_->mode = LosingCatalog::Mode::kLoseWithoutCommit;
-  auto r = gc_->Commit(Record("1.2.3.4.2", "bbbbbbbbbbbbbbbb"));
+  auto r = Commit(Record("1.2.3.4.2", "bbbbbbbbbbbbbbbb"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kUnavailable) << r.status().ToString();
 }
@@ -89,17 +92,17 @@ TEST_F(GroupCommitterTest, LostAndNotCommittedIsARetryableFailure) {
 TEST_F(GroupCommitterTest, UnknownAndUnreadableStaysUnknownSoTheFileIsKept) {
   cat_->mode = LosingCatalog::Mode::kCommitThenLose;
   cat_->fail_reads = true;
-  auto r = gc_->Commit(Record("1.2.3.4.3", "cccccccccccccccc"));
+  auto r = Commit(Record("1.2.3.4.3", "cccccccccccccccc"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kUnknownOutcome) << r.status().ToString();
 }
 
 TEST_F(GroupCommitterTest, SameBytesElsewhereIsIdenticalWithThePreviousRow) {
-  ASSERT_TRUE(gc_->Commit(Record("1.2.3.4.4", "dddddddddddddddd")).ok());
+  ASSERT_TRUE(Commit(Record("1.2.3.4.4", "dddddddddddddddd")).ok());
   InstanceRecord again = Record("1.2.3.4.4", "dddddddddddddddd");
   again.location.hot_path = "elsewhere.dcm";
   cat_->mode = LosingCatalog::Mode::kCommitThenLose;
-  auto r = gc_->Commit(again);
+  auto r = Commit(again);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->outcome, AddOutcome::kIdentical);
   ASSERT_TRUE(r->previous.has_value());
@@ -107,9 +110,9 @@ TEST_F(GroupCommitterTest, SameBytesElsewhereIsIdenticalWithThePreviousRow) {
 }
 
 TEST_F(GroupCommitterTest, OtherContentStoredIsARetryableFailure) {
-  ASSERT_TRUE(gc_->Commit(Record("1.2.3.4.5", "eeeeeeeeeeeeeeee")).ok());
+  ASSERT_TRUE(Commit(Record("1.2.3.4.5", "eeeeeeeeeeeeeeee")).ok());
   cat_->mode = LosingCatalog::Mode::kCommitThenLose;  // the add finds a conflict, "commits" nothing
-  auto r = gc_->Commit(Record("1.2.3.4.5", "ffffffffffffffff"));
+  auto r = Commit(Record("1.2.3.4.5", "ffffffffffffffff"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kUnavailable) << r.status().ToString();
 }
@@ -120,7 +123,7 @@ TEST_F(GroupCommitterTest, ABatchIsReadBackRecordByRecord) {
   std::vector<Status> got(8);
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
-      got[i] = gc_->Commit(Record("1.2.3.4.6" + std::to_string(i), "1111111111111111")).status();
+      got[i] = Commit(Record("1.2.3.4.6" + std::to_string(i), "1111111111111111")).status();
     });
   for (auto& t : threads) t.join();
   for (const auto& s : got) EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
