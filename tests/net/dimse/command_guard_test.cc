@@ -1,14 +1,20 @@
 #include "net/dimse/command_guard.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
-#include "transfer/quick_ack_connection.h"
 
 namespace strata {
 namespace {
@@ -82,15 +88,49 @@ TEST(CommandGuard, LyingPdvLengthRefused) {
   EXPECT_FALSE(FeedAll(&g, Pdu(0x04, body), 100));
 }
 
-// Server associations (and C-MOVE sub-associations, opened on the same network) read through
-// QuickAckConnection, whose re-arming is tested in tests/transfer/quick_ack_connection_test.cc.
-TEST(GuardedTransportLayer, ConnectionsAreQuickAckConnections) {
-  int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+// Server associations (and C-MOVE sub-associations, opened on the same network) re-arm
+// TCP_QUICKACK after every read, plain or TLS (the wrapped connection does it; the kernel's
+// re-arming itself is tested in tests/transfer/quick_ack_connection_test.cc).
+int QuickAck(int fd) {
+  int v = -1;
+  socklen_t len = sizeof(v);
+  EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &v, &len), 0);
+  return v;
+}
+
+TEST(GuardedTransportLayer, ConnectionsReArmQuickAckAfterEveryRead) {
+  const int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(listen(lfd, 1), 0);
+  socklen_t alen = sizeof(a);
+  ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &alen), 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  const int server = accept(lfd, nullptr, nullptr);
+  ASSERT_GE(server, 0);
+  close(lfd);
   GuardedTransportLayer layer(64 * 1024, 16);
-  std::unique_ptr<DcmTransportConnection> c(layer.createConnection(fds[0], OFFalse));  // owns fds[0]
-  EXPECT_NE(dynamic_cast<QuickAckConnection*>(c.get()), nullptr);
-  close(fds[1]);
+  std::unique_ptr<DcmTransportConnection> c(layer.createConnection(server, OFFalse));  // owns SERVER
+  ASSERT_NE(c, nullptr);
+  const int one = 1, zero = 0;
+  ASSERT_EQ(setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+  // An A-ASSOCIATE-RQ header split over reads: the guard lets non-P-DATA bytes through.
+  const std::string bytes = Pdu(0x01, std::string(20, 'a'));
+  char buf[64];
+  for (size_t i = 0; i < bytes.size(); i += 13) {
+    ASSERT_EQ(setsockopt(server, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+    const size_t k = std::min<size_t>(13, bytes.size() - i);
+    ASSERT_EQ(send(client, bytes.data() + i, k, 0), static_cast<ssize_t>(k));
+    pollfd p{server, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 5000), 1);
+    ASSERT_EQ(c->read(buf, sizeof(buf)), static_cast<ssize_t>(k));
+    EXPECT_EQ(QuickAck(server), 1) << "after read at " << i;
+  }
+  close(client);
 }
 
 }  // namespace

@@ -30,10 +30,11 @@ TEST(EscapeExtraQueryMarksTest, LeavesOrdinaryRequestsAndLaterRequestsAlone) {
   EXPECT_EQ(EscapeExtraQueryMarks(&partial, 0), 0u);
 }
 
-TEST(AllowedMethodsTest, StowResourcesTakePostTheRestOnlyReads) {
+TEST(AllowedMethodsTest, StowResourcesTakePostResourcesTakeDeleteTheRestOnlyReads) {
   EXPECT_EQ(AllowedMethods("/dicomweb/studies"), "GET, POST, OPTIONS");
-  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3"), "GET, POST, OPTIONS");
-  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/series/1.2.4"), "GET, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3"), "GET, POST, DELETE, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/series/1.2.4"), "GET, DELETE, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/series/1.2.4/instances/1.2.5"), "GET, DELETE, OPTIONS");
   EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/metadata"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/dicomweb/series"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/wado"), "GET, OPTIONS");
