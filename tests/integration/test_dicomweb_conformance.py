@@ -233,3 +233,32 @@ def test_etag_last_modified_and_304(loaded, mr3):
     # A new instance in the study changes the study's tags.
     storescu(w.server, [mr3[0]])  # a duplicate changes nothing
     assert w.get(paths[0], headers={"If-None-Match": w.get(paths[0]).headers["ETag"]}).status == 304
+
+
+def test_dicom_json_is_gzipped_for_clients_that_accept_it(loaded, mr3):
+    """Issue 13 item 7: /metadata and QIDO answers in gzip when asked (Accept-Encoding), the
+    same JSON after inflating; identity for a client that does not ask."""
+    import gzip
+    w = loaded
+    study, _, _ = uids(mr3[0])
+    c = httpclient.HTTPConnection("127.0.0.1", w.server.http_port, timeout=30)
+    for target in ("/dicomweb/studies/%s/metadata" % study, "/dicomweb/studies/%s/instances" % study):
+        bodies = {}
+        for accept in ("gzip, deflate, br", None):
+            c.putrequest("GET", target, skip_accept_encoding=True)
+            if accept:
+                c.putheader("Accept-Encoding", accept)
+            c.endheaders()
+            r = c.getresponse()
+            raw = r.read()
+            assert r.status == 200, (target, r.status)
+            if accept:
+                assert r.getheader("Content-Encoding") == "gzip", (target, r.getheaders())
+                assert "Accept-Encoding" in r.getheader("Vary")
+                bodies[accept] = gzip.decompress(raw)
+                assert len(raw) < len(bodies[accept]) / 3
+            else:
+                assert r.getheader("Content-Encoding") is None
+                bodies[accept] = raw
+        assert json.loads(bodies["gzip, deflate, br"]) == json.loads(bodies[None])
+    c.close()

@@ -10,6 +10,7 @@
 #include "net/web/http_util.h"
 #include "net/web/metadata.h"
 #include "net/web/request_log.h"
+#include "net/web/response_encoding.h"
 #include "net/web/web_context.h"
 #include "net/web/web_page.h"
 #include "util/log.h"
@@ -107,6 +108,7 @@ void WebServer::Impl::Install() {
     spdlog::error("event=http_exception path={} error=\"{}\"", req.path, what);
     web::SendError(res, 500, "internal error: " + what);
   });
+  server.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { web::GzipDicomJson(req, res); });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) { web::EndRequestLog(req, res); });
 
   web::RegisterStow(server, ctx);
