@@ -10,8 +10,9 @@
 #include "dicom/dataset_scan.h"
 #include "dicom/pixel_encoding.h"
 #include "model/uid.h"
-#include "util/env.h"
 #include "util/checksum.h"
+#include "util/clock.h"
+#include "util/env.h"
 #include "util/file_util.h"
 #include "util/log.h"
 
@@ -45,11 +46,6 @@ Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options, Ar
   a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), a->env_, a->hot_->root(),
                                                    options.duplicates == DuplicatePolicy::kReplace);
   return a;
-}
-
-static int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 

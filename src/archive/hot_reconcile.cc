@@ -8,16 +8,12 @@
 #include "archive/archive.h"
 #include "dicom/dataset_reader.h"
 #include "util/checksum.h"
+#include "util/clock.h"
 #include "util/file_util.h"
 #include "util/log.h"
 
 namespace strata {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;

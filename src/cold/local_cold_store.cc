@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cold/object_key.h"
+#include "util/clock.h"
 #include "util/file_util.h"
 
 namespace strata {
@@ -44,12 +45,6 @@ std::string RandomHex(size_t digits) {
 
 bool IsLowerHex(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 int64_t MtimeMs(const struct stat& st) {

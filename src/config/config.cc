@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "util/strings.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -216,15 +217,8 @@ std::vector<std::string> Config::GetList(const std::string& name) const {
     for (const auto& x : it->second) out.push_back(x.is_string() ? x.get<std::string>() : x.dump());
     return out;
   }
-  std::string s = Get(name);
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t p = s.find(',', start);
-    std::string item = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
-    if (!item.empty()) out.push_back(item);
-    if (p == std::string::npos) break;
-    start = p + 1;
-  }
+  for (std::string& item : SplitComma(Get(name)))
+    if (!item.empty()) out.push_back(std::move(item));
   return out;
 }
 

@@ -6,19 +6,15 @@
 
 #include "tiering/janitor.h"
 #include "tiering/study_migration.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace strata {
 
-int64_t TieringNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
 std::string DateDaysAgo(int64_t ms_ago) {
-  std::time_t t = static_cast<std::time_t>((TieringNowMs() - ms_ago) / 1000);
+  std::time_t t = static_cast<std::time_t>((NowMs() - ms_ago) / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[16];
@@ -93,14 +89,14 @@ Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t
   STRATA_RETURN_IF_ERROR(Cleanup());
   MigrationPolicy pol;
   const int64_t age = older_than_ms >= 0 ? older_than_ms : opt_.older_than_ms;
-  pol.received_before_ms = TieringNowMs() - age + (age == 0 ? 1 : 0);
+  pol.received_before_ms = NowMs() - age + (age == 0 ? 1 : 0);
   if (opt_.study_date_older_than_ms > 0 && older_than_ms < 0)
     pol.study_date_before = DateDaysAgo(opt_.study_date_older_than_ms);
   pol.study_uid = study_uid;
   pol.limit = 64;
   std::set<std::string> tried;
   for (;;) {
-    STRATA_ASSIGN_OR_RETURN(auto todo, archive_->catalog()->StudiesToMigrate(pol, TieringNowMs()));
+    STRATA_ASSIGN_OR_RETURN(auto todo, archive_->catalog()->StudiesToMigrate(pol, NowMs()));
     std::vector<std::string> batch;
     for (const auto& s : todo)
       if (tried.insert(s.study_uid).second) batch.push_back(s.study_uid);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace strata {
@@ -51,7 +52,7 @@ Status Janitor::RemoveHotLeftovers() {
 
 Status Janitor::ListStore() {
   ColdStore* cold = archive_->cold();
-  listed_at_ms_ = TieringNowMs();
+  listed_at_ms_ = NowMs();
   STRATA_ASSIGN_OR_RETURN(objects_, cold->List("packs/"));
   STRATA_ASSIGN_OR_RETURN(pending_, cold->ListPendingUploads(""));
   listed_ = true;

@@ -16,6 +16,7 @@
 #include "tiering/lease_keeper.h"
 #include "tiering/pack_codec.h"
 #include "util/checksum.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace strata {
@@ -66,7 +67,7 @@ std::string StudyMigration::NewPackKey() const {
   std::string node;
   for (char c : opt_.node_id) node += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
   const std::string h = HexU64(Xxh3(study_uid_));
-  return "packs/" + h.substr(0, 2) + "/" + study_uid_ + "/" + std::to_string(TieringNowMs()) + "-" + node + "-" +
+  return "packs/" + h.substr(0, 2) + "/" + study_uid_ + "/" + std::to_string(NowMs()) + "-" + node + "-" +
          std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".zip";
 }
 
@@ -212,7 +213,7 @@ Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
   }
   for (auto& f : inflight) f.wait();  // stopped early: let the readers finish before unwinding
   if (st.ok()) {
-    packed_at_ms_ = TieringNowMs();
+    packed_at_ms_ = NowMs();
     auto summary = writer.Finish(StudyMetadata(sources_.front(), opt_.node_id, packed_at_ms_, generation_));
     if (summary.ok()) summary_ = std::move(summary).value();
     else st = summary.status();

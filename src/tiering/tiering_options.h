@@ -65,7 +65,4 @@ struct MigrationReport {
 // Progress of the run: instances and bytes done so far (for the CLI's progress line).
 using MigrationProgress = std::function<void(uint64_t instances, uint64_t bytes, const std::string& study)>;
 
-// Unix time in milliseconds by this machine's clock (object ages, pack names; never leases).
-int64_t TieringNowMs();
-
 }  // namespace strata

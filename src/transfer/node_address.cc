@@ -1,4 +1,5 @@
 #include "transfer/node_address.h"
+#include "util/strings.h"
 
 #include <charconv>
 
@@ -25,15 +26,10 @@ Result<NodeAddress> ParseNodeAddress(std::string_view text) {
 Result<std::vector<NodeAddress>> ParseNodeList(const std::vector<std::string>& texts) {
   std::vector<NodeAddress> out;
   for (const auto& t : texts) {
-    size_t start = 0;
-    while (start <= t.size()) {
-      size_t comma = t.find(',', start);
-      if (comma == std::string::npos) comma = t.size();
-      std::string_view item(t.data() + start, comma - start);
+    for (const std::string& item : SplitComma(t)) {
       if (item.empty()) return Status::InvalidArgument("empty entry in node list '" + t + "'");
       STRATA_ASSIGN_OR_RETURN(NodeAddress n, ParseNodeAddress(item));
       out.push_back(std::move(n));
-      start = comma + 1;
     }
   }
   if (out.empty()) return Status::InvalidArgument("no node given");

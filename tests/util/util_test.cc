@@ -5,6 +5,7 @@
 #include "util/checksum.h"
 #include "util/duration.h"
 #include "util/file_util.h"
+#include "util/strings.h"
 
 namespace strata {
 
@@ -46,4 +47,19 @@ TEST(FileUtilTest, AtomicWriteAndRanges) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(SplitComma, FieldsTrimmedEmptiesKept) {
+  EXPECT_EQ(SplitComma("a, b ,\tc"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(SplitComma("a,,b,"), (std::vector<std::string>{"a", "", "b", ""}));
+  EXPECT_EQ(SplitComma(""), (std::vector<std::string>{""}));
+  EXPECT_EQ(SplitComma("one"), (std::vector<std::string>{"one"}));
+  EXPECT_EQ(TrimSpaces(" \t x y \t"), "x y");
+  EXPECT_EQ(TrimSpaces("   "), "");
+}
+
+}  // namespace
 }  // namespace strata

@@ -11,6 +11,7 @@
 #include "net/web/dicom_json.h"
 #include "net/web/http_util.h"
 #include "net/web/web_context.h"
+#include "util/strings.h"
 
 namespace strata::web {
 namespace {
@@ -43,19 +44,6 @@ bool IsKnownAttribute(const std::string& name) {
     return true;
   DcmTag tag;
   return DcmTag::findTagFromName(name.c_str(), tag).good();
-}
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(',', start);
-    std::string v = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
-    if (!v.empty()) out.push_back(v);
-    if (p == std::string::npos) break;
-    start = p + 1;
-  }
-  return out;
 }
 
 // Attributes the catalog returns at LEVEL: those of the level and the levels above it, except
@@ -162,6 +150,7 @@ Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string
     if (name == "accept" || name == "charset") continue;  // handled by content negotiation
     if (name == "includefield") {
       for (const auto& f : SplitComma(value)) {
+        if (f.empty()) continue;  // "a,,b" or a trailing comma
         if (f == "all") {
           for (const auto& def : AllAttributes())
             if (Returnable(def, level)) out.return_tags.insert(def.tag);

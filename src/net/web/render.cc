@@ -1,4 +1,5 @@
 #include "net/web/render.h"
+#include "util/strings.h"
 
 #include <cmath>
 #include <cstdio>
@@ -15,18 +16,6 @@
 
 namespace strata::web {
 namespace {
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(',', start);
-    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
-    if (p == std::string::npos) break;
-    start = p + 1;
-  }
-  return out;
-}
 
 Result<double> ParseDouble(const std::string& s, const char* what) {
   char* end = nullptr;

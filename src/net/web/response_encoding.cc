@@ -6,16 +6,12 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/strings.h"
+
 namespace strata::web {
 namespace {
 
 constexpr size_t kMinBody = 1024;  // below this the header costs more than it saves
-
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -42,17 +38,12 @@ bool Gzip(const std::string& in, std::string* out) {
 }  // namespace
 
 bool AcceptsGzip(const std::string& accept_encoding) {
-  size_t start = 0;
-  while (start <= accept_encoding.size()) {
-    size_t comma = accept_encoding.find(',', start);
-    if (comma == std::string::npos) comma = accept_encoding.size();
-    const std::string item = accept_encoding.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& item : SplitComma(accept_encoding)) {
     const size_t semi = item.find(';');
-    const std::string coding = Lower(Trim(item.substr(0, semi)));
+    const std::string coding = Lower(TrimSpaces(item.substr(0, semi)));
     if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
     if (semi == std::string::npos) return true;
-    const std::string param = Lower(Trim(item.substr(semi + 1)));
+    const std::string param = Lower(TrimSpaces(item.substr(semi + 1)));
     if (param.rfind("q=", 0) != 0) return true;
     return std::strtod(param.c_str() + 2, nullptr) > 0.0;
   }

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "util/checksum.h"
+#include "util/strings.h"
 
 namespace strata::web {
 
@@ -40,16 +41,8 @@ std::string Opaque(std::string tag) {  // weak comparison ignores W/
 
 bool EtagMatches(const std::string& if_none_match, const std::string& etag) {
   const std::string want = Opaque(etag);
-  size_t start = 0;
-  while (start < if_none_match.size()) {
-    size_t comma = if_none_match.find(',', start);
-    if (comma == std::string::npos) comma = if_none_match.size();
-    std::string item = if_none_match.substr(start, comma - start);
-    const size_t b = item.find_first_not_of(" \t");
-    item = b == std::string::npos ? std::string() : item.substr(b, item.find_last_not_of(" \t") - b + 1);
+  for (const std::string& item : SplitComma(if_none_match))
     if (item == "*" || (!item.empty() && Opaque(item) == want)) return true;
-    start = comma + 1;
-  }
   return false;
 }
 

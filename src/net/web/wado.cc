@@ -17,6 +17,7 @@
 #include "net/web/validators.h"
 #include "net/web/web_context.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace strata::web {
 
@@ -272,17 +273,12 @@ void SendOctetParts(httplib::Response& res, const std::vector<std::string>& part
 
 Result<std::vector<uint32_t>> ParseFrameList(const std::string& list) {
   std::vector<uint32_t> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t p = list.find(',', start);
-    const std::string f = list.substr(start, p == std::string::npos ? std::string::npos : p - start);
+  for (const std::string& f : SplitComma(list)) {
     if (f.empty() || f.size() > 9 || !std::all_of(f.begin(), f.end(), [](unsigned char c) { return std::isdigit(c); }))
       return Status::InvalidArgument("frame numbers must be positive integers separated by commas, not '" + list + "'");
     const uint32_t n = static_cast<uint32_t>(std::stoul(f));
     if (n == 0) return Status::InvalidArgument("frame numbers start at 1");
     out.push_back(n);
-    if (p == std::string::npos) break;
-    start = p + 1;
   }
   return out;
 }

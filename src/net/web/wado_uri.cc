@@ -11,22 +11,17 @@
 #include "net/web/render.h"
 #include "net/web/wado.h"
 #include "net/web/web_context.h"
+#include "util/strings.h"
 
 namespace strata::web {
 namespace {
 
-std::vector<std::string> SplitComma(const std::string& s) {
+// The media types of a contentType list, their parameters (";q=...") dropped.
+std::vector<std::string> MediaTypes(const std::string& list) {
   std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(',', start);
-    std::string v = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
-    v.erase(0, v.find_first_not_of(' '));
-    if (auto semi = v.find(';'); semi != std::string::npos) v.erase(semi);
-    while (!v.empty() && v.back() == ' ') v.pop_back();
+  for (std::string v : SplitComma(list)) {
+    if (auto semi = v.find(';'); semi != std::string::npos) v = TrimSpaces(v.substr(0, semi));
     if (!v.empty()) out.push_back(v);
-    if (p == std::string::npos) break;
-    start = p + 1;
   }
   return out;
 }
@@ -42,7 +37,7 @@ void HandleWadoUri(WebContext& ctx, const httplib::Request& req, httplib::Respon
   // The media type: the first of contentType we can make (PS3.18 9.1.2.1.3).
   std::string media;
   const std::vector<std::string> wanted =
-      req.has_param("contentType") ? SplitComma(req.get_param_value("contentType")) : std::vector<std::string>{"image/jpeg"};
+      req.has_param("contentType") ? MediaTypes(req.get_param_value("contentType")) : std::vector<std::string>{"image/jpeg"};
   for (const auto& w : wanted) {
     if (w == "application/dicom" || w == "image/jpeg" || w == "image/png") {
       media = w;

@@ -16,16 +16,12 @@
 #include "dicom/transfer_syntax.h"
 #include "net/web/http_util.h"
 #include "net/web/web_context.h"
+#include "util/clock.h"
 
 namespace strata::web {
 namespace {
 
 using nlohmann::json;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void Reply(httplib::Response& res, const json& j) {
   res.set_header("Cache-Control", "no-store");
