@@ -1,5 +1,5 @@
 // strata-bench-read: how fast the archive reads what it holds, measured below the network
-// layer (Archive::Read / ReadStream), so hot and cold, local and S3, compare directly.
+// layer (Archive::Read / PrefetchReader), so hot and cold, local and S3, compare directly.
 //   strata-bench-read latency --samples 500 [settings]   one random instance at a time: p50/p99
 //   strata-bench-read study --clients 1,2,4 [settings]    whole studies, N clients at once: MB/s
 // Settings are the server's (`--data DIR`, `--cold s3://...`, env STRATA_*), so the bench
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "archive/archive.h"
+#include "archive/prefetch_reader.h"
 #include "cli/serve_command.h"
 #include "config/config.h"
 
@@ -88,15 +89,18 @@ int Studies(Archive* a, const std::vector<int>& clients_list, int rounds) {
     for (int c = 0; c < clients; ++c)
       th.emplace_back([&] {
         for (int i; (i = next++) < total;) {
-          Status s = a->ReadStream(recs[i % recs.size()], [&](const InstanceRecord&, Result<std::string>&& b) {
-            if (!b.ok()) return b.status();
+          // The reader WADO-RS and C-GET stream a study with (reads in flight, in order).
+          const auto& study = recs[i % recs.size()];
+          PrefetchReader reader(a, study);
+          for (size_t k = 0; k < study.size(); ++k) {
+            auto b = reader.Next();
+            if (!b.ok()) {
+              std::fprintf(stderr, "study read failed: %s\n", b.status().ToString().c_str());
+              failed = true;
+              break;
+            }
             bytes += b->size();
             ++images;
-            return Status::OK();
-          });
-          if (!s.ok()) {
-            std::fprintf(stderr, "study read failed: %s\n", s.ToString().c_str());
-            failed = true;
           }
         }
       });

@@ -225,29 +225,4 @@ Result<std::string> Archive::Read(const InstanceRecord& record) {
   return bytes;
 }
 
-Status Archive::ReadStream(const std::vector<InstanceRecord>& records,
-                           const std::function<Status(const InstanceRecord&, Result<std::string>&&)>& sink) {
-  const size_t ahead = static_cast<size_t>(std::max(1, options_.read_ahead));
-  std::deque<std::future<Result<std::string>>> inflight;
-  size_t next = 0;
-  auto launch = [&] {
-    const InstanceRecord* rec = &records[next++];
-    // Hot reads are cheap; only cold reads are worth a thread of their own.
-    if (rec->location.tier == Location::Tier::kHot)
-      inflight.push_back(std::async(std::launch::deferred, [this, rec] { return Read(*rec); }));
-    else
-      inflight.push_back(std::async(std::launch::async, [this, rec] { return Read(*rec); }));
-  };
-  Status result;
-  for (size_t i = 0; i < records.size(); ++i) {
-    while (next < records.size() && inflight.size() < ahead) launch();
-    auto r = inflight.front().get();
-    inflight.pop_front();
-    result = sink(records[i], std::move(r));
-    if (!result.ok()) break;
-  }
-  for (auto& f : inflight) f.wait();  // never leave a read running against freed state
-  return result;
-}
-
 }  // namespace strata

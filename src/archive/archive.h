@@ -118,10 +118,6 @@ class Archive {
   // The Part 10 bytes of one instance, verified against the catalog's checksum. A hot record
   // whose file was packed meanwhile is read from its pack.
   Result<std::string> Read(const InstanceRecord& record);
-  // Reads RECORDS in order, keeping up to read_ahead reads in flight, and hands each result
-  // to SINK in order. SINK returning an error stops the stream.
-  Status ReadStream(const std::vector<InstanceRecord>& records,
-                    const std::function<Status(const InstanceRecord&, Result<std::string>&&)>& sink);
 
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }
