@@ -1,5 +1,6 @@
 // Catalog: the index of every instance, its query attributes and its location.
-// Implementations: SqliteCatalog (embedded) and PgCatalog (PostgreSQL, several nodes).
+// One implementation, SqlCatalog (sql_catalog_internal.h), over a SqlDatabase driver:
+// SqliteDatabase (embedded) or PgDatabase (PostgreSQL, several nodes); OpenCatalog picks by URL.
 // All methods are thread-safe. Writes are transactional: a failed call changes nothing.
 #pragma once
 
