@@ -1,7 +1,5 @@
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "archive/archive.h"
 #include "cli/serve_command.h"
 #include "util/duration.h"
@@ -24,17 +22,12 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   o.node_id = NodeIdFromConfig(config);
   o.catalog.url = config.Get("catalog");
   o.cold.url = config.Get("cold");
-  auto env_or = [](const std::string& v, const char* env) {
-    if (!v.empty()) return v;
-    const char* e = std::getenv(env);
-    return std::string(e ? e : "");
-  };
-  o.cold.endpoint = env_or(config.Get("s3.endpoint"), "AWS_ENDPOINT_URL");
-  o.cold.region = env_or(config.Get("s3.region"), "AWS_REGION");
-  if (o.cold.region.empty()) o.cold.region = env_or("", "AWS_DEFAULT_REGION");
-  if (o.cold.region.empty()) o.cold.region = "us-east-1";
-  o.cold.access_key = env_or(config.Get("s3.access_key"), "AWS_ACCESS_KEY_ID");
-  o.cold.secret_key = env_or(config.Get("s3.secret_key"), "AWS_SECRET_ACCESS_KEY");
+  // Empty S3 settings stay empty: the S3 store falls back to the AWS_* environment itself,
+  // in the order cold/cold_store.h documents (AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL).
+  o.cold.endpoint = config.Get("s3.endpoint");
+  o.cold.region = config.Get("s3.region");
+  o.cold.access_key = config.Get("s3.access_key");
+  o.cold.secret_key = config.Get("s3.secret_key");
   o.cold.path_style = config.GetBool("s3.path_style");
   o.cold.ca_file = config.Get("s3.ca_file");
   STRATA_ASSIGN_OR_RETURN(int64_t parallel, config.GetInt("s3.parallel"));

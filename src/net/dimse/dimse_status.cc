@@ -4,10 +4,10 @@ namespace strata {
 
 uint16_t StoreFailureStatus(const Status& s) {
   switch (s.code()) {
-    case Status::Code::kNoSpace: return 0xA700;          // Refused: Out of Resources
-    case Status::Code::kInvalidArgument: return 0xC000;  // Error: Cannot understand
-    case Status::Code::kUnavailable: return 0xA700;
-    default: return 0x0110;                              // Processing failure
+    case Status::Code::kNoSpace: return kStoreOutOfResources;
+    case Status::Code::kInvalidArgument: return kStoreCannotUnderstand;
+    case Status::Code::kUnavailable: return kStoreOutOfResources;
+    default: return kProcessingFailure;
   }
 }
 

@@ -17,6 +17,7 @@
 #include "codec/transcoder.h"
 #include "dicom/transfer_syntax.h"
 #include "net/dimse/dimse_service.h"
+#include "net/dimse/dimse_status.h"
 #include "net/dimse/identifier_reader.h"
 #include "util/log.h"
 
@@ -159,13 +160,13 @@ bool StartRetrieve(Retrieval* r, DcmDataset* ident, QueryRoot root) {
   auto keys = IdentifierToRetrieveKeys(ident, root);
   if (!keys.ok()) {
     r->error = keys.status();
-    r->error_status = 0xA900;  // Identifier does not match SOP Class
+    r->error_status = kRetrieveIdentifierDoesNotMatch;
     return false;
   }
   auto recs = ResolveRetrieve(r->env.archive, keys.value());
   if (!recs.ok()) {
     r->error = recs.status();
-    r->error_status = 0xC000;  // Unable to process
+    r->error_status = kRetrieveUnableToProcess;
     return false;
   }
   r->records = std::move(recs).value();
@@ -190,7 +191,7 @@ void RetrieveStep(Retrieval* r, RetrieveRsp* rsp) {
   if (r->counts.remaining == 0) {
     rsp->status = STATUS_Success;
     if (r->counts.failed > 0 || r->counts.warning > 0)
-      rsp->status = (r->counts.completed == 0 && r->counts.warning == 0) ? 0xA702 : 0xB000;
+      rsp->status = (r->counts.completed == 0 && r->counts.warning == 0) ? kRetrieveNoSubOperationSucceeded : kRetrieveSomeSubOperationsFailed;
   } else {
     const InstanceRecord& rec = r->records[r->records.size() - static_cast<size_t>(r->counts.remaining)];
     auto bytes = r->reader->Next();
@@ -238,7 +239,7 @@ OFCondition RunRetrieve(Retrieval* r, T_ASC_Association* assoc, T_ASC_Presentati
   std::unique_ptr<DcmDataset> ident;
   if (!has_dataset) {
     r->error = Status::InvalidArgument("retrieve request without identifier");
-    r->error_status = 0xA900;
+    r->error_status = kRetrieveIdentifierDoesNotMatch;
   } else {
     OFCondition broken = EC_Normal;
     auto id = ReceiveIdentifier(assoc, pc, r->env.opt->idle_timeout_s, r->env.opt->max_identifier_bytes,
@@ -246,7 +247,7 @@ OFCondition RunRetrieve(Retrieval* r, T_ASC_Association* assoc, T_ASC_Presentati
     if (broken.bad()) return broken;
     if (!id.ok()) {
       r->error = id.status();
-      r->error_status = 0xA900;
+      r->error_status = kRetrieveIdentifierDoesNotMatch;
     } else if (StartRetrieve(r, id.value().get(), root) && open(r)) {
       StartReading(r);
     }
@@ -375,7 +376,7 @@ OFCondition HandleMove(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pr
     auto sub = OpenMoveAssociation(env, dest, rr->records);
     if (!sub.ok()) {
       rr->error = sub.status();
-      rr->error_status = 0xA801;  // Refused: Move Destination unknown (or unreachable)
+      rr->error_status = kMoveDestinationUnknown;  // (or unreachable)
       return false;
     }
     rr->store_assoc = sub.value();

@@ -7,13 +7,12 @@
 #include <chrono>
 #include <memory>
 
+#include "net/dimse/dimse_status.h"
 #include "net/dimse/identifier_reader.h"
 #include "util/log.h"
 
 namespace strata {
 namespace {
-
-constexpr uint16_t kNoSuchObjectInstance = 0x0112, kProcessingFailure = 0x0110, kClassInstanceConflict = 0x0119;
 
 std::string Get(DcmItem* item, const DcmTagKey& tag) {
   OFString v;
@@ -119,11 +118,11 @@ CommitmentReport CheckCommitment(Archive* archive, const std::string& requester_
   for (const auto& [cls, uid] : refs) {
     Result<InstanceRecord> rec = archive->catalog()->GetInstance(uid);
     if (!rec.ok()) {
-      r.failed.push_back({cls, uid, rec.status().IsNotFound() ? kNoSuchObjectInstance : kProcessingFailure});
+      r.failed.push_back({cls, uid, rec.status().IsNotFound() ? kCommitNoSuchObjectInstance : kProcessingFailure});
       continue;
     }
     if (rec.value().sop_class_uid != cls) {
-      r.failed.push_back({cls, uid, kClassInstanceConflict});
+      r.failed.push_back({cls, uid, kCommitClassInstanceConflict});
       continue;
     }
     // The verified read: hot or packed, the bytes must match the catalog's checksum now.

@@ -156,7 +156,7 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
       st->bytes_in += sr.record.size;
       rsp.DimseStatus = STATUS_Success;
       if (sr.outcome == StoreResult::Outcome::kDuplicateKept) {
-        rsp.DimseStatus = 0xB006;  // Warning: elements discarded (the stored instance was kept)
+        rsp.DimseStatus = kStoreElementsDiscarded;
         detail.putAndInsertString(DCM_ErrorComment, "duplicate SOP Instance UID: stored one kept");
         ++st->warnings;
         spdlog::warn("event=duplicate_kept calling={} sop={} detail=\"{}\"", st->calling, sop, sr.warning);
