@@ -11,9 +11,9 @@ find_package(GTest REQUIRED)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)  # gzip of DICOM JSON answers (net/web/response_encoding.cc)
-find_package(PostgreSQL)
+find_package(PostgreSQL REQUIRED)  # libpq: the PostgreSQL catalog driver is always built
+find_package(toml11 REQUIRED)  # TOML config files (header-only; Debian ships its CMake package)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
-pkg_check_modules(ZSTD IMPORTED_TARGET libzstd)
 
 # Helper: strata_test(NAME SOURCES... LIBS ... [LOCK resource]) builds a GoogleTest binary
 # registered with CTest. LOCK serialises tests that share an outside resource (the test

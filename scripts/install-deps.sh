@@ -7,8 +7,8 @@ PKGS=(
   cmake ninja-build g++ ccache pkg-config git
   # libraries (docs/architecture.md says why each one is here)
   libdcmtk-dev libsqlite3-dev libpq-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libtoml11-dev libxxhash-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
-  libopenjp2-7-dev libopenjph-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtoml11-dev libxxhash-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libopenjp2-7-dev libopenjph-dev libgtest-dev libgmock-dev
   # runtime tools and test peers
   dcmtk libopenjp2-tools libgdcm-tools sqlite3 unzip python3 python3-pydicom python3-numpy python3-pytest postgresql
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl iproute2 chromium

@@ -14,7 +14,7 @@ const std::vector<SettingDef>& AllSettings() {
   static const std::vector<SettingDef> defs = {
       {"data", "./strata-data", "data directory (catalog, hot tier and local cold store live here by default)", T::kString},
       {"log_level", "info", "trace, debug, info, warn or error", T::kString},
-      {"node_id", "", "this node's name in a multi-node setup (default: hostname-pid)", T::kString},
+      {"node_id", "", "this node's name in a multi-node setup (default: the hostname)", T::kString},
       {"aet", "STRATA", "our DICOM AE title", T::kString},
       {"bind", "127.0.0.1", "address the DICOM and HTTP ports listen on", T::kString},
       {"port", "11112", "DICOM (DIMSE) port", T::kInt},
