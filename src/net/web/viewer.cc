@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <zlib.h>
+
 #include "net/web/http_util.h"
 #include "util/checksum.h"
 
@@ -122,7 +124,45 @@ void SendBody(const httplib::Request& req, httplib::Response& res, std::string b
   if (!not_modified) res.set_content(std::move(body), type);
 }
 
+// Text files go out gzip-compressed when the client accepts it, compressed once here:
+// cpp-httplib would otherwise compress every response anew (brotli takes a minute for the
+// 17 MB app bundle).
+bool Compressible(const std::string& rel) {
+  return EndsWith(rel, ".js") || EndsWith(rel, ".css") || EndsWith(rel, ".html") || EndsWith(rel, ".json") ||
+         EndsWith(rel, ".svg");
+}
+
+bool AcceptsGzip(const httplib::Request& req) {
+  const std::string ae = req.get_header_value("Accept-Encoding");
+  return ae.find("gzip") != std::string::npos && ae.find("gzip;q=0") == std::string::npos;
+}
+
+// Sends BODY of a shared object without cpp-httplib's own compression (it leaves
+// content-provider responses alone).
+template <typename Owner>
+void SendShared(httplib::Response& res, std::shared_ptr<Owner> owner, const std::string* body, const char* type) {
+  res.set_content_provider(body->size(), type, [owner, body](size_t offset, size_t length, httplib::DataSink& sink) {
+    return sink.write(body->data() + offset, std::min<size_t>(length, 1 << 20));
+  });
+}
+
 }  // namespace
+
+Result<std::string> Gzip(const std::string& in) {
+  z_stream z{};
+  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return Status::Internal("deflateInit2");
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const size_t n = z.total_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return Status::Internal("gzip failed");
+  out.resize(n);
+  return out;
+}
 
 Result<std::unique_ptr<ViewerFiles>> ViewerFiles::Open(const ViewerOptions& options) {
   if (options.dir.empty()) return Status::NotFound("the OHIF Viewer is not configured (web.viewer_dir is empty)");
@@ -133,28 +173,28 @@ Result<std::unique_ptr<ViewerFiles>> ViewerFiles::Open(const ViewerOptions& opti
   return std::unique_ptr<ViewerFiles>(new ViewerFiles(options));
 }
 
-Result<std::shared_ptr<const std::string>> ViewerFiles::Patched(const std::string& rel, const std::string& path) {
-  const bool index = rel == "index.html";
-  if (!index && !EndsWith(rel, ".js")) return std::shared_ptr<const std::string>();
+Result<std::shared_ptr<const ViewerFiles::Text>> ViewerFiles::Cached(const std::string& rel, const std::string& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = patched_.find(rel);
-    if (it != patched_.end()) return it->second->empty() ? std::shared_ptr<const std::string>() : it->second;
+    auto it = text_.find(rel);
+    if (it != text_.end()) return it->second;
   }
   STRATA_ASSIGN_OR_RETURN(std::string body, ReadAll(path));
-  size_t changes = 0;
-  if (index) {
+  if (rel == "index.html") {
     body = PatchIndex(std::move(body));
-    changes = 1;
-  } else {
+  } else if (EndsWith(rel, ".js")) {
     // Webpack's public path, from which every chunk, worker and .wasm is loaded.
-    changes = ReplaceAll(body, "__webpack_require__.p = \"/\"",
-                         std::string("__webpack_require__.p = \"") + kPrefix + "\"");
+    ReplaceAll(body, "__webpack_require__.p = \"/\"", std::string("__webpack_require__.p = \"") + kPrefix + "\"");
+  } else if (EndsWith(rel, ".css")) {
+    ReplaceAll(body, "url(/", std::string("url(") + kPrefix);  // fonts
   }
-  auto entry = std::make_shared<const std::string>(changes ? std::move(body) : std::string());
+  auto t = std::make_shared<Text>();
+  t->etag = Xxh3Hex(body);
+  STRATA_ASSIGN_OR_RETURN(t->gzip, Gzip(body));
+  t->body = std::move(body);
   std::lock_guard<std::mutex> lock(mu_);
-  patched_[rel] = entry;  // unchanged scripts are remembered as "" and streamed from disk
-  return entry->empty() ? std::shared_ptr<const std::string>() : entry;
+  auto [it, inserted] = text_.emplace(rel, t);
+  return it->second;
 }
 
 void ViewerFiles::Serve(const std::string& rel_in, const httplib::Request& req, httplib::Response& res) {
@@ -164,7 +204,7 @@ void ViewerFiles::Serve(const std::string& rel_in, const httplib::Request& req, 
   if (!rel.empty() && !SafeRel(rel)) return SendError(res, 404, "no such file");
   std::string path = options_.dir + "/" + rel;
   struct stat st {};
-  const bool file = !rel.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  bool file = !rel.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   if (!file) {
     // A route of the single-page application (no dot in its last segment) gets index.html;
     // a missing file (e.g. a stale bundle name) is a 404, not HTML the browser would run.
@@ -173,10 +213,22 @@ void ViewerFiles::Serve(const std::string& rel_in, const httplib::Request& req, 
       return SendError(res, 404, "no such file in the viewer");
     rel = "index.html";
     path = options_.dir + "/index.html";
+    file = ::stat(path.c_str(), &st) == 0;
+    if (!file) return SendError(res, 503, "the viewer's index.html is gone from " + options_.dir);
   }
-  auto patched = Patched(rel, path);
-  if (!patched.ok()) return SendStatus(res, patched.status());
-  if (*patched) return SendBody(req, res, **patched, MimeOf(rel), false);
+  if (Compressible(rel) && st.st_size < (64 << 20)) {
+    auto text = Cached(rel, path);
+    if (!text.ok()) return SendStatus(res, text.status());
+    const std::shared_ptr<const Text>& t = text.value();
+    const bool gz = AcceptsGzip(req);
+    bool not_modified = false;
+    res.set_header("Vary", "Accept-Encoding");
+    SetValidators(req, res, "\"" + t->etag + (gz ? "-gz" : "") + "\"", rel != "index.html" && ContentHashed(rel),
+                  &not_modified);
+    if (not_modified) return;
+    if (gz) res.set_header("Content-Encoding", "gzip");
+    return SendShared(res, t, gz ? &t->gzip : &t->body, MimeOf(rel));
+  }
 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fstat(fd, &st) != 0) {

@@ -41,13 +41,16 @@ class ViewerFiles {
 
  private:
   explicit ViewerFiles(ViewerOptions options) : options_(std::move(options)) {}
-  // index.html or a script rewritten for the /viewer/ prefix, cached; nullptr if REL needs
-  // no rewriting. Error when the file cannot be read.
-  Result<std::shared_ptr<const std::string>> Patched(const std::string& rel, const std::string& path);
+  // A text file (html, js, css, json, svg) as served: rewritten for the /viewer/ prefix
+  // where needed, and gzip-compressed once.
+  struct Text {
+    std::string body, gzip, etag;
+  };
+  Result<std::shared_ptr<const Text>> Cached(const std::string& rel, const std::string& path);
 
   ViewerOptions options_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const std::string>> patched_;  // rel -> body ("" = none)
+  std::map<std::string, std::shared_ptr<const Text>> text_;  // by path under /viewer/; files do not change
 };
 
 // The JavaScript of /viewer/app-config.js (viewer_config.cc): OHIF's window.config for this
@@ -55,6 +58,9 @@ class ViewerFiles {
 // (sessionStorage "strata-auth") is added to the viewer's DICOMweb requests; basic auth is
 // the browser's own (it resends the credentials it was given for this origin).
 std::string ViewerAppConfig();
+
+// IN gzip-compressed (RFC 1952).
+Result<std::string> Gzip(const std::string& in);
 
 // The default web.viewer_dir: web/ohif in the source tree the binary was built from.
 std::string DefaultViewerDir();
