@@ -247,8 +247,13 @@ void Tiers(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
   for (const auto& p : pr.value())
     packs.push_back({{"key", p.pack_key}, {"generation", p.generation}, {"size", p.size}, {"entries", p.entries},
                      {"created_ms", p.created_ms}});
+  auto ledger = LatestMigrations(ctx, 1000);
+  if (!ledger.ok()) return SendStatus(res, ledger.status());
+  auto led = ledger->find(study);
   json out = total.ToJson();
   out["study_uid"] = study;
+  out["migration"] = led == ledger->end() ? json(nullptr) : json(led->second.state);
+  out["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
   out["series"] = std::move(series);
   out["pack_objects"] = std::move(packs);
   Reply(res, out);
