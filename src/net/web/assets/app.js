@@ -83,7 +83,14 @@ const T = {
   Columns: '00280011', Frames: '00280008', WindowCenter: '00281050', WindowWidth: '00281051',
   Referring: '00080090', StudyID: '00200010',
 };
-const pn = (s) => String(s || '').replace(/\^+$/, '').replace(/\^/g, ', ').replace(/, ,/g, ',');
+// A person name for people: "Family, Given"; the ideographic and phonetic groups of a
+// PN ("Yamada^Tarou=山田^太郎=やまだ^たろう") follow in parentheses.
+const pnGroup = (g) => g.replace(/\^+$/, '').replace(/\^/g, ', ').replace(/, ,/g, ',').replace(/, $/, '');
+function pn(s) {
+  const groups = String(s || '').split('=').map(pnGroup);
+  const rest = groups.slice(1).filter(Boolean);
+  return rest.length ? `${groups[0]} (${rest.join(' / ')})` : groups[0];
+}
 const da = (s) => (s && s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : s || '');
 const tm = (s) => (s && s.length >= 4 ? `${s.slice(0, 2)}:${s.slice(2, 4)}` : s || '');
 function bytes(n) {
@@ -128,7 +135,7 @@ function problemBox(p) {
 // A study named for people: patient, date, description; its UID only as a tooltip.
 function studyLabel(x) {
   return h('span', { title: x.study_uid }, h('strong', {}, pn(x.patient_name) || '(no name)'), ' · ',
-    da(x.study_date) || 'no date', x.description ? ' · ' + x.description : '');
+    h('span', { class: 'nowrap' }, da(x.study_date) || 'no date'), x.description ? ' · ' + x.description : '');
 }
 function tierBadge(tier) {
   const label = { hot: 'hot', packed: 'packed', mixed: 'both' }[tier] || tier;
@@ -153,8 +160,10 @@ async function studiesView() {
   const form = h('form', { class: 'search panel', id: 'search' },
     h('label', {}, 'Patient name', h('input', { name: 'name', value: f('name'), placeholder: 'e.g. Doe' })),
     h('label', {}, 'Patient ID', h('input', { name: 'id', value: f('id') })),
-    h('label', {}, 'Study date from', h('input', { name: 'from', type: 'date', value: f('from') })),
-    h('label', {}, 'to', h('input', { name: 'to', type: 'date', value: f('to') })),
+    h('label', {}, 'Study date from', h('input', { name: 'from', value: f('from'), placeholder: 'YYYY-MM-DD',
+      pattern: '\\d{4}-\\d{2}-\\d{2}', title: 'a date as YYYY-MM-DD' })),
+    h('label', {}, 'to', h('input', { name: 'to', value: f('to'), placeholder: 'YYYY-MM-DD',
+      pattern: '\\d{4}-\\d{2}-\\d{2}', title: 'a date as YYYY-MM-DD' })),
     h('label', {}, 'Modality', h('select', { name: 'mod' },
       ['', 'CT', 'MR', 'CR', 'DX', 'MG', 'US', 'NM', 'PT', 'XA', 'SC', 'OT'].map((m) =>
         h('option', { value: m, selected: m === f('mod') }, m || 'any')))),
