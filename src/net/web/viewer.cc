@@ -169,7 +169,7 @@ Result<std::unique_ptr<ViewerFiles>> ViewerFiles::Open(const ViewerOptions& opti
   struct stat st {};
   if (::stat((options.dir + "/index.html").c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return Status::NotFound("the OHIF Viewer is not installed in " + options.dir +
-                            " (run scripts/install-deps.sh, or set web.viewer_dir to OHIF's dist/)");
+                            " (run scripts/install-ohif.sh, part of scripts/install-deps.sh, or set web.viewer_dir to OHIF's dist/)");
   return std::unique_ptr<ViewerFiles>(new ViewerFiles(options));
 }
 

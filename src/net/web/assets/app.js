@@ -290,12 +290,15 @@ const presetsFor = (modality) => PRESETS[modality] || [];
 async function viewerView(study, seriesUid) {
   app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading series…')));
   let instances, meta;
+  const bySop = new Map();
   try {
-    instances = await qido(`/studies/${study}/series/${seriesUid}/instances?includefield=00200032&includefield=00201041`);
+    instances = await qido(`/studies/${study}/series/${seriesUid}/instances`);
     instances.sort((a, b) => Number(val(a, T.InstanceNumber) || 0) - Number(val(b, T.InstanceNumber) || 0));
     const mid = instances[Math.floor(instances.length / 2)];
-    meta = (await getJson(`/dicomweb/studies/${study}/series/${seriesUid}/instances/${val(mid, T.SOPUID)}/metadata`,
-      'application/dicom+json'))[0];
+    // The series' metadata (cached by the server): window, and each slice's position.
+    const all = await getJson(`/dicomweb/studies/${study}/series/${seriesUid}/metadata`, 'application/dicom+json');
+    for (const m of all) bySop.set(val(m, T.SOPUID), m);
+    meta = bySop.get(val(mid, T.SOPUID)) || all[0];
   } catch (e) {
     app.replaceChildren();
     return showError(app, e);
@@ -355,11 +358,12 @@ async function viewerView(study, seriesUid) {
     tl.replaceChildren(pn(val(meta, T.PatientName)), h('br'), val(meta, T.PatientID));
     tr.replaceChildren(val(meta, T.StudyDescription) || '', h('br'), dateTime(val(meta, T.StudyDate), val(meta, T.StudyTime)),
       h('br'), modality);
-    const ipp = vals(inst, '00200032');
-    const loc = ipp.length === 3 ? Number(ipp[2]) : Number(val(inst, '00201041'));
+    const im = bySop.get(val(inst, T.SOPUID)) || {};
+    const ipp = vals(im, '00200032');
+    const loc = ipp.length === 3 ? Number(ipp[2]) : Number(val(im, '00201041'));
     bl.replaceChildren(`Image ${state.index + 1} / ${instances.length}`, h('br'),
       `Instance #${val(inst, T.InstanceNumber) || '—'}`, h('br'),
-      h('span', { id: 'slice-position' }, Number.isFinite(loc) && (ipp.length === 3 || val(inst, '00201041') !== '')
+      h('span', { id: 'slice-position' }, Number.isFinite(loc) && (ipp.length === 3 || val(im, '00201041') !== '')
         ? `Position ${loc.toFixed(1)} mm` : 'Position —'));
     br.replaceChildren(mono ? `W ${Math.round(state.width)}  L ${Math.round(state.center)}` : '',
       h('br'), `${val(inst, T.Columns)} × ${val(inst, T.Rows)}`);
