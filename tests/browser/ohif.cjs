@@ -87,10 +87,11 @@ function readViewport() {
       let first;
       try {
         await page.waitForFunction(() => {
-          return window.cornerstone && window.cornerstone.getEnabledElements().length > 0 &&
-            window.cornerstone.getEnabledElements()[0].viewport &&
-            window.cornerstone.getEnabledElements()[0].viewport.getCurrentImageId &&
-            window.cornerstone.cache.getImage(window.cornerstone.getEnabledElements()[0].viewport.getCurrentImageId());
+          const cs = window.cornerstone;
+          const el = cs && cs.getEnabledElements()[0];
+          const vp = el && el.viewport;
+          const id = vp && vp.getCurrentImageId && vp.getCurrentImageId();
+          return !!(id && cs.cache.getImage(id));
         });
         first = await page.evaluate(readViewport);
       } catch (e) {
@@ -118,7 +119,8 @@ function readViewport() {
         await page.mouse.wheel(0, -100);
         await page.waitForFunction((b) => {
           const vp = window.cornerstone.getEnabledElements()[0].viewport;
-          return vp.getCurrentImageIdIndex() !== b && window.cornerstone.cache.getImage(vp.getCurrentImageId());
+          const id = vp.getCurrentImageId();
+          return vp.getCurrentImageIdIndex() !== b && !!(id && window.cornerstone.cache.getImage(id));
         }, before);
         cur = await page.evaluate(readViewport);
         seen.set(cur.sop, cur);
@@ -128,7 +130,8 @@ function readViewport() {
         await page.mouse.wheel(0, 100);
         await page.waitForFunction((b) => {
           const vp = window.cornerstone.getEnabledElements()[0].viewport;
-          return vp.getCurrentImageIdIndex() !== b && window.cornerstone.cache.getImage(vp.getCurrentImageId());
+          const id = vp.getCurrentImageId();
+          return vp.getCurrentImageIdIndex() !== b && !!(id && window.cornerstone.cache.getImage(id));
         }, before);
         cur = await page.evaluate(readViewport);
         seen.set(cur.sop, cur);
