@@ -145,7 +145,7 @@ def test_ohif_hot_and_packed(server_factory, tmp_path, capsys):
     storescu(s, hot + packed)
     p = run([STRATA, "migrate", "--data", s.data, "--older-than", "0s", "--study", study_uid_of(packed)])
     assert "migrated 1 studies" in p.stdout + p.stderr
-    tiers = {t["study_uid"]: t["tier"] for t in json.loads(http(s.base + "/api/studies", headers=AUTH).body)["studies"]}
+    tiers = {t["study_uid"]: t["tier"] for t in json.loads(http(s.base + "/api/studies", headers=AUTH).body)}
     assert tiers == {study_uid_of(hot): "hot", study_uid_of(packed): "packed"}
 
     screens = [[1366, 768], [1920, 1080]]

@@ -2,7 +2,8 @@
 //   GET /api/stats                 catalog counts, hot/cold instances and bytes, packs,
 //                                  metadata cache figures
 //   GET /api/studies?limit&offset&name&id&acc&mod&date
-//                                  {total, offset, studies: [...]}, newest study date first:
+//                                  one page of studies, newest study date first (the number of
+//                                  matches in X-Total-Count):
 //                                  instances, bytes, hot/cold split, packs and their size,
 //                                  the latest migration state and a failure in plain words
 //   GET /api/studies/{s}/tiers     per series: instances, bytes, hot/packed counts, syntaxes,
@@ -209,7 +210,8 @@ void Studies(WebContext& ctx, const httplib::Request& req, httplib::Response& re
     j["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
     page.push_back(std::move(j));
   }
-  Reply(res, {{"total", all.size()}, {"offset", first}, {"studies", std::move(page)}});
+  res.set_header("X-Total-Count", std::to_string(all.size()));  // for the pager; the body stays a list
+  Reply(res, page);
 }
 
 void Tiers(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {

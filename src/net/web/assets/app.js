@@ -60,6 +60,11 @@ async function get(url, accept, retried) {
   }
 }
 const getJson = async (url, accept) => (await get(url, accept)).json();
+// /api/studies: one page of studies and the number of matches (X-Total-Count).
+async function studyPage(query) {
+  const r = await get('/api/studies?' + query);
+  return { studies: await r.json(), total: Number(r.headers.get('X-Total-Count') || 0) };
+}
 const qido = (path) => getJson('/dicomweb' + path, 'application/dicom+json');
 async function imageUrl(url, accept) {
   const blob = await (await get(url, accept || 'image/jpeg')).blob();
@@ -185,13 +190,13 @@ async function studiesView() {
   if (f('from') || f('to')) q.set('date', `${f('from').replace(/-/g, '')}-${f('to').replace(/-/g, '')}`);
   let list;
   try {
-    [list] = await Promise.all([getJson('/api/studies?' + q.toString()), loadSite()]);
+    [list] = await Promise.all([studyPage(q.toString()), loadSite()]);
   } catch (e) {
     results.replaceChildren();
     return showError(results, e);
   }
   const studies = list.studies;
-  const more = list.offset + studies.length < list.total;
+  const more = page * PAGE + studies.length < list.total;
   const go = (n) => { p.set('page', n); location.hash = '#/?' + p.toString(); };
   const pager = h('div', { class: 'pager' },
     h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
@@ -425,7 +430,7 @@ async function archiveView() {
   let stats, studies, migrations, queue;
   try {
     [stats, studies, migrations, queue] = await Promise.all([
-      getJson('/api/stats'), getJson(`/api/studies?limit=${PAGE}&offset=${page * PAGE}`),
+      getJson('/api/stats'), studyPage(`limit=${PAGE}&offset=${page * PAGE}`),
       getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30'), loadSite()]);
   } catch (e) {
     app.replaceChildren();
@@ -447,7 +452,7 @@ async function archiveView() {
         `packs ${bytes(stats.pack_bytes)} (${bytes(stats.cold_bytes)} as received)`),
       h('span', {}, `cold store: ${stats.cold_store}`),
       h('span', {}, `metadata cache: ${num(stats.metadata_cache.entries)} instances, ${num(stats.metadata_cache.hits)} hits`)));
-  const more = studies.offset + studies.studies.length < studies.total;
+  const more = page * PAGE + studies.studies.length < studies.total;
   studies = studies.studies;
   const go = (n) => { location.hash = '#/archive?page=' + n; };
   const perStudy = h('div', { class: 'panel' }, h('h2', {}, 'Objects per study'),
