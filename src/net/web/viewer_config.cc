@@ -57,7 +57,8 @@ window.config = {
   routerBasename: '/',
   extensions: [],
   modes: [],
-  customizationService: {},
+  // No onboarding tour: the viewer opens on the study, as a reading room expects.
+  customizationService: [{ 'ohif.tours': { $set: [] } }],
   showStudyList: false,
   maxNumberOfWebWorkers: 3,
   showWarningMessageForCrossOrigin: false,
