@@ -323,8 +323,11 @@ async function viewerView(study, seriesUid) {
   const bl = h('div', { class: 'overlay bl' }), br = h('div', { class: 'overlay br' });
   const stage = h('div', { class: 'stage', id: 'stage' }, img, tl, tr, bl, br);
   const slice = h('input', { type: 'range', id: 'slice', min: 1, max: instances.length, value: state.index + 1 });
-  const center = h('input', { type: 'range', id: 'wc', min: -1200, max: 3000, step: 1, value: state.center });
-  const width = h('input', { type: 'range', id: 'ww', min: 1, max: 4000, step: 1, value: state.width });
+  // Slider ranges in the modality's units: HU for CT, the stored value range otherwise.
+  const top = 2 ** Math.min(16, Number(val(meta, '00280101')) || 12);
+  const [cMin, cMax, wMax] = modality === 'CT' ? [-1200, 3000, 4000] : [0, top, top];
+  const center = h('input', { type: 'range', id: 'wc', min: cMin, max: cMax, step: 1, value: state.center });
+  const width = h('input', { type: 'range', id: 'ww', min: 1, max: wMax, step: 1, value: state.width });
   const centerNum = h('input', { type: 'number', value: state.center, style: 'width:90px' });
   const widthNum = h('input', { type: 'number', value: state.width, min: 1, style: 'width:90px' });
   const controls = h('div', { class: 'panel controls' },
