@@ -6,7 +6,7 @@
 // caller from the files with pydicom). Fails on any mismatch, console error, page error,
 // failed request or HTTP error answer. Prints one "timing {json}" line per study.
 // Usage: node ohif.cjs BASE_URL OUT_DIR SPEC.json
-// SPEC: {"token": "Bearer x" | null, "studies": [{"label", "study", "series",
+// SPEC: {"token": "Bearer x" | null, "basic": {"user", "password"} | null, "studies": [{"label", "study", "series",
 //        "slices": [{"sop", "rows", "columns", "sum", "wsum", "min", "max"}]}]}  (slices in order)
 'use strict';
 const fs = require('fs');
@@ -62,7 +62,9 @@ function readViewport() {
   const timings = [];
   for (const study of spec.studies) {
     for (const [w, hgt] of study.screens || [[1366, 768]]) {
-      const context = await browser.newContext({ viewport: { width: w, height: hgt } });
+      // Basic auth: the credentials the browser holds for this origin (as after its login prompt).
+      const context = await browser.newContext({ viewport: { width: w, height: hgt },
+        httpCredentials: spec.basic ? { username: spec.basic.user, password: spec.basic.password, send: 'always' } : undefined });
       if (spec.token) {
         // What the Strata web page keeps after the user signed in with a bearer token.
         await context.addInitScript((t) => { sessionStorage.setItem('strata-auth', t); }, spec.token);
@@ -148,6 +150,8 @@ function readViewport() {
       }
       check(exact === n, `${tag}: ${exact} of ${n} slices show the stored pixel values exactly`);
       await page.waitForTimeout(300);  // let late requests (thumbnails) finish or fail
+      // (Basic credentials are added below the page, invisible here: the server's answers,
+      // all 2xx, show them; the caller checks its log.)
       if (spec.token) {
         check(dicomweb.requests > 0 && dicomweb.authorized === dicomweb.requests,
           `${tag}: ${dicomweb.authorized} of ${dicomweb.requests} DICOMweb requests carry the page's credentials`);

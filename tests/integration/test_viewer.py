@@ -168,6 +168,29 @@ def test_ohif_hot_and_packed(server_factory, tmp_path, capsys):
                      % re.escape(study_uid_of(packed)), log)
 
 
+def test_ohif_with_basic_auth(server_factory, tmp_path):
+    """With basic auth the browser's own credentials for the origin carry the viewer's requests."""
+    need_viewer()
+    need_browser()
+    files = gen("mr", tmp_path / "mr", patients=1, studies_per_patient=1, series=1, slices=5, seed=73, first_patient=73)
+    s = start(server_factory, "--web-auth", "basic:radiology:s3cret")
+    storescu(s, files)
+    assert http(s.base + "/dicomweb/studies").status == 401
+    spec = dict(basic=dict(user="radiology", password="s3cret"), studies=[study_spec("basic-auth", files, [[1366, 768]])])
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    p = run(["node", BROWSER_DIR / "ohif.cjs", s.base, tmp_path, spec_file], check=False, timeout=300)
+    assert p.returncode == 0 and "all ok" in p.stdout, p.stdout[-4000:] + p.stderr[-2000:]
+    assert "5 of 5 slices show the stored pixel values exactly" in p.stdout
+    # The server wants the credentials on every DICOMweb request: all of the viewer's got in.
+    log = [l for l in s.log_text().splitlines() if "event=http " in l and "path=/dicomweb/" in l]
+    served = [l for l in log if re.search(r"status=2\d\d", l)]
+    refused = [l for l in log if "status=401" in l]
+    # 401s: ours above, and at most one challenge the browser answers by resending with its
+    # credentials (basic auth's ordinary round trip, invisible to the page).
+    assert len(served) >= 10 and len(refused) <= 2, (len(served), refused)
+
+
 # ---- the web page ---------------------------------------------------------------------------------
 def test_web_pages(server_factory, tmp_path, capsys):
     need_browser()
