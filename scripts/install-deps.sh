@@ -28,5 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The OHIF Viewer served at /viewer (npm @ohif/app's built dist/, into web/ohif).
+bash "$(dirname "$0")/install-ohif.sh"
 # The Debian postgresql package starts a cluster on port 5432; Strata's tests run their own.
 echo "dependencies ok"

@@ -101,6 +101,8 @@ int RunServe(const Config& config) {
     w.keep_alive_timeout_s = static_cast<int>(config.GetInt("web.keep_alive_timeout").value());
     w.max_connections = static_cast<int>(config.GetInt("web.max_connections").value());
     w.cors_origins = config.GetList("web.cors_origins");
+    w.viewer_dir = config.Get("web.viewer_dir");
+    w.time_zone = config.Get("web.time_zone");
     web = std::make_unique<WebServer>(archive->get(), w);
     if (auto hp = web->Start(); !hp.ok()) {
       spdlog::error("cannot start HTTP service: {}", hp.status().ToString());

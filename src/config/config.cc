@@ -73,6 +73,8 @@ const std::vector<SettingDef>& AllSettings() {
       {"web.max_connections", "4096", "open HTTP connections; more are closed at once", T::kInt},
       {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
+      {"web.viewer_dir", "", "OHIF Viewer's dist/ served at /viewer (empty = web/ohif, where install-deps.sh puts it)", T::kString},
+      {"web.time_zone", "", "the site's time zone for the web page, e.g. Europe/Berlin (empty = the server's)", T::kString},
   };
   return defs;
 }

@@ -1,12 +1,19 @@
 // The web page's own JSON API (not DICOMweb; read-only; same auth as DICOMweb):
 //   GET /api/stats                 catalog counts, hot/cold instances and bytes, packs,
 //                                  metadata cache figures
-//   GET /api/studies?limit&offset  objects per study: instances, bytes, hot/cold split, packs
+//   GET /api/studies?limit&offset&name&id&acc&mod&date
+//                                  one page of studies, newest study date first (the number of
+//                                  matches in X-Total-Count):
+//                                  instances, bytes, hot/cold split, packs and their size,
+//                                  the latest migration state and a failure in plain words
 //   GET /api/studies/{s}/tiers     per series: instances, bytes, hot/packed counts, syntaxes,
 //                                  pack keys; and the study's packs
-//   GET /api/migrations?limit=N    the converter's recent runs (state, node, attempts, error)
-//   GET /api/queue?limit=N         studies with instances still on the hot tier
-// Everything comes from the catalog; no image is opened.
+//   GET /api/migrations?limit=N    the converter's recent runs (state, node, attempts, error,
+//                                  the error explained), with patient, date, description
+//   GET /api/queue?limit=N         studies with instances still on the hot tier, labelled the same
+// Everything comes from the catalog; no image is opened. /api/stats also names the site's
+// time zone (web.time_zone), in which the page writes every time.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -15,6 +22,7 @@
 
 #include "dicom/transfer_syntax.h"
 #include "net/web/http_util.h"
+#include "net/web/migration_errors.h"
 #include "net/web/web_context.h"
 #include "util/clock.h"
 
@@ -81,41 +89,125 @@ void Stats(WebContext& ctx, const httplib::Request&, httplib::Response& res) {
               {"packs", s->packs},
               {"pack_bytes", s->pack_bytes},
               {"cold_store", ctx.archive->cold()->Describe()},
+              {"time_zone", ctx.time_zone},
               {"metadata_cache", {{"hits", m.hits}, {"misses", m.misses}, {"entries", m.entries}, {"bytes", m.bytes}}}});
 }
 
+std::string Get(const AttributeValues& m, Tag t) {
+  auto it = m.find(t);
+  return it == m.end() ? std::string() : it->second;
+}
+
+// Newest study first: StudyDate, then StudyTime, descending; undated studies last.
+bool NewerFirst(const AttributeValues& a, const AttributeValues& b) {
+  const std::string da = Get(a, tags::kStudyDate), db = Get(b, tags::kStudyDate);
+  if (da.empty() != db.empty()) return db.empty();
+  if (da != db) return da > db;
+  return Get(a, tags::kStudyTime) > Get(b, tags::kStudyTime);
+}
+
+// The latest ledger entry of each study among the recent migrations (one query per request).
+Result<std::map<std::string, MigrationRecord>> LatestMigrations(WebContext& ctx, size_t limit) {
+  STRATA_ASSIGN_OR_RETURN(auto list, ctx.archive->catalog()->ListMigrations(limit));
+  std::map<std::string, MigrationRecord> out;
+  for (auto& m : list) out.emplace(m.study_uid, std::move(m));  // newest first: the first one wins
+  return out;
+}
+
+json ProblemJson(const MigrationRecord& m) {
+  if (m.state != "failed" || m.error.empty()) return nullptr;
+  const MigrationProblem p = ExplainMigrationError(m.error);
+  return {{"summary", p.summary}, {"action", p.action}, {"detail", p.detail}, {"when_ms", m.updated_ms},
+          {"attempts", m.attempts}};
+}
+
+// Patient, date and description of a study (empty strings when the catalog has no such study).
+json StudyLabel(WebContext& ctx, const std::string& study_uid) {
+  Query q;
+  q.level = QueryLevel::kStudy;
+  q.keys.emplace_back(tags::kStudyInstanceUID, study_uid);
+  q.limit = 1;
+  json j = {{"patient_name", ""}, {"patient_id", ""}, {"study_date", ""}, {"study_time", ""}, {"description", ""}};
+  auto found = ctx.archive->Find(q);
+  if (found.ok() && !found->empty()) {
+    const auto& m = found->front();
+    j = {{"patient_name", Get(m, tags::kPatientName)}, {"patient_id", Get(m, tags::kPatientID)},
+         {"study_date", Get(m, tags::kStudyDate)},     {"study_time", Get(m, tags::kStudyTime)},
+         {"description", Get(m, tags::kStudyDescription)}};
+  }
+  return j;
+}
+
+// The study list's filters, as QIDO-RS matching keys: name (substring unless it has
+// wildcards), id, acc, mod, date (YYYYMMDD, or a range YYYYMMDD-YYYYMMDD with either end open).
+Status FilterKeys(const httplib::Request& req, Query* q) {
+  auto param = [&](const char* n) { return req.has_param(n) ? req.get_param_value(n) : std::string(); };
+  if (std::string v = param("name"); !v.empty())
+    q->keys.emplace_back(tags::kPatientName, v.find_first_of("*?") == std::string::npos ? "*" + v + "*" : v);
+  if (std::string v = param("id"); !v.empty()) q->keys.emplace_back(tags::kPatientID, v);
+  if (std::string v = param("acc"); !v.empty()) q->keys.emplace_back(tags::kAccessionNumber, v);
+  if (std::string v = param("mod"); !v.empty()) q->keys.emplace_back(tags::kModalitiesInStudy, v);
+  if (std::string v = param("date"); !v.empty() && v != "-") {
+    const size_t dash = v.find('-');
+    auto date_ok = [](const std::string& d) {
+      return d.empty() || (d.size() == 8 && std::all_of(d.begin(), d.end(), ::isdigit));
+    };
+    const std::string a = v.substr(0, dash), b = dash == std::string::npos ? "" : v.substr(dash + 1);
+    if (!date_ok(a) || !date_ok(b) || (dash == std::string::npos && a.empty()))
+      return Status::InvalidArgument("date must be YYYYMMDD or YYYYMMDD-YYYYMMDD, not '" + v.substr(0, 40) + "'");
+    q->keys.emplace_back(tags::kStudyDate, v);
+  }
+  return Status::OK();
+}
+
+// The study list: all matching studies sorted newest first in memory (the catalog orders by
+// arrival), then one page of them with their tier split, pack size and migration state.
 void Studies(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Status err;
   Query q;
   q.level = QueryLevel::kStudy;
-  q.limit = LimitParam(req, 25, 200, &err);
+  const size_t limit = LimitParam(req, 25, 200, &err);
   auto offset = UintParam(req, "offset");
   if (!err.ok() || !offset.ok()) return SendStatus(res, err.ok() ? offset.status() : err);
-  q.offset = offset->value_or(0);
+  if (Status f = FilterKeys(req, &q); !f.ok()) return SendStatus(res, f);
   auto found = ctx.archive->Find(q);
   if (!found.ok()) return SendStatus(res, found.status());
-  json out = json::array();
-  for (const auto& m : found.value()) {
-    auto get = [&](Tag t) {
-      auto it = m.find(t);
-      return it == m.end() ? std::string() : it->second;
-    };
-    const std::string study = get(tags::kStudyInstanceUID);
+  std::vector<AttributeValues>& all = found.value();
+  std::stable_sort(all.begin(), all.end(), NewerFirst);
+  auto ledger = LatestMigrations(ctx, 1000);
+  if (!ledger.ok()) return SendStatus(res, ledger.status());
+  const size_t first = std::min<size_t>(offset->value_or(0), all.size());
+  const size_t last = std::min(all.size(), first + limit);
+  json page = json::array();
+  for (size_t i = first; i < last; ++i) {
+    const AttributeValues& m = all[i];
+    const std::string study = Get(m, tags::kStudyInstanceUID);
     auto rows = ctx.archive->Locate(study);
     if (!rows.ok()) return SendStatus(res, rows.status());
     TierSums sums;
     for (const auto& r : rows.value()) sums.Add(r);
+    auto packs = ctx.archive->catalog()->ListPacks(study);
+    if (!packs.ok()) return SendStatus(res, packs.status());
+    uint64_t pack_bytes = 0;
+    for (const auto& p : packs.value()) pack_bytes += p.size;
     json j = sums.ToJson();
     j["study_uid"] = study;
-    j["patient_name"] = get(tags::kPatientName);
-    j["patient_id"] = get(tags::kPatientID);
-    j["study_date"] = get(tags::kStudyDate);
-    j["description"] = get(tags::kStudyDescription);
-    j["modalities"] = get(tags::kModalitiesInStudy);
-    j["series"] = get(tags::kNumberOfStudyRelatedSeries);
-    out.push_back(std::move(j));
+    j["patient_name"] = Get(m, tags::kPatientName);
+    j["patient_id"] = Get(m, tags::kPatientID);
+    j["study_date"] = Get(m, tags::kStudyDate);
+    j["study_time"] = Get(m, tags::kStudyTime);
+    j["accession"] = Get(m, tags::kAccessionNumber);
+    j["description"] = Get(m, tags::kStudyDescription);
+    j["modalities"] = Get(m, tags::kModalitiesInStudy);
+    j["series"] = Get(m, tags::kNumberOfStudyRelatedSeries);
+    j["pack_bytes"] = pack_bytes;  // the packs' compressed size, beside "bytes" (as received)
+    auto led = ledger->find(study);
+    j["migration"] = led == ledger->end() ? json(nullptr) : json(led->second.state);
+    j["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
+    page.push_back(std::move(j));
   }
-  Reply(res, out);
+  res.set_header("X-Total-Count", std::to_string(all.size()));  // for the pager; the body stays a list
+  Reply(res, page);
 }
 
 void Tiers(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -153,8 +245,13 @@ void Tiers(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
   for (const auto& p : pr.value())
     packs.push_back({{"key", p.pack_key}, {"generation", p.generation}, {"size", p.size}, {"entries", p.entries},
                      {"created_ms", p.created_ms}});
+  auto ledger = LatestMigrations(ctx, 1000);
+  if (!ledger.ok()) return SendStatus(res, ledger.status());
+  auto led = ledger->find(study);
   json out = total.ToJson();
   out["study_uid"] = study;
+  out["migration"] = led == ledger->end() ? json(nullptr) : json(led->second.state);
+  out["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
   out["series"] = std::move(series);
   out["pack_objects"] = std::move(packs);
   Reply(res, out);
@@ -167,10 +264,13 @@ void Migrations(WebContext& ctx, const httplib::Request& req, httplib::Response&
   auto list = ctx.archive->catalog()->ListMigrations(limit);
   if (!list.ok()) return SendStatus(res, list.status());
   json out = json::array();
-  for (const auto& m : list.value())
-    out.push_back({{"study_uid", m.study_uid}, {"state", m.state}, {"node", m.node},
-                   {"lease_until_ms", m.lease_until_ms}, {"pack_key", m.pack_key}, {"updated_ms", m.updated_ms},
-                   {"error", m.error}, {"attempts", m.attempts}});
+  for (const auto& m : list.value()) {
+    json j = {{"study_uid", m.study_uid}, {"state", m.state}, {"node", m.node},
+              {"lease_until_ms", m.lease_until_ms}, {"pack_key", m.pack_key}, {"updated_ms", m.updated_ms},
+              {"error", m.error}, {"attempts", m.attempts}, {"problem", ProblemJson(m)}};
+    j.update(StudyLabel(ctx, m.study_uid));
+    out.push_back(std::move(j));
+  }
   Reply(res, out);
 }
 
@@ -181,11 +281,19 @@ void Queue(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
   if (!err.ok()) return SendStatus(res, err);
   auto list = ctx.archive->catalog()->StudiesToMigrate(policy, NowMs());
   if (!list.ok()) return SendStatus(res, list.status());
+  auto ledger = LatestMigrations(ctx, 1000);
+  if (!ledger.ok()) return SendStatus(res, ledger.status());
   json out = json::array();
-  for (const auto& s : list.value())
-    out.push_back({{"study_uid", s.study_uid}, {"instances", s.instances}, {"bytes", s.bytes},
-                   {"hot_instances", s.hot_instances}, {"last_received_ms", s.last_received_ms},
-                   {"study_date", s.study_date}});
+  for (const auto& s : list.value()) {
+    json j = {{"study_uid", s.study_uid}, {"instances", s.instances}, {"bytes", s.bytes},
+              {"hot_instances", s.hot_instances}, {"last_received_ms", s.last_received_ms}};
+    j.update(StudyLabel(ctx, s.study_uid));
+    if (j["study_date"] == "") j["study_date"] = s.study_date;
+    auto led = ledger->find(s.study_uid);
+    j["migration"] = led == ledger->end() ? json(nullptr) : json(led->second.state);
+    j["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
+    out.push_back(std::move(j));
+  }
   Reply(res, out);
 }
 

@@ -17,6 +17,7 @@ struct WebContext {
   // POST requests are authorized by their handler (which first reads and drops the body, so
   // that the client gets the 401 rather than a reset connection); see web_server.cc.
   const AccessPolicy* policy = nullptr;
+  std::string time_zone;  // the site's IANA time zone: the page shows times in it (ISO 8601)
 };
 
 // A UID path segment.

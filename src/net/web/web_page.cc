@@ -41,7 +41,7 @@ const EmbeddedAsset* Find(const std::string& name) {
 }  // namespace
 
 bool IsPagePath(const std::string& path) {
-  return path == "/" || path == "/index.html" || path == "/favicon.ico" || path.rfind("/assets/", 0) == 0;
+  return path == "/" || path == "/viewer" || path.rfind("/viewer/", 0) == 0 || path == "/index.html" || path == "/favicon.ico" || path.rfind("/assets/", 0) == 0;
 }
 
 void RegisterWebPage(httplib::Server& server) {

@@ -12,7 +12,9 @@
 #include "net/web/request_log.h"
 #include "net/web/response_encoding.h"
 #include "net/web/web_context.h"
+#include "net/web/viewer.h"
 #include "net/web/web_page.h"
+#include "net/web/site_time_zone.h"
 #include "util/log.h"
 
 namespace strata {
@@ -42,6 +44,8 @@ struct WebServer::Impl {
   web::MetadataService metadata;
   web::WebContext ctx;
   AccessPolicy policy;
+  std::unique_ptr<web::ViewerFiles> viewer;  // null when OHIF is not installed
+  std::string viewer_missing;
   web::HttpFront server;  // idle and slow connections wait on one event thread, not on workers
   std::thread thread;
   bool running = false;
@@ -119,6 +123,7 @@ void WebServer::Impl::Install() {
   web::RegisterDelete(server, ctx);
   web::RegisterApi(server, ctx);
   web::RegisterWebPage(server);
+  web::RegisterViewer(server, viewer.get(), viewer_missing);
   web::RegisterMethodNotAllowed(server);  // last: the resources' own routes win
 }
 
@@ -129,6 +134,16 @@ WebServer::~WebServer() { Stop(); }
 
 Result<int> WebServer::Start() {
   STRATA_ASSIGN_OR_RETURN(impl_->policy, AccessPolicy::Parse(impl_->options.auth, impl_->options.cors_origins));
+  STRATA_ASSIGN_OR_RETURN(impl_->ctx.time_zone, web::SiteTimeZone(impl_->options.time_zone));
+  web::ViewerOptions vo;
+  vo.dir = impl_->options.viewer_dir.empty() ? web::DefaultViewerDir() : impl_->options.viewer_dir;
+  if (auto v = web::ViewerFiles::Open(vo); v.ok()) {
+    impl_->viewer = std::move(v).value();
+    spdlog::info("event=viewer_ready dir={}", impl_->viewer->dir());
+  } else {
+    impl_->viewer_missing = v.status().message();
+    spdlog::warn("event=viewer_missing reason=\"{}\"", impl_->viewer_missing);
+  }
   impl_->Install();
   int port = impl_->options.port;
   if (port == 0) {

@@ -26,6 +26,8 @@ struct WebOptions {
   int keep_alive_timeout_s = 5;           // idle keep-alive connections are closed after this
   int max_connections = 4096;             // open HTTP connections; more are closed at once
   size_t metadata_cache_bytes = 256u << 20;
+  std::string viewer_dir;                 // OHIF's dist/ served at /viewer; "" = web/ohif of the build tree
+  std::string time_zone;                  // the site's IANA time zone for the page; "" = the server's
 };
 
 class WebServer {

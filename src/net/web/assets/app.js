@@ -6,6 +6,8 @@
 const PAGE = 25;
 const app = document.getElementById('app');
 const auth = { header: sessionStorage.getItem('strata-auth') || '' };
+// The site's time zone (web.time_zone, from /api/stats): every time is written in it, ISO 8601.
+const site = { zone: 'UTC', ready: null };
 let inflight = 0;
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -58,6 +60,11 @@ async function get(url, accept, retried) {
   }
 }
 const getJson = async (url, accept) => (await get(url, accept)).json();
+// /api/studies: one page of studies and the number of matches (X-Total-Count).
+async function studyPage(query) {
+  const r = await get('/api/studies?' + query);
+  return { studies: await r.json(), total: Number(r.headers.get('X-Total-Count') || 0) };
+}
 const qido = (path) => getJson('/dicomweb' + path, 'application/dicom+json');
 async function imageUrl(url, accept) {
   const blob = await (await get(url, accept || 'image/jpeg')).blob();
@@ -81,7 +88,14 @@ const T = {
   Columns: '00280011', Frames: '00280008', WindowCenter: '00281050', WindowWidth: '00281051',
   Referring: '00080090', StudyID: '00200010',
 };
-const pn = (s) => String(s || '').replace(/\^+$/, '').replace(/\^/g, ', ').replace(/, ,/g, ',');
+// A person name for people: "Family, Given"; the ideographic and phonetic groups of a
+// PN ("Yamada^Tarou=山田^太郎=やまだ^たろう") follow in parentheses.
+const pnGroup = (g) => g.replace(/\^+$/, '').replace(/\^/g, ', ').replace(/, ,/g, ',').replace(/, $/, '');
+function pn(s) {
+  const groups = String(s || '').split('=').map(pnGroup);
+  const rest = groups.slice(1).filter(Boolean);
+  return rest.length ? `${groups[0]} (${rest.join(' / ')})` : groups[0];
+}
 const da = (s) => (s && s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : s || '');
 const tm = (s) => (s && s.length >= 4 ? `${s.slice(0, 2)}:${s.slice(2, 4)}` : s || '');
 function bytes(n) {
@@ -91,14 +105,45 @@ function bytes(n) {
   while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
   return (i ? n.toFixed(n < 10 ? 2 : 1) : n) + ' ' + u[i];
 }
+// "2026-12-02 14:03:11" in the site's zone (the sv-SE locale writes ISO 8601 dates).
 function when(ms) {
   if (!ms) return '';
-  const d = new Date(Number(ms));
-  return d.toLocaleString();
+  try {
+    return new Intl.DateTimeFormat('sv-SE', { timeZone: site.zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(Number(ms)));
+  } catch (e) {
+    return new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  }
 }
-const num = (n) => Number(n || 0).toLocaleString();
+// Grouped digits the same in every browser locale: 12 345.
+const num = (n) => String(Math.round(Number(n || 0))).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+const dateTime = (d, t) => [da(d), tm(t)].filter(Boolean).join(' ');
+async function loadSite() {
+  if (!site.ready) {
+    site.ready = getJson('/api/stats').then((s) => { if (s.time_zone) site.zone = s.time_zone; })
+      .catch(() => { site.ready = null; });
+  }
+  return site.ready;
+}
+// Where to open a study in OHIF (the viewer mode's route, same origin).
+const ohifUrl = (study) => '/viewer?StudyInstanceUIDs=' + encodeURIComponent(study);
+// A study whose latest migration failed: a badge with the explanation as its tooltip.
+function problemBadge(x) {
+  if (!x || !x.problem) return null;
+  return h('span', { class: 'badge failed', title: `${x.problem.summary}. ${x.problem.action}` }, 'migration failed');
+}
+function problemBox(p) {
+  return h('div', { class: 'problem' }, h('strong', {}, 'Migration to the cold store failed: '), p.summary, '.',
+    h('div', {}, p.action), h('div', { class: 'muted mono small' }, `Recorded ${when(p.when_ms)}, attempt ${p.attempts}: `,
+      p.detail));
+}
+// A study named for people: patient, date, description; its UID only as a tooltip.
+function studyLabel(x) {
+  return h('span', { title: x.study_uid }, h('strong', {}, pn(x.patient_name) || '(no name)'), ' · ',
+    h('span', { class: 'nowrap' }, da(x.study_date) || 'no date'), x.description ? ' · ' + x.description : '');
+}
 function tierBadge(tier) {
-  const label = { hot: 'hot', packed: 'packed', mixed: 'hot + packed' }[tier] || tier;
+  const label = { hot: 'hot', packed: 'packed', mixed: 'both' }[tier] || tier;
   return h('span', { class: 'badge ' + tier, title: 'storage tier' }, label);
 }
 function codecBadges(syntaxes) {
@@ -120,8 +165,10 @@ async function studiesView() {
   const form = h('form', { class: 'search panel', id: 'search' },
     h('label', {}, 'Patient name', h('input', { name: 'name', value: f('name'), placeholder: 'e.g. Doe' })),
     h('label', {}, 'Patient ID', h('input', { name: 'id', value: f('id') })),
-    h('label', {}, 'Study date from', h('input', { name: 'from', type: 'date', value: f('from') })),
-    h('label', {}, 'to', h('input', { name: 'to', type: 'date', value: f('to') })),
+    h('label', {}, 'Study date from', h('input', { name: 'from', value: f('from'), placeholder: 'YYYY-MM-DD',
+      pattern: '\\d{4}-\\d{2}-\\d{2}', title: 'a date as YYYY-MM-DD' })),
+    h('label', {}, 'to', h('input', { name: 'to', value: f('to'), placeholder: 'YYYY-MM-DD',
+      pattern: '\\d{4}-\\d{2}-\\d{2}', title: 'a date as YYYY-MM-DD' })),
     h('label', {}, 'Modality', h('select', { name: 'mod' },
       ['', 'CT', 'MR', 'CR', 'DX', 'MG', 'US', 'NM', 'PT', 'XA', 'SC', 'OT'].map((m) =>
         h('option', { value: m, selected: m === f('mod') }, m || 'any')))),
@@ -138,47 +185,48 @@ async function studiesView() {
   const results = h('div', { class: 'panel', id: 'results' }, h('div', { class: 'empty' }, 'Searching…'));
   app.replaceChildren(form, results);
 
-  const q = new URLSearchParams({ limit: PAGE + 1, offset: page * PAGE, includefield: 'StudyDescription' });
-  const wild = (s) => (/[*?]/.test(s) ? s : `*${s}*`);
-  if (f('name')) q.set('PatientName', wild(f('name')));
-  if (f('id')) q.set('PatientID', f('id'));
-  if (f('acc')) q.set('AccessionNumber', f('acc'));
-  if (f('mod')) q.set('ModalitiesInStudy', f('mod'));
-  if (f('from') || f('to')) q.set('StudyDate', `${f('from').replace(/-/g, '')}-${f('to').replace(/-/g, '')}`);
-  let studies;
+  const q = new URLSearchParams({ limit: PAGE, offset: page * PAGE });
+  for (const k of ['name', 'id', 'acc', 'mod']) if (f(k)) q.set(k, f(k));
+  if (f('from') || f('to')) q.set('date', `${f('from').replace(/-/g, '')}-${f('to').replace(/-/g, '')}`);
+  let list;
   try {
-    studies = await qido('/studies?' + q.toString());
+    [list] = await Promise.all([studyPage(q.toString()), loadSite()]);
   } catch (e) {
     results.replaceChildren();
     return showError(results, e);
   }
-  const more = studies.length > PAGE;
-  studies = studies.slice(0, PAGE);
+  const studies = list.studies;
+  const more = page * PAGE + studies.length < list.total;
   const go = (n) => { p.set('page', n); location.hash = '#/?' + p.toString(); };
   const pager = h('div', { class: 'pager' },
     h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
     h('span', { class: 'muted' }, studies.length
-      ? `Studies ${page * PAGE + 1}–${page * PAGE + studies.length}` : 'No studies'),
+      ? `Studies ${page * PAGE + 1}–${page * PAGE + studies.length} of ${num(list.total)}, newest first` : 'No studies'),
     h('button', { type: 'button', disabled: !more, onclick: () => go(page + 1) }, 'Next ›'));
   if (!studies.length) {
     results.replaceChildren(h('div', { class: 'empty' }, 'No study matches.'), pager);
     return;
   }
+  const ratio = (s) => (s.pack_bytes && s.cold_bytes ? ` (${(s.bytes / s.pack_bytes).toFixed(1)}:1)` : '');
   const rows = studies.map((s) => h('tr', {
-    class: 'link study-row', dataset: { uid: val(s, T.StudyUID) },
-    onclick: () => { location.hash = '#/study/' + val(s, T.StudyUID); },
+    class: 'link study-row' + (s.problem ? ' failed' : ''), dataset: { uid: s.study_uid, tier: s.tier },
+    onclick: (ev) => { if (!ev.target.closest('a')) location.hash = '#/study/' + s.study_uid; },
   },
-  h('td', {}, pn(val(s, T.PatientName)) || h('span', { class: 'muted' }, '(no name)')),
-  h('td', {}, val(s, T.PatientID)),
-  h('td', {}, da(val(s, T.StudyDate)), ' ', h('span', { class: 'muted' }, tm(val(s, T.StudyTime)))),
-  h('td', {}, val(s, T.StudyDescription)),
-  h('td', {}, vals(s, T.Modalities).join(', ')),
-  h('td', {}, val(s, T.Accession)),
-  h('td', { class: 'num' }, val(s, T.NumSeries)),
-  h('td', { class: 'num' }, val(s, T.NumStudyInstances))));
-  results.replaceChildren(h('table', {},
-    h('thead', {}, h('tr', {}, ['Patient', 'Patient ID', 'Study date', 'Description', 'Modalities', 'Accession']
-      .map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Series'), h('th', { class: 'num' }, 'Instances'))),
+  h('td', { class: 'patient' }, pn(s.patient_name) || h('span', { class: 'muted' }, '(no name)')),
+  h('td', {}, s.patient_id),
+  h('td', { class: 'date nowrap' }, dateTime(s.study_date, s.study_time)),
+  h('td', {}, s.description),
+  h('td', {}, String(s.modalities || '').split('\\').join(', ')),
+  h('td', { class: 'tier' }, tierBadge(s.tier), ' ', problemBadge(s)),
+  h('td', { class: 'num received' }, bytes(s.bytes)),
+  h('td', { class: 'num packed' }, s.pack_bytes ? bytes(s.pack_bytes) + ratio(s) : h('span', { class: 'muted' }, '—')),
+  h('td', { class: 'num' }, s.series),
+  h('td', { class: 'num' }, num(s.instances)),
+  h('td', {}, h('a', { class: 'ohif', href: ohifUrl(s.study_uid), title: 'Open the study in the OHIF Viewer' }, 'Open in OHIF'))));
+  results.replaceChildren(h('table', { id: 'studies' },
+    h('thead', {}, h('tr', {}, ['Patient', 'Patient ID', 'Study date', 'Description', 'Modalities', 'Tier']
+      .map((t) => h('th', {}, t)), ['Received', 'In packs', 'Series', 'Instances'].map((t) => h('th', { class: 'num' }, t)),
+    h('th', {}, 'Viewer'))),
     h('tbody', {}, rows)), pager);
 }
 
@@ -191,6 +239,7 @@ async function studyView(study) {
       qido('/studies?StudyInstanceUID=' + encodeURIComponent(study) + '&includefield=all'),
       qido('/studies/' + study + '/series?includefield=all'),
       getJson('/api/studies/' + study + '/tiers'),
+      loadSite(),
     ]);
   } catch (e) {
     app.replaceChildren();
@@ -208,10 +257,12 @@ async function studyView(study) {
         fact('Accession', val(s, T.Accession)), fact('Referring', pn(val(s, T.Referring))),
         fact('Series / instances', `${tiers.series.length} / ${num(tiers.instances)}`),
         fact('Size', bytes(tiers.bytes)))),
-    h('div', { style: 'margin-top:10px' }, tierBadge(tiers.tier), codecBadges(tiers.syntaxes),
+    h('div', { style: 'margin-top:10px' }, tierBadge(tiers.tier), ' ', problemBadge(tiers), codecBadges(tiers.syntaxes),
       h('span', { class: 'muted' }, ` ${num(tiers.hot_instances)} on the hot tier, ${num(tiers.cold_instances)} in ` +
         `${tiers.pack_objects.length} pack(s)`)),
-    h('div', { class: 'mono muted', style: 'margin-top:6px' }, study));
+    tiers.problem ? problemBox(tiers.problem) : null,
+    h('div', { style: 'margin-top:10px' }, h('a', { class: 'button primary ohif', href: ohifUrl(study) }, 'Open in OHIF')),
+    h('div', { class: 'mono muted small', style: 'margin-top:6px' }, 'Study Instance UID ', study));
   const byUid = Object.fromEntries(series.map((x) => [val(x, T.SeriesUID), x]));
   const cards = tiers.series.map((t) => {
     const q = byUid[t.series_uid] || {};
@@ -232,18 +283,27 @@ async function studyView(study) {
 }
 
 // ---- viewer ----------------------------------------------------------------------------
-const PRESETS = [['Image', null], ['Soft tissue', [40, 400]], ['Lung', [-600, 1500]], ['Bone', [400, 1800]],
-  ['Brain', [40, 80]]];
+// Window presets per modality (centre, width in the modality's units). CT's are in HU; other
+// modalities have no fixed scale, so they get the image's own window only.
+const PRESETS = {
+  CT: [['Soft tissue', [40, 400]], ['Lung', [-600, 1500]], ['Bone', [400, 1800]], ['Brain', [40, 80]],
+    ['Abdomen', [60, 400]], ['Mediastinum', [50, 350]]],
+  PT: [['SUV 0–5', [2.5, 5]], ['SUV 0–10', [5, 10]]],
+};
+const presetsFor = (modality) => PRESETS[modality] || [];
 
 async function viewerView(study, seriesUid) {
   app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading series…')));
   let instances, meta;
+  const bySop = new Map();
   try {
     instances = await qido(`/studies/${study}/series/${seriesUid}/instances`);
     instances.sort((a, b) => Number(val(a, T.InstanceNumber) || 0) - Number(val(b, T.InstanceNumber) || 0));
     const mid = instances[Math.floor(instances.length / 2)];
-    meta = (await getJson(`/dicomweb/studies/${study}/series/${seriesUid}/instances/${val(mid, T.SOPUID)}/metadata`,
-      'application/dicom+json'))[0];
+    // The series' metadata (cached by the server): window, and each slice's position.
+    const all = await getJson(`/dicomweb/studies/${study}/series/${seriesUid}/metadata`, 'application/dicom+json');
+    for (const m of all) bySop.set(val(m, T.SOPUID), m);
+    meta = bySop.get(val(mid, T.SOPUID)) || all[0];
   } catch (e) {
     app.replaceChildren();
     return showError(app, e);
@@ -252,6 +312,7 @@ async function viewerView(study, seriesUid) {
   const imgDefault = [Number(val(meta, T.WindowCenter)), Number(val(meta, T.WindowWidth))];
   const hasDefault = Number.isFinite(imgDefault[0]) && imgDefault[1] > 0;
   const mono = String(val(meta, '00280004')).startsWith('MONOCHROME');
+  const modality = String(val(meta, T.Modality) || '');
   const state = {
     index: Math.floor(instances.length / 2),
     center: hasDefault ? imgDefault[0] : 40, width: hasDefault ? imgDefault[1] : 400,
@@ -262,8 +323,11 @@ async function viewerView(study, seriesUid) {
   const bl = h('div', { class: 'overlay bl' }), br = h('div', { class: 'overlay br' });
   const stage = h('div', { class: 'stage', id: 'stage' }, img, tl, tr, bl, br);
   const slice = h('input', { type: 'range', id: 'slice', min: 1, max: instances.length, value: state.index + 1 });
-  const center = h('input', { type: 'range', id: 'wc', min: -1200, max: 3000, step: 1, value: state.center });
-  const width = h('input', { type: 'range', id: 'ww', min: 1, max: 4000, step: 1, value: state.width });
+  // Slider ranges in the modality's units: HU for CT, the stored value range otherwise.
+  const top = 2 ** Math.min(16, Number(val(meta, '00280101')) || 12);
+  const [cMin, cMax, wMax] = modality === 'CT' ? [-1200, 3000, 4000] : [0, top, top];
+  const center = h('input', { type: 'range', id: 'wc', min: cMin, max: cMax, step: 1, value: state.center });
+  const width = h('input', { type: 'range', id: 'ww', min: 1, max: wMax, step: 1, value: state.width });
   const centerNum = h('input', { type: 'number', value: state.center, style: 'width:90px' });
   const widthNum = h('input', { type: 'number', value: state.width, min: 1, style: 'width:90px' });
   const controls = h('div', { class: 'panel controls' },
@@ -272,12 +336,14 @@ async function viewerView(study, seriesUid) {
     mono ? [
       h('div', { class: 'field' }, h('span', {}, 'Window centre (level)'), center, centerNum),
       h('div', { class: 'field' }, h('span', {}, 'Window width'), width, widthNum),
-      h('div', { class: 'presets' }, PRESETS.filter(([, v]) => v || hasDefault).map(([name, v]) =>
-        h('button', { type: 'button', onclick: () => setWindow(v ? v[0] : imgDefault[0], v ? v[1] : imgDefault[1], !!v) },
-          name))),
+      h('div', { class: 'presets', id: 'presets' }, [hasDefault ? ['Image', null] : null, ...presetsFor(modality)]
+        .filter(Boolean).map(([name, v]) =>
+          h('button', { type: 'button', onclick: () => setWindow(v ? v[0] : imgDefault[0], v ? v[1] : imgDefault[1], !!v) },
+            name))),
     ] : h('p', { class: 'hint' }, 'Colour image: window/level does not apply.'),
     h('p', { class: 'hint' }, 'Scroll the mouse wheel or use ↑/↓ to move through slices; drag on the image to ' +
       'change the window (left/right: width, up/down: level).'),
+    h('p', {}, h('a', { class: 'ohif', href: ohifUrl(study) }, 'Open in OHIF')),
     h('p', {}, h('a', { href: '#/study/' + study }, '‹ Back to the study')));
   app.replaceChildren(h('div', { class: 'viewer' }, stage, controls));
 
@@ -298,9 +364,15 @@ async function viewerView(study, seriesUid) {
   function overlay() {
     const inst = instances[state.index];
     tl.replaceChildren(pn(val(meta, T.PatientName)), h('br'), val(meta, T.PatientID));
-    tr.replaceChildren(val(meta, T.StudyDescription) || '', h('br'), da(val(meta, T.StudyDate)));
+    tr.replaceChildren(val(meta, T.StudyDescription) || '', h('br'), dateTime(val(meta, T.StudyDate), val(meta, T.StudyTime)),
+      h('br'), modality);
+    const im = bySop.get(val(inst, T.SOPUID)) || {};
+    const ipp = vals(im, '00200032');
+    const loc = ipp.length === 3 ? Number(ipp[2]) : Number(val(im, '00201041'));
     bl.replaceChildren(`Image ${state.index + 1} / ${instances.length}`, h('br'),
-      `Instance #${val(inst, T.InstanceNumber) || '—'}`);
+      `Instance #${val(inst, T.InstanceNumber) || '—'}`, h('br'),
+      h('span', { id: 'slice-position' }, Number.isFinite(loc) && (ipp.length === 3 || val(im, '00201041') !== '')
+        ? `Position ${loc.toFixed(1)} mm` : 'Position —'));
     br.replaceChildren(mono ? `W ${Math.round(state.width)}  L ${Math.round(state.center)}` : '',
       h('br'), `${val(inst, T.Columns)} × ${val(inst, T.Rows)}`);
   }
@@ -361,8 +433,8 @@ async function archiveView() {
   let stats, studies, migrations, queue;
   try {
     [stats, studies, migrations, queue] = await Promise.all([
-      getJson('/api/stats'), getJson(`/api/studies?limit=${PAGE + 1}&offset=${page * PAGE}`),
-      getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30')]);
+      getJson('/api/stats'), studyPage(`limit=${PAGE}&offset=${page * PAGE}`),
+      getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30'), loadSite()]);
   } catch (e) {
     app.replaceChildren();
     return showError(app, e);
@@ -383,38 +455,49 @@ async function archiveView() {
         `packs ${bytes(stats.pack_bytes)} (${bytes(stats.cold_bytes)} as received)`),
       h('span', {}, `cold store: ${stats.cold_store}`),
       h('span', {}, `metadata cache: ${num(stats.metadata_cache.entries)} instances, ${num(stats.metadata_cache.hits)} hits`)));
-  const more = studies.length > PAGE;
-  studies = studies.slice(0, PAGE);
+  const more = page * PAGE + studies.studies.length < studies.total;
+  studies = studies.studies;
   const go = (n) => { location.hash = '#/archive?page=' + n; };
   const perStudy = h('div', { class: 'panel' }, h('h2', {}, 'Objects per study'),
     studies.length ? h('table', { id: 'per-study' },
       h('thead', {}, h('tr', {}, ['Patient', 'Study date', 'Description', 'Tier'].map((t) => h('th', {}, t)),
-        ['Series', 'Instances', 'Size', 'Hot', 'Packed', 'Packs'].map((t) => h('th', { class: 'num' }, t)))),
+        ['Series', 'Instances', 'Received', 'In packs', 'Hot', 'Packed', 'Packs'].map((t) => h('th', { class: 'num' }, t)))),
       h('tbody', {}, studies.map((s) => h('tr', { class: 'link', onclick: () => { location.hash = '#/study/' + s.study_uid; } },
-        h('td', {}, pn(s.patient_name)), h('td', {}, da(s.study_date)), h('td', {}, s.description),
-        h('td', {}, tierBadge(s.tier), codecBadges(s.syntaxes)), h('td', { class: 'num' }, s.series),
+        h('td', {}, pn(s.patient_name)), h('td', { class: 'nowrap' }, da(s.study_date)), h('td', {}, s.description),
+        h('td', {}, tierBadge(s.tier), ' ', problemBadge(s), codecBadges(s.syntaxes)), h('td', { class: 'num' }, s.series),
         h('td', { class: 'num' }, num(s.instances)), h('td', { class: 'num' }, bytes(s.bytes)),
+        h('td', { class: 'num' }, s.pack_bytes ? bytes(s.pack_bytes) : '—'),
         h('td', { class: 'num' }, num(s.hot_instances)), h('td', { class: 'num' }, num(s.cold_instances)),
         h('td', { class: 'num' }, s.packs.length))))) : h('div', { class: 'empty' }, 'The archive is empty.'),
     h('div', { class: 'pager' },
       h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
       h('button', { type: 'button', disabled: !more, onclick: () => go(page + 1) }, 'Next ›')));
+  const openStudy = (uid) => () => { location.hash = '#/study/' + uid; };
   const queuePanel = h('div', { class: 'panel' }, h('h2', {}, 'Converter queue: studies with images on the hot tier'),
-    queue.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Study'), h('th', {}, 'Study date'),
-      h('th', { class: 'num' }, 'Hot instances'), h('th', { class: 'num' }, 'Size'), h('th', {}, 'Last image received'))),
-    h('tbody', {}, queue.map((q) => h('tr', { class: 'link', onclick: () => { location.hash = '#/study/' + q.study_uid; } },
-      h('td', { class: 'mono' }, q.study_uid), h('td', {}, da(q.study_date)), h('td', { class: 'num' }, num(q.hot_instances)),
-      h('td', { class: 'num' }, bytes(q.bytes)), h('td', {}, when(q.last_received_ms))))))
+    queue.length ? h('table', { id: 'queue' }, h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Study date'),
+      h('th', {}, 'Description'), h('th', { class: 'num' }, 'Hot instances'), h('th', { class: 'num' }, 'Size'),
+      h('th', {}, 'Last image received'), h('th', {}, 'State'))),
+    h('tbody', {}, queue.map((q) => h('tr', { class: 'link' + (q.problem ? ' failed' : ''), title: q.study_uid,
+      dataset: { uid: q.study_uid }, onclick: openStudy(q.study_uid) },
+      h('td', {}, pn(q.patient_name) || h('span', { class: 'muted' }, '(no name)')),
+      h('td', { class: 'nowrap' }, dateTime(q.study_date, q.study_time)), h('td', {}, q.description),
+      h('td', { class: 'num' }, num(q.hot_instances)), h('td', { class: 'num' }, bytes(q.bytes)),
+      h('td', { class: 'nowrap' }, when(q.last_received_ms)),
+      h('td', {}, q.problem ? problemBadge(q) : h('span', { class: 'muted' }, q.migration || 'waiting'))))))
       : h('div', { class: 'empty' }, 'Nothing waits on the hot tier.'));
   const migPanel = h('div', { class: 'panel' }, h('h2', {}, 'Recent migrations'),
     migrations.length ? h('table', { id: 'migrations' }, h('thead', {}, h('tr', {}, ['Study', 'State', 'Node', 'Updated']
-      .map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Attempts'), h('th', {}, 'Error'))),
-    h('tbody', {}, migrations.map((m) => h('tr', {},
-      h('td', { class: 'mono' }, m.study_uid), h('td', {}, h('span', { class: 'badge ' + m.state }, m.state)),
-      h('td', {}, m.node), h('td', {}, when(m.updated_ms)), h('td', { class: 'num' }, m.attempts),
-      h('td', { class: m.error ? 'error-text' : 'muted' }, m.error || '—')))))
+      .map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Attempts'), h('th', {}, 'Problem'))),
+    h('tbody', {}, migrations.map((m) => h('tr', { class: 'link' + (m.problem ? ' failed' : ''), dataset: { uid: m.study_uid },
+      onclick: openStudy(m.study_uid) },
+      h('td', {}, studyLabel(m)), h('td', {}, h('span', { class: 'badge ' + m.state }, m.state)),
+      h('td', {}, m.node), h('td', { class: 'nowrap' }, when(m.updated_ms)), h('td', { class: 'num' }, m.attempts),
+      h('td', { class: m.problem ? 'error-text' : 'muted' }, m.problem
+        ? [h('div', { class: 'summary' }, m.problem.summary + '.'), h('div', { class: 'action' }, m.problem.action)]
+        : '—')))))
       : h('div', { class: 'empty' }, 'The converter has not run yet.'));
-  app.replaceChildren(cards, split, perStudy, queuePanel, migPanel);
+  const zone = h('p', { class: 'muted small', id: 'time-zone' }, `Times are in ${site.zone} (ISO 8601).`);
+  app.replaceChildren(cards, split, perStudy, queuePanel, migPanel, zone);
 }
 
 // ---- routing ---------------------------------------------------------------------------
