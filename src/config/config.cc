@@ -41,7 +41,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"dimse.tls_key", "", "PEM private key of dimse.tls_cert", T::kString},
       {"dimse.tls_ca", "", "PEM CA certificates that client certificates and TLS destinations are checked against", T::kString},
       {"dimse.tls_require_client_cert", "false", "mutual TLS: refuse clients without a certificate from dimse.tls_ca", T::kBool},
-      {"dimse.tls_profile", "bcp195", "TLS profile: bcp195, bcp195-nd (non-downgrading) or bcp195-ex (extended)", T::kString},
+      {"dimse.tls_profile", "bcp195-nd", "TLS profile: bcp195-nd (non-downgrading, TLS 1.2+), bcp195 (also TLS 1.1 and older suites) or bcp195-ex (extended)", T::kString},
       {"dimse.tls_client_aets", "", "certificate identity (CN or SAN) -> calling AE titles it alone may use: ID=AE1|AE2,...", T::kMap},
       {"dimse.tls_destinations", "", "move destinations / commitment requesters reached over TLS (AE titles)", T::kList},
       {"s3.endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL)", T::kString},

@@ -28,7 +28,7 @@ struct DimseOptions {
   int tls_port = 0;
   std::string tls_cert, tls_key, tls_ca;  // PEM files; the CA checks client certificates
   bool tls_require_client_cert = false;   // mutual TLS
-  std::string tls_profile = "bcp195";     // bcp195 | bcp195-nd | bcp195-ex
+  std::string tls_profile = "bcp195-nd";  // bcp195-nd (TLS 1.2+) | bcp195 (allows TLS 1.1) | bcp195-ex
   // Certificate identity (CN or subjectAltName DNS/e-mail) -> calling AE titles it may use. An
   // AE title listed here is refused to every other peer, plain port included.
   std::map<std::string, std::vector<std::string>> tls_client_aets;
