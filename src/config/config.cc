@@ -72,6 +72,10 @@ const std::vector<SettingDef>& AllSettings() {
       {"web.max_connections", "4096", "open HTTP connections; more are closed at once", T::kInt},
       {"web.auth", "", "HTTP auth: empty (none), bearer:TOKEN or basic:USER:PASSWORD", T::kString},
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
+      {"web.https_port", "0", "HTTPS port (DICOMweb and the web page over TLS 1.2+); 0 = off", T::kInt},
+      {"web.tls_cert", "", "PEM certificate chain of the HTTPS port", T::kString},
+      {"web.tls_key", "", "PEM private key of web.tls_cert", T::kString},
+      {"web.http", "on", "the plain HTTP port with HTTPS on: on, off, or redirect (308 to HTTPS)", T::kString},
   };
   return defs;
 }

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import pydicom
@@ -366,3 +367,189 @@ def test_profiles_choose_the_protocol_versions(server_factory, pki, tmp_path):
     assert "Protocol  : TLSv1.1" in p.stdout and "Cipher is (NONE)" not in p.stdout, p.stdout + p.stderr
     p = echo(server, pki, pki.modality, "MODALITY", profile="+py")
     assert p.returncode == 0 and "Echo Response (Success)" in p.stdout + p.stderr
+
+
+# --- HTTPS for DICOMweb and the web page ------------------------------------------------------
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("port %d does not answer" % port)
+
+
+def https_server(server_factory, pki, tmp_path, http="on", extra_web=None):
+    http_port, https_port = free_port(), free_port()
+    web = {"https_port": https_port, "tls_cert": pki.server[1], "tls_key": pki.server[0], "http": http,
+           "header_timeout": 2}
+    web.update(extra_web or {})
+    cfg = tmp_path / "https.json"
+    cfg.write_text(json.dumps({"web": web}))
+    s = server_factory(http_port=http_port, extra=["--config", cfg])
+    wait_port(https_port)
+    s.https_port = https_port
+    return s
+
+
+def curl(*args):
+    return run(["curl", "-sS", "--max-time", "30", *args], check=False, timeout=60)
+
+
+def https_get(url, ctx, method="GET", data=None, headers=None):
+    import urllib.request
+    import urllib.error
+    req = urllib.request.Request(url, method=method, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.URLError as e:
+        if isinstance(e.reason, Exception):
+            raise e.reason  # the ssl error itself
+        raise
+
+
+def client_context(pki, ca="ca.pem"):
+    ctx = ssl.create_default_context(cafile=pki.path(ca))
+    return ctx
+
+
+def stow_body(files, boundary="strata-tls-boundary"):
+    body = b""
+    for f in files:
+        body += (b"--" + boundary.encode() + b"\r\nContent-Type: application/dicom\r\n\r\n" + Path(f).read_bytes() +
+                 b"\r\n")
+    return body + b"--" + boundary.encode() + b"--\r\n", 'multipart/related; type="application/dicom"; boundary=' + boundary
+
+
+def test_https_serves_dicomweb_and_the_page(server_factory, pki, tmp_path, ct_study):
+    server = https_server(server_factory, pki, tmp_path)
+    base = "https://localhost:%d" % server.https_port
+    ctx = client_context(pki)
+    # STOW-RS over HTTPS (a request body read by a worker through TLS).
+    files = ct_study[:3]
+    body, ctype = stow_body(files)
+    status, _, reply = https_get(base + "/dicomweb/studies", ctx, "POST", body, {"Content-Type": ctype,
+                                                                                 "Accept": "application/dicom+json"})
+    assert status == 200, reply[:500]
+    study = study_uid_of(files)
+    # QIDO-RS and WADO-RS (a large response written through TLS).
+    p = curl("--cacert", pki.path("ca.pem"), base + "/dicomweb/studies?StudyInstanceUID=" + study)
+    assert p.returncode == 0 and study in p.stdout, p.stdout + p.stderr
+    ds = pydicom.dcmread(files[0], stop_before_pixels=True)
+    url = "%s/dicomweb/studies/%s/series/%s/instances/%s" % (base, study, ds.SeriesInstanceUID, ds.SOPInstanceUID)
+    out = tmp_path / "instance.bin"
+    p = curl("--cacert", pki.path("ca.pem"), "-H", "Accept: multipart/related; type=\"application/dicom\"",
+             "-o", out, "-w", "%{http_code} %{ssl_verify_result}", url)
+    assert p.stdout == "200 0", p.stdout + p.stderr
+    assert out.stat().st_size > Path(files[0]).stat().st_size * 0.9
+    # The web page and keep-alive: two requests on one TLS connection.
+    p = curl("--cacert", pki.path("ca.pem"), "-w", "\n%{http_code} %{num_connects}\n", base + "/", "-o", "/dev/null",
+             base + "/dicomweb/studies")
+    assert p.stdout.split("\n")[1] == "200 1" and p.stdout.split("\n")[-2].startswith("200 0"), p.stdout
+    status, headers, page = https_get(base + "/", ctx)
+    assert status == 200 and b"<html" in page.lower()
+    # TLS 1.2 or newer: a TLS 1.1 client (allowed to by its own settings) gets the server's
+    # protocol_version alert.
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    old.load_verify_locations(pki.path("ca.pem"))
+    old.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises(ssl.SSLError, match="ALERT_PROTOCOL_VERSION"):
+        https_get(base + "/", old)
+    # HTTP beside it still serves everything.
+    p = curl("-w", "%{http_code}", "-o", "/dev/null", "http://127.0.0.1:%d/dicomweb/studies" % server.http_port)
+    assert p.stdout == "200"
+    log = server.log_text()
+    assert "event=http_start" in log and "https_port=%d" % server.https_port in log
+    assert "PRIVATE KEY" not in log and "BEGIN" not in log
+
+
+def test_https_client_refuses_a_certificate_it_does_not_trust(server_factory, pki, tmp_path):
+    server = https_server(server_factory, pki, tmp_path)
+    base = "https://localhost:%d/" % server.https_port
+    p = curl("--cacert", pki.path("wrongca.pem"), base)
+    assert p.returncode == 60, p.stdout + p.stderr  # curl: peer certificate cannot be authenticated
+    with pytest.raises(ssl.SSLCertVerificationError):
+        https_get(base, client_context(pki, "wrongca.pem"))
+    # The server's name is checked too: the certificate names localhost/127.0.0.1, not this.
+    p = curl("--cacert", pki.path("ca.pem"), "--resolve", "other.example:%d:127.0.0.1" % server.https_port,
+             "https://other.example:%d/" % server.https_port)
+    assert p.returncode == 60, p.stdout + p.stderr
+    assert curl("--cacert", pki.path("ca.pem"), base).returncode == 0
+
+
+def test_https_front_survives_bad_and_stalled_clients(server_factory, pki, tmp_path):
+    server = https_server(server_factory, pki, tmp_path)
+    base = "https://127.0.0.1:%d/dicomweb/studies" % server.https_port
+    # Plain HTTP to the HTTPS port: no answer in clear, and the connection is closed.
+    with socket.create_connection(("127.0.0.1", server.https_port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = s.recv(4096)
+        assert not got.startswith(b"HTTP/"), got
+    # Stalled peers (TCP only, a half handshake) hold no worker: requests still go through,
+    # and the stalled connections are closed after the header timeout (2 s here).
+    stalled = [socket.create_connection(("127.0.0.1", server.https_port), timeout=10) for _ in range(20)]
+    half = socket.create_connection(("127.0.0.1", server.https_port), timeout=10)
+    half.sendall(b"\x16\x03\x01\x00\xc8\x01")  # the start of a ClientHello
+    t0 = time.time()
+    for _ in range(5):
+        p = curl("--cacert", pki.path("ca.pem"), "-w", "%{http_code}", "-o", "/dev/null", base)
+        assert p.stdout == "200", p.stdout + p.stderr
+    assert time.time() - t0 < 10
+    for s in stalled + [half]:
+        assert s.recv(16) == b""  # EOF from the server (not the 10 s client timeout)
+        s.close()
+    assert time.time() - t0 < 9
+    assert server.alive()
+
+
+def test_http_redirect_and_off(server_factory, pki, tmp_path, ct_study):
+    server = https_server(server_factory, pki, tmp_path, http="redirect")
+    p = curl("-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+             "http://localhost:%d/dicomweb/studies?PatientName=A*" % server.http_port)
+    assert p.stdout == "308 https://localhost:%d/dicomweb/studies?PatientName=A*" % server.https_port, p.stdout
+    # A Host header that is no host name is not echoed into the redirect.
+    p = curl("-o", "/dev/null", "-w", "%{redirect_url}", "-H", "Host: evil/\"x", "http://127.0.0.1:%d/" % server.http_port)
+    assert p.stdout == "https://127.0.0.1:%d/" % server.https_port, p.stdout
+    # A client that follows it gets the resource over HTTPS; the plain port serves nothing else.
+    p = curl("-L", "--cacert", pki.path("ca.pem"), "-w", "%{http_code} %{url_effective}", "-o", "/dev/null",
+             "http://localhost:%d/dicomweb/studies" % server.http_port)
+    assert p.stdout == "200 https://localhost:%d/dicomweb/studies" % server.https_port, p.stdout
+    # A STOW-RS POST is redirected with its method kept (308), and nothing is stored over HTTP.
+    body, ctype = stow_body(ct_study[:1])
+    p = curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: " + ctype, "--data-binary", "@-",
+             "http://localhost:%d/dicomweb/studies" % server.http_port)
+    assert p.stdout == "308"
+    server.stop()
+
+    server = https_server(server_factory, pki, tmp_path, http="off")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.http_port), timeout=2).close()
+    p = curl("--cacert", pki.path("ca.pem"), "-w", "%{http_code}", "-o", "/dev/null",
+             "https://localhost:%d/dicomweb/studies" % server.https_port)
+    assert p.stdout == "200"
+
+
+def test_bad_https_settings_stop_the_server_with_a_reason(pki, tmp_path):
+    cases = [
+        ({"tls_key": pki.modality[0]}, "modality.key"),
+        ({"tls_cert": str(tmp_path / "missing.pem")}, "missing.pem"),
+        ({"tls_key": ""}, "needs web.tls_cert and web.tls_key"),
+        ({"https_port": 0}, "web.https_port is not"),
+        ({"http": "sometimes"}, "must be on, off or redirect"),
+    ]
+    for i, (override, reason) in enumerate(cases):
+        web = {"https_port": free_port(), "tls_cert": pki.server[1], "tls_key": pki.server[0]}
+        web.update(override)
+        cfg = tmp_path / ("badweb%d.json" % i)
+        cfg.write_text(json.dumps({"web": web}))
+        p = run([STRATA, "serve", "--data", tmp_path / ("w%d" % i), "--port", free_port(), "--http-port", free_port(),
+                 "--config", cfg], check=False, timeout=30)
+        assert p.returncode != 0 and reason in p.stdout + p.stderr, (override, p.stdout + p.stderr)
+        assert "PRIVATE KEY" not in p.stdout + p.stderr
