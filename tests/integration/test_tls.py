@@ -86,6 +86,7 @@ def tls_server(server_factory, pki, tmp_path, require=True, extra_dimse=None, na
     cfg = tmp_path / (name + ".json")
     cfg.write_text(json.dumps({"dimse": dimse}))
     s = server_factory(extra=["--config", cfg])
+    wait_port(tls_port)  # opened just after the plain port the fixture waits for
     s.tls_port = tls_port
     return s
 
@@ -553,3 +554,54 @@ def test_bad_https_settings_stop_the_server_with_a_reason(pki, tmp_path):
                  "--config", cfg], check=False, timeout=30)
         assert p.returncode != 0 and reason in p.stdout + p.stderr, (override, p.stdout + p.stderr)
         assert "PRIVATE KEY" not in p.stdout + p.stderr
+
+
+def test_storage_commitment_report_to_a_tls_requester(server_factory, pki, tmp_path, ct_study):
+    """The N-EVENT-REPORT on a new association goes over TLS to a requester in
+    dimse.tls_destinations, and Strata shows its certificate (the peer requires one)."""
+    import test_storage_commitment as sc
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.peer[1], pki.peer[0])
+    ctx.load_verify_locations(pki.path("ca.pem"))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    seen = {}
+
+    def wrap(conn):
+        t = ctx.wrap_socket(conn, server_side=True)
+        seen["peer"] = dict(x[0] for x in t.getpeercert()["subject"])["commonName"]
+        seen["version"] = t.version()
+        return t
+
+    scp = sc.RawReportSCP(wrap=wrap)
+    cfg = tmp_path / "commit.json"
+    cfg.write_text(json.dumps({"dimse": {
+        "tls_cert": pki.server[1], "tls_key": pki.server[0], "tls_ca": pki.path("ca.pem"),
+        "tls_port": free_port(), "tls_require_client_cert": True,
+        "move_destinations": {"RAWSCU": "127.0.0.1:%d" % scp.port}, "tls_destinations": ["RAWSCU"]}}))
+    server = server_factory(extra=["--config", cfg])
+    files = ct_study[:2]
+    run(["storescu", "-aec", server.aet, *server.addr(), *files])
+    scu = sc.CommitmentSCU(server.addr()[0], int(server.port))
+    sc.n_action(scu.peer, 1, "1.2.826.0.1.3680043.2.1143.77.9", [sc.uids(f) for f in files])
+    _, rsp, _ = scu.peer.recv_message()
+    assert sc.us(rsp, (0x0000, 0x0900)) == 0
+    scu.release()
+    scp.join()
+    assert scp.error is None, scp.error
+    assert seen == {"peer": SERVER_CN, "version": seen.get("version")} and seen["version"] in ("TLSv1.2", "TLSv1.3")
+    assert scp.report["event"] == 1 and scp.report["committed"] == {sc.uids(f)[1] for f in files}
+    assert wait_log(server, 'delivery=new_association status="ok"')
+
+
+def test_stalled_tls_handshakes_do_not_block_the_dicom_tls_port(server_factory, pki, tmp_path):
+    server = tls_server(server_factory, pki, tmp_path, extra_dimse={"handshake_timeout": 2})
+    stalled = [socket.create_connection(("127.0.0.1", server.tls_port), timeout=10) for _ in range(5)]
+    stalled[0].sendall(b"\x16\x03\x01\x00\xc8\x01")  # half a ClientHello
+    t0 = time.time()
+    p = echo(server, pki, pki.modality, "MODALITY")
+    assert p.returncode == 0 and time.time() - t0 < 2, p.stdout + p.stderr
+    for s in stalled:
+        assert s.recv(16) == b""  # closed by the server after the handshake timeout
+        s.close()
+    assert time.time() - t0 < 6
+    assert echo(server, pki, pki.modality, "MODALITY").returncode == 0
