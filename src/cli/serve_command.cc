@@ -74,6 +74,7 @@ int RunServe(const Config& config) {
   d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
   d.move_destinations = config.GetMap("dimse.move_destinations");
   d.tls_port = static_cast<int>(config.GetInt("dimse.tls_port").value());
+  d.plain = config.GetBool("dimse.plain");
   d.tls_cert = config.Get("dimse.tls_cert");
   d.tls_key = config.Get("dimse.tls_key");
   d.tls_ca = config.Get("dimse.tls_ca");

@@ -37,6 +37,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"dimse.allowed_aets", "", "calling AE titles allowed (empty = any)", T::kList},
       {"dimse.move_destinations", "", "C-MOVE destinations and storage commitment requesters: AE=host:port,...", T::kMap},
       {"dimse.tls_port", "0", "DICOM TLS port beside the plain one (0 = off)", T::kInt},
+      {"dimse.plain", "true", "the plain (non-TLS) DICOM port; false = DICOM TLS only", T::kBool},
       {"dimse.tls_cert", "", "PEM certificate (chain) of the TLS port", T::kString},
       {"dimse.tls_key", "", "PEM private key of dimse.tls_cert", T::kString},
       {"dimse.tls_ca", "", "PEM CA certificates that client certificates and TLS destinations are checked against", T::kString},

@@ -605,3 +605,31 @@ def test_stalled_tls_handshakes_do_not_block_the_dicom_tls_port(server_factory, 
         s.close()
     assert time.time() - t0 < 6
     assert echo(server, pki, pki.modality, "MODALITY").returncode == 0
+
+
+def test_plain_dicom_port_off(pki, tmp_path):
+    """dimse.plain = false: DICOM TLS only; the plain port is not opened at all."""
+    plain, tls_port = free_port(), free_port()
+    cfg = tmp_path / "tlsonly.json"
+    cfg.write_text(json.dumps({"dimse": {"plain": False, "tls_port": tls_port, "tls_cert": pki.server[1],
+                                         "tls_key": pki.server[0], "tls_ca": pki.path("ca.pem"),
+                                         "tls_require_client_cert": True}}))
+    log = tmp_path / "tlsonly.log"
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([STRATA, "serve", "--data", str(tmp_path / "d"), "--port", str(plain), "--http-port", "0",
+                                 "--config", str(cfg)], stdout=logf, stderr=subprocess.STDOUT)
+    try:
+        wait_port(tls_port)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", plain), timeout=2).close()
+        p = run(["echoscu", "-v", "-aet", "ANYONE", "-aec", "STRATA", *tls_flags(pki, pki.modality), "127.0.0.1",
+                 str(tls_port)], check=False)
+        assert p.returncode == 0 and "Echo Response (Success)" in p.stdout + p.stderr, p.stdout + p.stderr + log.read_text()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    # Off with no TLS port: nothing to serve, so the server refuses to start.
+    cfg.write_text(json.dumps({"dimse": {"plain": False}}))
+    p = run([STRATA, "serve", "--data", tmp_path / "d2", "--port", free_port(), "--http-port", "0", "--config", cfg],
+            check=False, timeout=30)
+    assert p.returncode != 0 and "dimse.plain = false" in p.stdout + p.stderr

@@ -150,10 +150,15 @@ Result<int> DimseServer::Start() {
   dcmSocketReceiveTimeout.set(impl_->opt.idle_timeout_s);
   dcmConnectionTimeout.set(10);
 
-  auto plain = Listen(impl_->opt.bind, impl_->opt.port);
-  if (!plain.ok()) return plain.status();
-  impl_->listen_fd = plain->first;
-  const int port = plain->second;
+  if (!impl_->opt.plain && impl_->opt.tls_port <= 0)
+    return Status::InvalidArgument("the plain DICOM port is off (dimse.plain = false) and no dimse.tls_port is set");
+  int port = 0;
+  if (impl_->opt.plain) {
+    auto plain = Listen(impl_->opt.bind, impl_->opt.port);
+    if (!plain.ok()) return plain.status();
+    impl_->listen_fd = plain->first;
+    port = plain->second;
+  }
   if (impl_->opt.tls_port > 0) {
     TlsSettings t{impl_->opt.tls_cert, impl_->opt.tls_key, impl_->opt.tls_ca, impl_->opt.tls_profile,
                   impl_->opt.tls_require_client_cert};
@@ -179,8 +184,10 @@ Result<int> DimseServer::Start() {
   OFCondition c;
   {
     std::lock_guard<std::mutex> lk(ExternalSocketMutex());
-    dcmExternalSocketHandle.set(impl_->listen_fd);
-    c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
+    // TLS only: DCMTK still wants a socket here; it never accepts on it (we do).
+    dcmExternalSocketHandle.set(impl_->listen_fd >= 0 ? impl_->listen_fd : impl_->tls_fd);
+    c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port > 0 ? port : tls_port_, impl_->opt.idle_timeout_s,
+                              &impl_->net);
     dcmExternalSocketHandle.set(-1);
   }
   if (c.bad()) return Status::IOError(std::string("DICOM network init: ") + c.text());
