@@ -9,6 +9,7 @@
 #include <string>
 
 #include "transfer/quick_ack_connection.h"
+#include "transfer/tls_transport.h"
 
 namespace strata {
 namespace {
@@ -83,13 +84,17 @@ TEST(CommandGuard, LyingPdvLengthRefused) {
 }
 
 // Server associations (and C-MOVE sub-associations, opened on the same network) read through
-// QuickAckConnection, whose re-arming is tested in tests/transfer/quick_ack_connection_test.cc.
+// WrappedConnection, which re-arms TCP_QUICKACK after every read like QuickAckConnection
+// (tests/transfer/quick_ack_connection_test.cc), over plain TCP or TLS.
 TEST(GuardedTransportLayer, ConnectionsAreQuickAckConnections) {
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   GuardedTransportLayer layer(64 * 1024, 16);
   std::unique_ptr<DcmTransportConnection> c(layer.createConnection(fds[0], OFFalse));  // owns fds[0]
-  EXPECT_NE(dynamic_cast<QuickAckConnection*>(c.get()), nullptr);
+  EXPECT_NE(dynamic_cast<WrappedConnection*>(c.get()), nullptr);
+  EXPECT_TRUE(c->isTransparentConnection());  // plain TCP underneath
+  // Without a TLS layer a secure connection cannot be made (no silent fallback to plain TCP).
+  EXPECT_EQ(layer.createConnection(fds[1], OFTrue), nullptr);
   close(fds[1]);
 }
 
