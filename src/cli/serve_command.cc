@@ -74,6 +74,7 @@ int RunServe(const Config& config) {
   d.allowed_calling_aets = config.GetList("dimse.allowed_aets");
   d.move_destinations = config.GetMap("dimse.move_destinations");
   d.tls_port = static_cast<int>(config.GetInt("dimse.tls_port").value());
+  d.plain = config.GetBool("dimse.plain");
   d.tls_cert = config.Get("dimse.tls_cert");
   d.tls_key = config.Get("dimse.tls_key");
   d.tls_ca = config.Get("dimse.tls_ca");
@@ -91,10 +92,16 @@ int RunServe(const Config& config) {
     }
   // HTTP first, so that it accepts connections once the DICOM port does (0 = no HTTP).
   std::unique_ptr<WebServer> web;
-  if (const int64_t http_port = config.GetInt("http_port").value(); http_port > 0) {
+  const int64_t http_port = config.GetInt("http_port").value();
+  const int64_t https_port = config.GetInt("web.https_port").value();
+  if (http_port > 0 || https_port > 0) {
     WebOptions w;
     w.bind = config.Get("bind");
     w.port = static_cast<int>(http_port);
+    w.https_port = static_cast<int>(https_port);
+    w.tls_cert = config.Get("web.tls_cert");
+    w.tls_key = config.Get("web.tls_key");
+    w.http = http_port > 0 ? config.Get("web.http") : "off";
     w.auth = config.Get("web.auth");
     w.threads = static_cast<int>(config.GetInt("web.threads").value());
     w.header_timeout_s = static_cast<int>(config.GetInt("web.header_timeout").value());

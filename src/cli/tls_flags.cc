@@ -10,7 +10,7 @@ void AddTlsFlags(CLI::App* cmd, TlsArgs* a) {
   cmd->add_option("--tls-ca", a->ca, "speak DICOM TLS, checking the archive's certificate against this PEM CA file");
   cmd->add_option("--tls-cert", a->cert, "our PEM client certificate (mutual TLS; with --tls-key)");
   cmd->add_option("--tls-key", a->key, "the PEM private key of --tls-cert");
-  cmd->add_option("--tls-profile", a->profile, "bcp195, bcp195-nd or bcp195-ex");
+  cmd->add_option("--tls-profile", a->profile, "bcp195-nd (default, TLS 1.2+), bcp195 or bcp195-ex");
 }
 
 Result<std::unique_ptr<DcmTLSTransportLayer>> ClientTlsLayer(const TlsArgs& a) {

@@ -15,7 +15,7 @@ namespace strata {
 
 // TLS to the archive (DICOM TLS port): verified against CA; CERT/KEY: our client certificate.
 struct TlsArgs {
-  std::string ca, cert, key, profile = "bcp195";
+  std::string ca, cert, key, profile = "bcp195-nd";
 };
 
 struct SendArgs {

@@ -38,11 +38,12 @@ const std::vector<SettingDef>& AllSettings() {
       {"dimse.allowed_aets", "", "calling AE titles allowed (empty = any)", T::kList},
       {"dimse.move_destinations", "", "C-MOVE destinations and storage commitment requesters: AE=host:port,...", T::kMap},
       {"dimse.tls_port", "0", "DICOM TLS port beside the plain one (0 = off)", T::kInt},
+      {"dimse.plain", "true", "the plain (non-TLS) DICOM port; false = DICOM TLS only", T::kBool},
       {"dimse.tls_cert", "", "PEM certificate (chain) of the TLS port", T::kString},
       {"dimse.tls_key", "", "PEM private key of dimse.tls_cert", T::kString},
       {"dimse.tls_ca", "", "PEM CA certificates that client certificates and TLS destinations are checked against", T::kString},
       {"dimse.tls_require_client_cert", "false", "mutual TLS: refuse clients without a certificate from dimse.tls_ca", T::kBool},
-      {"dimse.tls_profile", "bcp195", "TLS profile: bcp195, bcp195-nd (non-downgrading) or bcp195-ex (extended)", T::kString},
+      {"dimse.tls_profile", "bcp195-nd", "TLS profile: bcp195-nd (non-downgrading, TLS 1.2+), bcp195 (also TLS 1.1 and older suites) or bcp195-ex (extended)", T::kString},
       {"dimse.tls_client_aets", "", "certificate identity (CN or SAN) -> calling AE titles it alone may use: ID=AE1|AE2,...", T::kMap},
       {"dimse.tls_destinations", "", "move destinations / commitment requesters reached over TLS (AE titles)", T::kList},
       {"s3.endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL)", T::kString},
@@ -75,6 +76,10 @@ const std::vector<SettingDef>& AllSettings() {
       {"web.cors_origins", "", "origins allowed by CORS (comma-separated, * = any)", T::kList},
       {"web.viewer_dir", "", "OHIF Viewer's dist/ served at /viewer (empty = web/ohif, where install-deps.sh puts it)", T::kString},
       {"web.time_zone", "", "the site's time zone for the web page, e.g. Europe/Berlin (empty = the server's)", T::kString},
+      {"web.https_port", "0", "HTTPS port (DICOMweb and the web page over TLS 1.2+); 0 = off", T::kInt},
+      {"web.tls_cert", "", "PEM certificate chain of the HTTPS port", T::kString},
+      {"web.tls_key", "", "PEM private key of web.tls_cert", T::kString},
+      {"web.http", "on", "the plain HTTP port with HTTPS on: on, off, or redirect (308 to HTTPS)", T::kString},
   };
   return defs;
 }

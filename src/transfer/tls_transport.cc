@@ -13,10 +13,12 @@ namespace strata {
 namespace {
 
 Result<DcmTLSSecurityProfile> ProfileOf(const std::string& name) {
-  if (name == "bcp195" || name.empty()) return TSP_Profile_BCP195;
-  if (name == "bcp195-nd") return TSP_Profile_BCP195_ND;
+  // The default is the non-downgrading profile (PS3.15 B.10): TLS 1.2 or newer only. The
+  // plain BCP 195 profile (B.9) still accepts TLS 1.1 and CBC-SHA suites, for old peers.
+  if (name == "bcp195-nd" || name.empty()) return TSP_Profile_BCP195_ND;
+  if (name == "bcp195") return TSP_Profile_BCP195;
   if (name == "bcp195-ex") return TSP_Profile_BCP195_Extended;
-  return Status::InvalidArgument("TLS profile must be bcp195, bcp195-nd or bcp195-ex, not '" + name + "'");
+  return Status::InvalidArgument("TLS profile must be bcp195-nd, bcp195 or bcp195-ex, not '" + name + "'");
 }
 
 }  // namespace

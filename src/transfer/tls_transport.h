@@ -29,7 +29,7 @@ struct TlsSettings {
   std::string cert;              // PEM certificate (chain) we present; may be empty for a client
   std::string key;               // PEM private key of CERT
   std::string ca;                // PEM file of trusted CA certificates (peers are verified against it)
-  std::string profile = "bcp195";  // bcp195 | bcp195-nd | bcp195-ex (DcmTLSSecurityProfile)
+  std::string profile = "bcp195-nd";  // bcp195-nd (TLS 1.2+) | bcp195 (allows TLS 1.1) | bcp195-ex
   bool require_peer_cert = true;   // server: mutual TLS; client: always verify the server
 };
 

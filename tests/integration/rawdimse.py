@@ -57,10 +57,13 @@ def _command(fields):
 
 class Association:
     def __init__(self, host, port, called="STRATA", calling="RAWTEST", sop_class="1.2.840.10008.5.1.4.1.1.2",
-                 syntax=EXPLICIT_LE, timeout=10, source=None):
+                 syntax=EXPLICIT_LE, timeout=10, source=None, wrap=None):
+        """WRAP (optional) turns the connected TCP socket into another, e.g. an ssl.SSLSocket."""
         self.sock = socket.create_connection((host, port), timeout=timeout,
                                              source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if wrap:
+            self.sock = wrap(self.sock)
         pc = _item(0x30, _uid(sop_class)) + _item(0x40, _uid(syntax))
         pres = _item(0x20, struct.pack(">BBBB", 1, 0, 0, 0) + pc)
         user = _item(0x50, _item(0x51, struct.pack(">I", 65536)) + _item(0x52, _uid("1.2.3.4")))

@@ -170,8 +170,9 @@ class RawReportSCP:
     """Accepts one association on a free port, answers the role selection as GRANT_SCP says,
     and records the A-ASSOCIATE-RQ's role sub-item and the N-EVENT-REPORT it receives."""
 
-    def __init__(self, grant_scp=True):
+    def __init__(self, grant_scp=True, wrap=None):
         self.grant_scp = grant_scp
+        self.wrap = wrap  # optional: turns the accepted socket into another (TLS, test_tls.py)
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
         self.lsock.listen(4)
@@ -187,6 +188,8 @@ class RawReportSCP:
         try:
             conn, _ = self.lsock.accept()
             conn.settimeout(30)
+            if self.wrap:
+                conn = self.wrap(conn)
             peer = Peer(conn)
             t, rq = peer.recv_pdu()
             assert t == 0x01

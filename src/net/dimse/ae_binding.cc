@@ -6,12 +6,25 @@ namespace strata {
 
 std::string CheckAeBinding(const std::map<std::string, std::vector<std::string>>& bindings, bool tls,
                            const std::vector<std::string>& identities, const std::string& calling) {
-  bool bound = false;
-  for (const auto& [identity, aets] : bindings) {
-    if (std::find(aets.begin(), aets.end(), calling) == aets.end()) continue;
-    bound = true;
-    if (tls && std::find(identities.begin(), identities.end(), identity) != identities.end()) return "";
+  // A certificate that is bound calls only as its own AE titles.
+  if (tls) {
+    const std::vector<std::string>* own = nullptr;
+    for (const auto& id : identities) {
+      auto it = bindings.find(id);
+      if (it == bindings.end()) continue;
+      if (std::find(it->second.begin(), it->second.end(), calling) != it->second.end()) return "";
+      if (!own) own = &it->second;
+    }
+    if (own) {
+      std::string list;
+      for (const auto& ae : *own) list += (list.empty() ? "" : "|") + ae;
+      return "certificate '" + identities.front() + "' may call only as " + list + ", not '" + calling + "'";
+    }
   }
+  // An AE title that is bound is used only by its certificates.
+  bool bound = false;
+  for (const auto& [identity, aets] : bindings)
+    if (std::find(aets.begin(), aets.end(), calling) != aets.end()) bound = true;
   if (!bound) return "";
   if (!tls) return "calling AE '" + calling + "' is bound to a TLS client certificate (plain port refused)";
   if (identities.empty()) return "calling AE '" + calling + "' is bound to a TLS client certificate; none was shown";

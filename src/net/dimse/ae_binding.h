@@ -2,8 +2,9 @@
 // port (setting dimse.tls_client_aets: identity -> AE titles). AE titles are spoofable; a
 // certificate verified against our CA is not. An AE title bound to some identity may only be
 // used by a peer whose certificate names that identity (CN or subjectAltName); it is refused
-// on the plain port and to any other certificate. AE titles bound to no identity stay open
-// to everyone (dimse.allowed_aets still applies). Pure function, thread-safe.
+// on the plain port and to any other certificate; and a certificate whose identity is bound
+// may call only as its own AE titles. AE titles bound to no identity stay open to unbound
+// peers (dimse.allowed_aets still applies). Pure functions, thread-safe.
 #pragma once
 
 #include <map>

@@ -26,9 +26,10 @@ struct DimseOptions {
   std::map<std::string, std::string> move_destinations;  // AE -> host:port
   // DICOM TLS (net/dimse/tls_acceptor.h): a second port, off while tls_port is 0.
   int tls_port = 0;
+  bool plain = true;  // false: no plain port, DICOM TLS only (needs tls_port)
   std::string tls_cert, tls_key, tls_ca;  // PEM files; the CA checks client certificates
   bool tls_require_client_cert = false;   // mutual TLS
-  std::string tls_profile = "bcp195";     // bcp195 | bcp195-nd | bcp195-ex
+  std::string tls_profile = "bcp195-nd";  // bcp195-nd (TLS 1.2+) | bcp195 (allows TLS 1.1) | bcp195-ex
   // Certificate identity (CN or subjectAltName DNS/e-mail) -> calling AE titles it may use. An
   // AE title listed here is refused to every other peer, plain port included.
   std::map<std::string, std::vector<std::string>> tls_client_aets;

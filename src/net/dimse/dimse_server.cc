@@ -119,7 +119,11 @@ struct DimseServer::Impl {
   T_ASC_Network* net = nullptr;
   int listen_fd = -1;
   int tls_fd = -1;                             // the TLS port (-1: none)
-  std::unique_ptr<DcmTLSTransportLayer> tls;   // TLS port and TLS destinations
+  // OpenSSL contexts have a role: a server context cannot open a connection (OpenSSL says
+  // "called a function you should not call"), so the TLS port and the TLS destinations
+  // (C-MOVE sub-associations, commitment reports) each get their own.
+  std::unique_ptr<DcmTLSTransportLayer> tls;         // the TLS port (acceptor)
+  std::unique_ptr<DcmTLSTransportLayer> tls_client;  // TLS destinations (requestor)
 
   ~Impl() {
     if (net) ASC_dropNetwork(&net);  // before the TLS layer its transport layer points to
@@ -146,10 +150,15 @@ Result<int> DimseServer::Start() {
   dcmSocketReceiveTimeout.set(impl_->opt.idle_timeout_s);
   dcmConnectionTimeout.set(10);
 
-  auto plain = Listen(impl_->opt.bind, impl_->opt.port);
-  if (!plain.ok()) return plain.status();
-  impl_->listen_fd = plain->first;
-  const int port = plain->second;
+  if (!impl_->opt.plain && impl_->opt.tls_port <= 0)
+    return Status::InvalidArgument("the plain DICOM port is off (dimse.plain = false) and no dimse.tls_port is set");
+  int port = 0;
+  if (impl_->opt.plain) {
+    auto plain = Listen(impl_->opt.bind, impl_->opt.port);
+    if (!plain.ok()) return plain.status();
+    impl_->listen_fd = plain->first;
+    port = plain->second;
+  }
   if (impl_->opt.tls_port > 0) {
     TlsSettings t{impl_->opt.tls_cert, impl_->opt.tls_key, impl_->opt.tls_ca, impl_->opt.tls_profile,
                   impl_->opt.tls_require_client_cert};
@@ -160,12 +169,14 @@ Result<int> DimseServer::Start() {
     if (!tls.ok()) return tls.status();
     impl_->tls_fd = tls->first;
     tls_port_ = tls->second;
-  } else if (!impl_->opt.tls_destinations.empty()) {
-    // Client side only (C-MOVE / commitment to TLS destinations): the CA checks them.
+  }
+  if (!impl_->opt.tls_destinations.empty()) {
+    // C-MOVE / commitment to TLS destinations: the CA checks them, our certificate (if any)
+    // identifies us to them.
     TlsSettings t{impl_->opt.tls_cert, impl_->opt.tls_key, impl_->opt.tls_ca, impl_->opt.tls_profile, true};
     auto layer = MakeTlsLayer(t, /*server=*/false);
     if (!layer.ok()) return layer.status();
-    impl_->tls = std::move(layer).value();
+    impl_->tls_client = std::move(layer).value();
   }
   // We accept connections ourselves (our bind address, our socket options) and hand each
   // connected socket to DCMTK through dcmExternalSocketHandle, its inetd-style entry. While
@@ -173,13 +184,15 @@ Result<int> DimseServer::Start() {
   OFCondition c;
   {
     std::lock_guard<std::mutex> lk(ExternalSocketMutex());
-    dcmExternalSocketHandle.set(impl_->listen_fd);
-    c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port, impl_->opt.idle_timeout_s, &impl_->net);
+    // TLS only: DCMTK still wants a socket here; it never accepts on it (we do).
+    dcmExternalSocketHandle.set(impl_->listen_fd >= 0 ? impl_->listen_fd : impl_->tls_fd);
+    c = ASC_initializeNetwork(NET_ACCEPTORREQUESTOR, port > 0 ? port : tls_port_, impl_->opt.idle_timeout_s,
+                              &impl_->net);
     dcmExternalSocketHandle.set(-1);
   }
   if (c.bad()) return Status::IOError(std::string("DICOM network init: ") + c.text());
   // A command set is a few hundred bytes and nests no sequence; allow some slack.
-  c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16, impl_->tls.get()), 1);
+  c = ASC_setTransportLayer(impl_->net, new GuardedTransportLayer(64 * 1024, 16, impl_->tls_client.get()), 1);
   if (c.bad()) return Status::Internal(std::string("DICOM transport layer: ") + c.text());
   return port;
 }

@@ -23,7 +23,8 @@ class DimseServer {
  public:
   DimseServer(Archive* archive, DimseOptions options);
   ~DimseServer();  // waits for the association threads
-  // Binds and listens; returns the bound port (useful with port 0).
+  // Binds and listens; returns the bound plain port (useful with port 0; 0 when the plain
+  // port is off, DimseOptions::plain).
   Result<int> Start();
   // Accepts connections until Stop() is called from another thread.
   void Serve();

@@ -35,12 +35,15 @@ Result<TlsAccepted> AcceptTls(DcmTLSTransportLayer* layer, int fd, int timeout_m
                               int idle_timeout_s) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  SetSocketTimeouts(fd, timeout_ms);
   std::unique_ptr<DcmTransportConnection> tls(layer->createConnection(fd, OFTrue));
   if (!tls) {
     close(fd);
     return Status::Internal("cannot create a TLS connection");
   }
+  // After createConnection: DCMTK's connection constructor sets the socket's timeouts to
+  // dcmSocketReceiveTimeout (the idle timeout), which would let a silent peer hold the
+  // handshake that long.
+  SetSocketTimeouts(fd, timeout_ms);
   // From here on TLS owns the socket (its destructor closes it).
   if (OFCondition c = tls->serverSideHandshake(); c.bad())
     return Status::Unavailable(std::string("TLS handshake failed: ") + c.text());

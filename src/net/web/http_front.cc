@@ -1,6 +1,8 @@
 #include "net/web/http_front.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/err.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -34,7 +36,76 @@ struct Conn {
   int served = 0;
   Clock::time_point deadline;
   bool in_request = false;  // first byte of a request seen (header deadline applies)
+  SSL* ssl = nullptr;       // HTTPS: the connection's TLS state (owned)
+  bool handshaken = false;  // HTTPS: handshake complete
 };
+
+// Waits up to TIMEOUT_MS for EVENTS on FD; true if it (or a hang-up/error) came.
+bool WaitFd(int fd, short events, int timeout_ms) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    int rc = poll(&p, 1, timeout_ms);
+    if (rc < 0 && errno == EINTR) continue;
+    return rc > 0 && (p.revents & (events | POLLHUP | POLLERR));
+  }
+}
+
+// One non-blocking read of C's socket (plain or TLS): bytes read, 0 at EOF, -1 on an error,
+// or kWouldBlock with *WANT the poll event to wait for.
+constexpr ssize_t kWouldBlock = -2;
+ssize_t RecvSome(Conn* c, char* buf, size_t size, short* want) {
+  *want = POLLIN;
+  if (!c->ssl) {
+    for (;;) {
+      ssize_t n = recv(c->fd, buf, size, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kWouldBlock;
+      return n;
+    }
+  }
+  ERR_clear_error();
+  const int n = c->handshaken ? SSL_read(c->ssl, buf, static_cast<int>(std::min<size_t>(size, 1 << 30)))
+                              : SSL_do_handshake(c->ssl);
+  if (n > 0 && !c->handshaken) {
+    c->handshaken = true;
+    return RecvSome(c, buf, size, want);  // the client's first request may be here already
+  }
+  if (n > 0) return n;
+  switch (SSL_get_error(c->ssl, n)) {
+    case SSL_ERROR_WANT_READ: return kWouldBlock;
+    case SSL_ERROR_WANT_WRITE: *want = POLLOUT; return kWouldBlock;
+    case SSL_ERROR_ZERO_RETURN: return 0;
+    default: return -1;  // handshake refused (wrong protocol, bad certificate) or a broken record
+  }
+}
+
+// One non-blocking write; bytes written, -1 on an error, kWouldBlock with *WANT.
+ssize_t SendSome(Conn* c, const char* buf, size_t size, short* want) {
+  *want = POLLOUT;
+  if (!c->ssl) {
+    for (;;) {
+      ssize_t n = send(c->fd, buf, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kWouldBlock;
+      return n <= 0 ? -1 : n;
+    }
+  }
+  if (!c->handshaken) return -1;
+  ERR_clear_error();
+  const int n = SSL_write(c->ssl, buf, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+  if (n > 0) return n;
+  switch (SSL_get_error(c->ssl, n)) {
+    case SSL_ERROR_WANT_READ: *want = POLLIN; return kWouldBlock;
+    case SSL_ERROR_WANT_WRITE: return kWouldBlock;
+    default: return -1;
+  }
+}
+
+// A short reply on the event thread (431, 408): one attempt, never waits.
+void SendBestEffort(Conn* c, const char* msg, size_t len) {
+  short want;
+  (void)SendSome(c, msg, len, &want);
+}
 
 bool HeaderComplete(const Conn& c) {
   const std::string_view v(c.buf.data() + c.pos, c.buf.size() - c.pos);
@@ -86,7 +157,9 @@ std::string AddrString(const sockaddr_storage& ss, int* port) {
 class ConnStream : public httplib::Stream {
  public:
   ConnStream(Conn* c, int timeout_ms) : c_(c), timeout_ms_(timeout_ms) {}
-  bool is_readable() const override { return c_->pos < c_->buf.size() || Wait(POLLIN); }
+  bool is_readable() const override {
+    return c_->pos < c_->buf.size() || (c_->ssl && SSL_pending(c_->ssl) > 0) || Wait(POLLIN);
+  }
   bool is_writable() const override { return Wait(POLLOUT); }
   ssize_t read(char* ptr, size_t size) override {
     if (c_->pos < c_->buf.size()) {
@@ -96,25 +169,21 @@ class ConnStream : public httplib::Stream {
       if (c_->pos == c_->buf.size()) c_->buf.clear(), c_->pos = 0;
       return static_cast<ssize_t>(n);
     }
-    if (!Wait(POLLIN)) return -1;
     for (;;) {
-      ssize_t n = recv(c_->fd, ptr, size, MSG_DONTWAIT);
+      short want;
+      const ssize_t n = RecvSome(c_, ptr, size, &want);
       if (n > 0) ArmQuickAck(c_->fd);  // a client with Nagle on must not wait for our delayed ACK
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!Wait(POLLIN)) return -1;
-        continue;
-      }
-      return n;
+      if (n != kWouldBlock) return n;
+      if (!Wait(want)) return -1;
     }
   }
   ssize_t write(const char* ptr, size_t size) override {
     size_t done = 0;
     while (done < size) {
-      ssize_t n = send(c_->fd, ptr + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!Wait(POLLOUT)) return -1;
+      short want;
+      const ssize_t n = SendSome(c_, ptr + done, size - done, &want);
+      if (n == kWouldBlock) {
+        if (!Wait(want)) return -1;
         continue;
       }
       if (n <= 0) return -1;
@@ -137,19 +206,16 @@ class ConnStream : public httplib::Stream {
   socket_t socket() const override { return c_->fd; }
 
  private:
-  bool Wait(short events) const {
-    pollfd p{c_->fd, events, 0};
-    for (;;) {
-      int rc = poll(&p, 1, timeout_ms_);
-      if (rc < 0 && errno == EINTR) continue;
-      return rc > 0 && (p.revents & (events | POLLHUP | POLLERR));
-    }
-  }
+  bool Wait(short events) const { return WaitFd(c_->fd, events, timeout_ms_); }
   Conn* c_;
   int timeout_ms_;
 };
 
 void CloseConn(Conn* c) {
+  if (c->ssl) {
+    if (c->handshaken) SSL_shutdown(c->ssl);  // close_notify, best effort (non-blocking)
+    SSL_free(c->ssl);
+  }
   shutdown(c->fd, SHUT_RDWR);
   close(c->fd);
   delete c;
@@ -213,7 +279,8 @@ struct HttpFront::Impl {
   bool Fill(Conn* c) {
     char buf[16384];
     for (;;) {
-      ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+      short want;
+      const ssize_t n = RecvSome(c, buf, sizeof(buf), &want);
       if (n > 0) {
         ArmQuickAck(c->fd);
         if (!c->in_request) {
@@ -224,15 +291,16 @@ struct HttpFront::Impl {
         if (c->buf.size() - c->pos > opt.max_header_bytes && !HeaderComplete(*c)) {
           static const char k431[] =
               "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-          (void)!send(c->fd, k431, sizeof(k431) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);  // best effort
+          SendBestEffort(c, k431, sizeof(k431) - 1);
           return false;
         }
         if (HeaderComplete(*c)) return true;
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-      return false;  // EOF or error
+      if (n != kWouldBlock) return false;  // EOF or error (a refused TLS handshake too)
+      if (want == POLLIN) return true;     // epoll tells us when more comes
+      // TLS wants to write (handshake or key update) into a full send buffer: rare, brief.
+      if (!WaitFd(c->fd, POLLOUT, 100)) return false;
     }
   }
 
@@ -246,6 +314,11 @@ struct HttpFront::Impl {
           add.swap(incoming);
         }
         for (Conn* c : add) {
+          // Bytes TLS decrypted already wake no epoll: read them now.
+          if (c->ssl && c->handshaken && SSL_pending(c->ssl) > 0 && !HeaderComplete(*c) && !Fill(c)) {
+            Drop(c);
+            continue;
+          }
           if (HeaderComplete(*c)) {  // a pipelined request is already here
             Dispatch(c);
             continue;
@@ -305,7 +378,7 @@ struct HttpFront::Impl {
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, nullptr);
         if (c->in_request) {
           static const char k408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-          (void)!send(c->fd, k408, sizeof(k408) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);  // best effort
+          SendBestEffort(c, k408, sizeof(k408) - 1);
         }
         Drop(c);
       }
@@ -411,9 +484,23 @@ bool HttpFront::process_and_close_socket(socket_t sock) {
     close(sock);
     return false;
   }
+  SSL* ssl = nullptr;
+  if (impl_->opt.tls) {
+    // TLS reads may not block the event thread: the socket itself is non-blocking.
+    const int flags = fcntl(sock, F_GETFL);
+    ssl = SSL_new(impl_->opt.tls);
+    if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0 || !ssl || SSL_set_fd(ssl, sock) != 1) {
+      if (ssl) SSL_free(ssl);
+      shutdown(sock, SHUT_RDWR);
+      close(sock);
+      return false;
+    }
+    SSL_set_accept_state(ssl);
+  }
   ++impl_->open;
   auto* c = new Conn;
   c->fd = sock;
+  c->ssl = ssl;
   c->deadline = Clock::now() + std::chrono::seconds(impl_->opt.header_timeout_s);
   c->in_request = true;  // a new connection owes its first header within the header timeout
   impl_->Park(c);

@@ -8,7 +8,14 @@
 // through cpp-httplib's own parser and handlers and gives the connection back. Requests with
 // a body (STOW-RS) read it on their worker; a quarter of the workers are kept for the others,
 // so slow uploads cannot starve queries and retrieves.
+//
+// HTTPS (FrontOptions::tls): the same front, with OpenSSL on each connection. The event thread
+// runs the TLS handshake and reads the decrypted header without ever blocking (non-blocking
+// socket, SSL_ERROR_WANT_READ waits on epoll), so a peer stalling mid-handshake costs no
+// worker; the handshake counts against the header timeout.
 #pragma once
+
+#include <openssl/ssl.h>
 
 #include <httplib.h>
 
@@ -26,6 +33,7 @@ struct FrontOptions {
   int max_connections = 4096;    // open connections; more are closed at once
   int io_timeout_s = 60;         // one read or write of a body (a stalled transfer is dropped)
   size_t max_header_bytes = 64 * 1024;
+  SSL_CTX* tls = nullptr;        // HTTPS when set (not owned: must outlive the front)
 };
 
 // Percent-encodes every '?' after the first in the target of the request line that starts at

@@ -4,6 +4,10 @@
 // and slow connections wait on one event thread; see http_front.h). Every request passes the access policy (auth, CORS; see
 // access.h) and is logged in one line (request_log.h). Start() binds and listens before it
 // returns, then serves on its own thread until Stop().
+//
+// HTTPS: with tls_cert/tls_key and https_port, a second port serves the same routes over TLS
+// (1.2 or newer). The plain port then serves everything (http = "on"), answers every request
+// with a redirect to the HTTPS port ("redirect"), or is not opened at all ("off").
 #pragma once
 
 #include <cstddef>
@@ -28,14 +32,19 @@ struct WebOptions {
   size_t metadata_cache_bytes = 256u << 20;
   std::string viewer_dir;                 // OHIF's dist/ served at /viewer; "" = web/ohif of the build tree
   std::string time_zone;                  // the site's IANA time zone for the page; "" = the server's
+  int https_port = 0;                     // HTTPS port; 0 = no HTTPS
+  std::string tls_cert, tls_key;          // PEM certificate chain and private key of the HTTPS port
+  std::string http = "on";                // the plain port: "on" | "off" | "redirect" (needs HTTPS)
 };
 
 class WebServer {
  public:
   WebServer(Archive* archive, WebOptions options);
   ~WebServer();  // stops
-  // Validates the options, binds and starts serving; returns the bound port.
+  // Validates the options, binds and starts serving; returns the bound plain port (0 when
+  // http = "off").
   Result<int> Start();
+  int https_port() const;  // the bound HTTPS port, 0 without HTTPS
   void Stop();
 
  private:

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "transfer/tls_transport.h"
 
 namespace strata {
 namespace {
@@ -131,6 +132,18 @@ TEST(GuardedTransportLayer, ConnectionsReArmQuickAckAfterEveryRead) {
     EXPECT_EQ(QuickAck(server), 1) << "after read at " << i;
   }
   close(client);
+}
+
+TEST(GuardedTransportLayer, PlainConnectionsAreWrappedAndTlsNeedsALayer) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  GuardedTransportLayer layer(64 * 1024, 16);
+  std::unique_ptr<DcmTransportConnection> c(layer.createConnection(fds[0], OFFalse));  // owns fds[0]
+  EXPECT_NE(dynamic_cast<WrappedConnection*>(c.get()), nullptr);
+  EXPECT_TRUE(c->isTransparentConnection());  // plain TCP underneath
+  // Without a TLS layer a secure connection cannot be made (no silent fallback to plain TCP).
+  EXPECT_EQ(layer.createConnection(fds[1], OFTrue), nullptr);
+  close(fds[1]);
 }
 
 }  // namespace
