@@ -32,8 +32,8 @@ TEST(EscapeExtraQueryMarksTest, LeavesOrdinaryRequestsAndLaterRequestsAlone) {
 
 TEST(AllowedMethodsTest, StowResourcesTakePostTheRestOnlyReads) {
   EXPECT_EQ(AllowedMethods("/dicomweb/studies"), "GET, POST, OPTIONS");
-  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3"), "GET, POST, OPTIONS");
-  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/series/1.2.4"), "GET, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3"), "GET, POST, DELETE, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/series/1.2.4"), "GET, DELETE, OPTIONS");
   EXPECT_EQ(AllowedMethods("/dicomweb/studies/1.2.3/metadata"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/dicomweb/series"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/wado"), "GET, OPTIONS");
