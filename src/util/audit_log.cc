@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/log.h"
+
 namespace strata {
 namespace {
 
@@ -111,6 +113,7 @@ AuditLog::~AuditLog() {
     fdatasync(fd_);
     close(fd_);
   }
+  spdlog::info("event=audit_closed file={} records={} syncs={}", options_.path, written_, syncs_);
   if (udp_fd_ >= 0) close(udp_fd_);
   if (options_.syslog == "local") closelog();
 }

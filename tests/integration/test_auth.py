@@ -310,3 +310,24 @@ def test_rejected_association_is_audited(server_factory, small_study):
     assert "Association Rejected" in dimse_status(p) or "rejected" in dimse_status(p).lower()
     recs = audit_records(s)
     assert any(r["action"] == "reject" and r["AlternativeUserID"] == "INTRUDER" for r in recs), recs
+
+
+def test_audit_copied_to_syslog_over_udp(server_factory, small_study):
+    """audit.syslog=udp:HOST:PORT: each record also leaves as an RFC 5424 message."""
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(10)
+    s = server_factory(extra=["--audit-file", "${data}/audit.jsonl",
+                              "--audit-syslog", "udp:127.0.0.1:%d" % sock.getsockname()[1]])
+    storescu(s, small_study[:2], "-aet", "CT7")
+    msgs = [sock.recv(65536).decode() for _ in range(2)]
+    sock.close()
+    for m in msgs:
+        # <PRI>1 TIMESTAMP HOST APP PROCID MSGID - MSG; authpriv (10) * 8 + info (6) = 86
+        head, _, body = m.partition(" - ")
+        fields = head.split(" ")
+        assert fields[0] == "<86>1" and fields[3] == "strata" and fields[5] == "store", m
+        rec = json.loads(body)
+        assert rec["AlternativeUserID"] == "CT7" and rec["EventID"] == "110104"
+    assert len([r for r in audit_records(s) if r["action"] == "store"]) == 2
