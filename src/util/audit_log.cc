@@ -113,7 +113,8 @@ AuditLog::~AuditLog() {
     fdatasync(fd_);
     close(fd_);
   }
-  spdlog::info("event=audit_closed file={} records={} syncs={}", options_.path, written_, syncs_);
+  spdlog::info("event=audit_closed file={} records={} syncs={} sync_ms={:.1f}", options_.path, written_, syncs_,
+               sync_us_ / 1000.0);
   if (udp_fd_ >= 0) close(udp_fd_);
   if (options_.syslog == "local") closelog();
 }
@@ -166,11 +167,14 @@ Status AuditLog::RecordChange(const AuditEvent& e) {
   syncing_ = true;
   const uint64_t target = written_;
   lk.unlock();
+  const auto t0 = std::chrono::steady_clock::now();
   const int rc = fdatasync(fd_);
   const int err = errno;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
   lk.lock();
   syncing_ = false;
   ++syncs_;
+  sync_us_ += static_cast<uint64_t>(us);
   cv_.notify_all();
   if (rc != 0) return Status::FromErrno(err, "syncing the audit log " + options_.path);
   synced_ = std::max(synced_, target);

@@ -71,7 +71,7 @@ class AuditLog {
   std::string udp_addr_;  // sockaddr bytes
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t written_ = 0, synced_ = 0, syncs_ = 0;
+  uint64_t written_ = 0, synced_ = 0, syncs_ = 0, sync_us_ = 0;  // sync_us_: time spent in fdatasync
   bool syncing_ = false;
   Status sync_error_;
 };
