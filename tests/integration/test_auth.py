@@ -331,3 +331,18 @@ def test_audit_copied_to_syslog_over_udp(server_factory, small_study):
         rec = json.loads(body)
         assert rec["AlternativeUserID"] == "CT7" and rec["EventID"] == "110104"
     assert len([r for r in audit_records(s) if r["action"] == "store"]) == 2
+
+
+def test_change_not_acknowledged_when_audit_cannot_be_written(server_factory, issuer, ct_study):
+    """audit.file on /dev/full: every write fails with ENOSPC, so no store may be reported done."""
+    s = server_factory(http_port=free_port(), extra=["--tiering-enabled", "false", "--audit-file", "/dev/full",
+                                                     "--web-tokens", "gw=write:gw-token"])
+    wait_http(s.http_port)
+    p = storescu(s, ct_study[8:9], "-aet", "CT8", check=False)
+    out = dimse_status(p)
+    assert "0xa700" in out.lower() or "Refused: OutOfResources" in out, out[-2000:]
+    body, ctype = multipart_body(ct_study[9:10])
+    r = http("http://127.0.0.1:%d/dicomweb/studies" % s.http_port, method="POST", data=body,
+             headers={"Content-Type": ctype, "Authorization": "Bearer gw-token"})
+    assert r.status == 503 and b"audit trail" in r.body, (r.status, r.body[:300])
+    assert "event=audit_failed" in s.log_text() and s.alive()
