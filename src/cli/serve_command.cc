@@ -7,8 +7,10 @@
 #include "cli/converter_options.h"
 #include "tiering/converter.h"
 #include "net/dimse/ae_binding.h"
+#include "net/dimse/dimse_permissions.h"
 #include "net/dimse/dimse_server.h"
 #include "net/web/web_server.h"
+#include "util/audit_log.h"
 #include "util/duration.h"
 #include "util/file_util.h"
 #include "util/log.h"
@@ -85,6 +87,25 @@ int RunServe(const Config& config) {
     spdlog::error("{}", why);
     return 1;
   }
+  if (std::string why = ParseAePermissions(config.GetMap("dimse.ae_permissions"), true, &d.ae_permissions);
+      !why.empty()) {
+    spdlog::error("dimse.ae_permissions: {}", why);
+    return 1;
+  }
+  if (std::string why = ParseAePermissions(config.GetMap("dimse.move_allowed"), false, &d.move_allowed); !why.empty()) {
+    spdlog::error("dimse.move_allowed: {}", why);
+    return 1;
+  }
+  std::unique_ptr<AuditLog> audit;
+  if (const std::string file = config.Get("audit.file"); !file.empty()) {
+    auto opened = AuditLog::Open({file, config.Get("audit.syslog"), "strata"});
+    if (!opened.ok()) {
+      spdlog::error("audit.file: {}", opened.status().ToString());
+      return 1;
+    }
+    audit = std::move(opened).value();
+    d.audit = audit.get();
+  }
   for (const auto& ae : d.tls_destinations)
     if (!d.move_destinations.count(ae)) {
       spdlog::error("dimse.tls_destinations: '{}' is not in dimse.move_destinations", ae);
@@ -103,6 +124,16 @@ int RunServe(const Config& config) {
     w.tls_key = config.Get("web.tls_key");
     w.http = http_port > 0 ? config.Get("web.http") : "off";
     w.auth = config.Get("web.auth");
+    w.users = config.GetMap("web.users");
+    w.tokens = config.GetMap("web.tokens");
+    w.jwks_file = config.Get("web.jwks_file");
+    w.jwks_url = config.Get("web.jwks_url");
+    w.jwks_refresh_s = static_cast<int>(config.GetInt("web.jwks_refresh").value());
+    w.jwt_issuer = config.Get("web.jwt_issuer");
+    w.jwt_audiences = config.GetList("web.jwt_audience");
+    w.jwt_roles_claim = config.Get("web.jwt_roles_claim");
+    w.jwt_leeway_s = static_cast<int>(config.GetInt("web.jwt_leeway").value());
+    w.audit = audit.get();
     w.threads = static_cast<int>(config.GetInt("web.threads").value());
     w.header_timeout_s = static_cast<int>(config.GetInt("web.header_timeout").value());
     w.keep_alive_timeout_s = static_cast<int>(config.GetInt("web.keep_alive_timeout").value());

@@ -80,6 +80,19 @@ const std::vector<SettingDef>& AllSettings() {
       {"web.tls_cert", "", "PEM certificate chain of the HTTPS port", T::kString},
       {"web.tls_key", "", "PEM private key of web.tls_cert", T::kString},
       {"web.http", "on", "the plain HTTP port with HTTPS on: on, off, or redirect (308 to HTTPS)", T::kString},
+      {"web.users", "", "HTTP Basic users: USER=ROLES:PASSWORD,... (ROLES: read|write|delete|admin)", T::kMap},
+      {"web.tokens", "", "static bearer tokens: NAME=ROLES:TOKEN,...", T::kMap},
+      {"web.jwks_file", "", "OAuth 2 / OIDC: JWKS file of the token issuer's keys (RS256, ES256)", T::kString},
+      {"web.jwks_url", "", "OAuth 2 / OIDC: JWKS URL, fetched at start and every web.jwks_refresh seconds", T::kString},
+      {"web.jwks_refresh", "3600", "seconds between JWKS reloads", T::kInt},
+      {"web.jwt_issuer", "", "required JWT iss (empty = not checked)", T::kString},
+      {"web.jwt_audience", "", "accepted JWT aud values (empty = not checked)", T::kList},
+      {"web.jwt_roles_claim", "roles", "JWT claim with the roles (array, or space-separated like scope)", T::kString},
+      {"web.jwt_leeway", "60", "seconds of clock skew allowed on JWT exp/nbf", T::kInt},
+      {"dimse.ae_permissions", "", "services per calling AE: AE=store|find|retrieve,... (* = other AEs; empty = all)", T::kMap},
+      {"dimse.move_allowed", "", "C-MOVE destinations per calling AE: AE=DEST1|DEST2,... (* = other AEs / any destination)", T::kMap},
+      {"audit.file", "", "audit trail: JSON lines file, one record per access and change (empty = off)", T::kString},
+      {"audit.syslog", "", "audit copy to syslog: empty, local (syslog(3)) or udp:HOST:PORT (RFC 5424)", T::kString},
   };
   return defs;
 }
@@ -248,7 +261,8 @@ nlohmann::json Config::ToJson(bool mask_secrets) const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& d : AllSettings()) {
     std::string v = Get(d.name);
-    if (mask_secrets && (std::string(d.name) == "s3.secret_key" || std::string(d.name) == "web.auth") && !v.empty())
+    if (mask_secrets && (std::string(d.name) == "s3.secret_key" || std::string(d.name) == "web.auth" ||
+                         std::string(d.name) == "web.users" || std::string(d.name) == "web.tokens") && !v.empty())
       v = "***";
     j[d.name] = v;
   }

@@ -510,10 +510,12 @@ def test_bearer_auth(web_factory, ct_study):
     c.close()
     r = w.get("/studies", method="POST", data=body, headers={"Content-Type": ctype, "Authorization": "Bearer t0ken"})
     assert r.status == 200 and len(r.json()["00081199"]["Value"]) == 24
-    # The page itself carries no data and loads without credentials.
-    r = http(w.base + "/")
+    # The page and its assets need credentials too when auth is on (issue #17).
+    assert http(w.base + "/").status == 401
+    assert http(w.base + "/assets/app.js").status == 401
+    r = http(w.base + "/", headers={"Authorization": "Bearer t0ken"})
     assert r.status == 200 and b"<html" in r.body
-    assert http(w.base + "/assets/app.js").status == 200
+    assert http(w.base + "/assets/app.js", headers={"Authorization": "Bearer t0ken"}).status == 200
 
 
 def test_basic_auth(web_factory):

@@ -10,16 +10,67 @@
 #include <cstring>
 #include <mutex>
 
+#include "net/dimse/dimse_permissions.h"
 #include "net/dimse/negotiation.h"
 #include "net/dimse/storage_commitment_service.h"
 #include "net/dimse/tls_acceptor.h"
+#include "util/audit_log.h"
 #include "util/log.h"
 
 namespace strata {
 namespace {
 
+// "" when the calling AE may run MSG (dimse_permissions.h), else why not.
+std::string Refusal(const DimseOptions& opt, const T_DIMSE_Message& msg, const std::string& calling) {
+  switch (msg.CommandField) {
+    case DIMSE_C_STORE_RQ:
+    case DIMSE_N_ACTION_RQ:
+      return ServiceRefusal(opt, calling, DimseService::kStore);
+    case DIMSE_C_FIND_RQ:
+      return ServiceRefusal(opt, calling, DimseService::kFind);
+    case DIMSE_C_GET_RQ:
+      return ServiceRefusal(opt, calling, DimseService::kRetrieve);
+    case DIMSE_C_MOVE_RQ: {
+      std::string why = ServiceRefusal(opt, calling, DimseService::kRetrieve);
+      return why.empty() ? MoveDestinationRefusal(opt, calling, TrimDicom(msg.msg.CMoveRQ.MoveDestination)) : why;
+    }
+    default:
+      return "";
+  }
+}
+
+const char* ServiceName(T_DIMSE_Command c) {
+  switch (c) {
+    case DIMSE_C_STORE_RQ: return "C-STORE";
+    case DIMSE_C_FIND_RQ: return "C-FIND";
+    case DIMSE_C_GET_RQ: return "C-GET";
+    case DIMSE_C_MOVE_RQ: return "C-MOVE";
+    case DIMSE_N_ACTION_RQ: return "N-ACTION";
+    default: return "?";
+  }
+}
+
 OFCondition Dispatch(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
                      T_DIMSE_Message& msg, AssocStats* st, std::vector<CommitmentReport>* deferred) {
+  if (std::string why = Refusal(*env.opt, msg, st->calling); !why.empty()) {
+    ++st->failures;
+    spdlog::warn("event=dimse_denied peer={} calling={} service={} reason=\"{}\"", st->peer, st->calling,
+                 ServiceName(msg.CommandField), why);
+    if (env.opt->audit != nullptr) {
+      AuditEvent e;
+      e.action = "deny";
+      e.success = false;
+      e.detail = why;
+      e.protocol = "DIMSE";
+      e.ae = st->calling;
+      e.address = st->peer;
+      e.target = ServiceName(msg.CommandField);
+      if (msg.CommandField == DIMSE_C_MOVE_RQ) e.destination = TrimDicom(msg.msg.CMoveRQ.MoveDestination);
+      if (msg.CommandField == DIMSE_C_STORE_RQ) e.instances = {TrimDicom(msg.msg.CStoreRQ.AffectedSOPInstanceUID)};
+      env.opt->audit->RecordAccess(e);
+    }
+    return RefuseCommand(assoc, pc, msg, why, env.opt->idle_timeout_s);
+  }
   switch (msg.CommandField) {
     case DIMSE_C_ECHO_RQ:
       ++st->echo;
@@ -175,6 +226,12 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
   // After the requester's association is over: it may accept only one association at a time.
   for (const CommitmentReport& r : deferred)
     if (!DeliverCommitmentReport(env, r).ok()) ++st.failures;  // logged by DeliverCommitmentReport
+  if (env.opt->audit != nullptr && st.status.rfind("rejected", 0) == 0) {  // refused at negotiation
+    AuditEvent e = DimseAudit(st, "reject", "A-ASSOCIATE");
+    e.success = false;
+    e.detail = st.status;
+    env.opt->audit->RecordAccess(e);
+  }
   if (pending) admission->ConnectionDone(peer);
   if (admitted) admission->AssociationDone(st.peer, st.calling, query_only);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

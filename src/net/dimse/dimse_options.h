@@ -7,6 +7,8 @@
 
 namespace strata {
 
+class AuditLog;
+
 struct DimseOptions {
   std::string aet = "STRATA";
   std::string bind = "127.0.0.1";     // IPv4 or IPv6 literal; "::" listens dual-stack
@@ -34,6 +36,11 @@ struct DimseOptions {
   // AE title listed here is refused to every other peer, plain port included.
   std::map<std::string, std::vector<std::string>> tls_client_aets;
   std::vector<std::string> tls_destinations;  // move destinations / commitment peers reached over TLS
+  // Permissions (dimse_permissions.h): calling AE ("*" = any other) -> store|find|retrieve,
+  // and -> the C-MOVE destinations it may name. Empty = no restriction.
+  std::map<std::string, std::vector<std::string>> ae_permissions;
+  std::map<std::string, std::vector<std::string>> move_allowed;
+  AuditLog* audit = nullptr;  // the audit trail (not owned; nullptr = none)
 };
 
 }  // namespace strata

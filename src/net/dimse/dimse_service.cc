@@ -25,4 +25,15 @@ bool UsesTls(const DimseOptions& opt, const std::string& ae) {
   return std::find(opt.tls_destinations.begin(), opt.tls_destinations.end(), ae) != opt.tls_destinations.end();
 }
 
+AuditEvent DimseAudit(const AssocStats& st, const char* action, const char* service) {
+  AuditEvent e;
+  e.action = action;
+  e.protocol = "DIMSE";
+  e.ae = st.calling;
+  e.address = st.peer;
+  e.target = service;
+  if (!st.tls_identities.empty()) e.user = st.tls_identities.front();  // the verified client certificate
+  return e;
+}
+
 }  // namespace strata

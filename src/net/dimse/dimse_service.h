@@ -15,6 +15,7 @@
 #include "archive/archive.h"
 #include "net/dimse/dimse_options.h"
 #include "net/dimse/find_handler.h"
+#include "util/audit_log.h"
 
 class DcmTLSTransportLayer;
 
@@ -40,6 +41,9 @@ struct ServiceEnv {
 // AE titles and UIDs from DCMTK's fixed buffers, without trailing blanks/NULs.
 std::string TrimDicom(const char* s);
 QueryRoot RootOf(const char* sop_class);
+// An audit event of this association (who: calling AE and peer address) for ACTION on SERVICE.
+AuditEvent DimseAudit(const AssocStats& st, const char* action, const char* service);
+
 // True when associations we open to AE go over TLS (listed in dimse.tls_destinations).
 bool UsesTls(const DimseOptions& opt, const std::string& ae);
 

@@ -76,6 +76,15 @@ OFCondition HandleFind(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pr
       if (c.bad()) break;
     }
   }
+  if (env.opt->audit != nullptr) {
+    AuditEvent e = DimseAudit(*st, "query", "C-FIND");
+    e.success = error.ok();
+    e.detail = error.ok() ? std::string(QueryLevelName(level)) : error.message();
+    e.count = matches.size();
+    OFString study;
+    if (ident && ident->findAndGetOFString(DCM_StudyInstanceUID, study).good()) e.study = study.c_str();
+    env.opt->audit->RecordAccess(e);
+  }
   spdlog::info("event=find calling={} level={} matches={} ms={:.2f} status=\"{}\"", st->calling, QueryLevelName(level),
                matches.size(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                error.ok() ? "ok" : error.ToString());

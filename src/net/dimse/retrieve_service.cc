@@ -336,6 +336,23 @@ Result<T_ASC_Association*> OpenMoveAssociation(const ServiceEnv& env, const std:
   return sub;
 }
 
+// One audit record per C-GET / C-MOVE: the instances sent, by study.
+void AuditRetrieve(const ServiceEnv& env, const AssocStats& st, const Retrieval& r, const char* action,
+                   const char* service, const std::string& dest) {
+  if (env.opt->audit == nullptr) return;
+  AuditEvent e = DimseAudit(st, action, service);
+  e.success = r.error.ok() && r.counts.failed == 0;
+  if (!r.error.ok()) e.detail = r.error.message();
+  e.destination = dest;
+  if (!r.records.empty()) {
+    e.study = r.records.front().study_uid;
+    for (const auto& rec : r.records)
+      if (rec.study_uid != e.study) e.study = "(several)";
+  }
+  e.count = r.counts.completed + r.counts.warning;
+  env.opt->audit->RecordAccess(e);
+}
+
 }  // namespace
 
 OFCondition HandleGet(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
@@ -352,6 +369,7 @@ OFCondition HandleGet(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pre
   OFCondition c = RunRetrieve(&r, assoc, pc, req.MessageID, req.DataSetType != DIMSE_DATASET_NULL,
                               RootOf(req.AffectedSOPClassUID), send, [](Retrieval*) { return true; });
   r.reader.reset();
+  AuditRetrieve(env, *st, r, "retrieve", "C-GET", "");
   spdlog::info("event=get calling={} instances={} completed={} failed={} warning={} status=\"{}\"", st->calling,
                r.records.size(), r.counts.completed, r.counts.failed, r.counts.warning,
                r.error.ok() ? "ok" : r.error.ToString());
@@ -389,6 +407,7 @@ OFCondition HandleMove(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_Pr
     ASC_releaseAssociation(r.store_assoc);
     ASC_destroyAssociation(&r.store_assoc);
   }
+  AuditRetrieve(env, *st, r, "export", "C-MOVE", dest);
   spdlog::info("event=move calling={} dest={} instances={} completed={} failed={} warning={} status=\"{}\"",
                st->calling, dest, r.records.size(), r.counts.completed, r.counts.failed, r.counts.warning,
                r.error.ok() ? "ok" : r.error.ToString());

@@ -150,8 +150,23 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
     auto res = env.archive->StoreFile(temp, sop, cls);  // the archive owns (moved or deleted) the file now
     if (!res.ok()) {
       failed = res.status();
+      if (env.opt->audit != nullptr) {
+        AuditEvent e = DimseAudit(*st, "store", "C-STORE");
+        e.success = false;
+        e.detail = failed.message();
+        e.instances = {sop};
+        env.opt->audit->RecordAccess(e);
+      }
     } else {
       const StoreResult& sr = res.value();
+      // The change is reported done only once its audit record is on disk.
+      if (env.opt->audit != nullptr) {
+        AuditEvent e = DimseAudit(*st, "store", "C-STORE");
+        e.study = sr.record.study_uid;
+        e.series = sr.record.series_uid;
+        e.instances = {sr.record.sop_uid};
+        if (Status a = env.opt->audit->RecordChange(e); !a.ok()) failed = a;
+      }
       ++st->instances_in;
       st->bytes_in += sr.record.size;
       rsp.DimseStatus = STATUS_Success;

@@ -41,7 +41,7 @@ std::string AllowedMethods(const std::string& path) {
   return "";
 }
 
-void RegisterMethodNotAllowed(httplib::Server& server) {
+void RegisterMethodNotAllowed(Router& server) {
   for (const char* prefix : {R"(/dicomweb(?:/.*)?)", R"(/wado/?)", R"(/api/.*)"}) {
     server.Put(prefix, Refuse);
     server.Delete(prefix, Refuse);

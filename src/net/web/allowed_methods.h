@@ -8,6 +8,8 @@
 
 #include <httplib.h>
 
+#include "net/web/router.h"
+
 namespace strata::web {
 
 // "GET, POST, OPTIONS"-style list of the methods PATH allows ("" when the server has no such
@@ -16,6 +18,6 @@ std::string AllowedMethods(const std::string& path);
 
 // Catch-all PUT, DELETE, PATCH (and POST where no STOW route matched) under /dicomweb, /wado
 // and /api: 405 with Allow. Register last.
-void RegisterMethodNotAllowed(httplib::Server& server);
+void RegisterMethodNotAllowed(Router& server);
 
 }  // namespace strata::web

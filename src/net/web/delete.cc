@@ -10,18 +10,11 @@
 namespace strata::web {
 namespace {
 
-// Who asked, for the lifecycle log line: the Basic user, "bearer", or "anonymous", and the
+// Who asked, for the lifecycle log line: the authenticated identity (or "anonymous") and the
 // peer address.
 std::string Requester(const httplib::Request& req) {
-  std::string who = "anonymous";
-  const std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Basic ", 0) == 0) {
-    auto decoded = Base64Decode(auth.substr(6));
-    if (decoded.ok()) who = "basic:" + decoded->substr(0, decoded->find(':'));
-  } else if (auth.rfind("Bearer ", 0) == 0) {
-    who = "bearer";
-  }
-  return who + "@" + req.remote_addr;
+  const Identity& id = CurrentIdentity();  // authenticated by the router
+  return (id.name.empty() ? std::string("anonymous") : id.scheme + ":" + id.name) + "@" + req.remote_addr;
 }
 
 void HandleDelete(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -40,7 +33,7 @@ void HandleDelete(WebContext& ctx, const httplib::Request& req, httplib::Respons
 
 }  // namespace
 
-void RegisterDelete(httplib::Server& server, WebContext& ctx) {
+void RegisterDelete(Router& server, WebContext& ctx) {
   auto h = [&ctx](const httplib::Request& req, httplib::Response& res) { HandleDelete(ctx, req, res); };
   server.Delete(R"(/dicomweb/studies/([^/?]+)/?)", h);
   server.Delete(R"(/dicomweb/studies/([^/?]+)/series/([^/?]+)/?)", h);

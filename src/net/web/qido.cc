@@ -261,7 +261,7 @@ void HandleQido(WebContext& ctx, const httplib::Request& req, httplib::Response&
 
 }  // namespace
 
-void RegisterQido(httplib::Server& server, WebContext& ctx) {
+void RegisterQido(Router& server, WebContext& ctx) {
   const std::string uid = kUidRe;
   server.Get(R"(/dicomweb/studies/?)", [&ctx](const httplib::Request& req, httplib::Response& res) {
     HandleQido(ctx, req, res, QidoScope{QueryLevel::kStudy, "", ""});

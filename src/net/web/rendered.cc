@@ -156,7 +156,7 @@ void RenderMany(WebContext& ctx, const httplib::Request& req, httplib::Response&
 
 }  // namespace
 
-void RegisterRendered(httplib::Server& server, WebContext& ctx) {
+void RegisterRendered(Router& server, WebContext& ctx) {
   const std::string u = kUidRe;
   const std::string study = "/dicomweb/studies/" + u;
   const std::string series = study + "/series/" + u;

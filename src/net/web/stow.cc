@@ -244,10 +244,6 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
     DrainBody(req, content_reader);
     SendError(res, status, message);
   };
-  if (ctx.policy != nullptr && !ctx.policy->Authorized(req.get_header_value("Authorization"))) {
-    res.set_header("WWW-Authenticate", ctx.policy->Challenge());
-    return refuse(401, "authentication required");
-  }
   if (!ChooseMediaType(RequestAccept(req), {"application/dicom+json", "application/json"}))
     return refuse(406, "the STOW-RS response is available as application/dicom+json only");
   const MediaRange ct = ParseContentType(req.get_header_value("Content-Type"));
@@ -284,7 +280,16 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
   if (!body.ok()) session.AbortCurrent(body);
   std::vector<StowItem> items = session.Finish();
   size_t stored = 0;
-  for (const auto& i : items) stored += i.status.ok();
+  AuditEvent& audit = CurrentAudit();  // what the router's audit record of this STOW names
+  for (const auto& i : items) {
+    stored += i.status.ok();
+    if (!i.status.ok()) continue;
+    audit.instances.push_back(i.sop_instance_uid);
+    if (audit.study.empty()) audit.study = i.study_uid;
+    if (audit.series.empty()) audit.series = i.series_uid;
+    if (i.study_uid != audit.study) audit.study = "(several)";
+    if (i.series_uid != audit.series) audit.series = "(several)";
+  }
   if (!body.ok()) {
     // PS3.18 10.5.3: what was stored is reported (202, the broken part failed); a body that
     // broke before any instance was stored is a bad request.
@@ -303,7 +308,7 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
 
 }  // namespace
 
-void RegisterStow(httplib::Server& server, WebContext& ctx) {
+void RegisterStow(Router& server, WebContext& ctx) {
   server.Post(R"(/dicomweb/studies(?:/([^/?]+))?/?)",
               [&ctx](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
                 HandleStow(ctx, req, res, reader);

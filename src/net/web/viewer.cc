@@ -258,7 +258,7 @@ void ViewerFiles::Serve(const std::string& rel_in, const httplib::Request& req, 
       });
 }
 
-void RegisterViewer(httplib::Server& server, ViewerFiles* files, const std::string& missing_reason) {
+void RegisterViewer(Router& server, ViewerFiles* files, const std::string& missing_reason) {
   auto handle = [files, missing_reason](const httplib::Request& req, httplib::Response& res, const std::string& rel) {
     if (files == nullptr) return SendError(res, 503, missing_reason);
     files->Serve(rel, req, res);

@@ -20,6 +20,7 @@
 
 #include <httplib.h>
 
+#include "net/web/router.h"
 #include "util/status.h"
 
 namespace strata::web {
@@ -66,6 +67,6 @@ Result<std::string> Gzip(const std::string& in);
 std::string DefaultViewerDir();
 
 // Registers /viewer and /viewer/... on SERVER. FILES may be null (viewer not installed).
-void RegisterViewer(httplib::Server& server, ViewerFiles* files, const std::string& missing_reason);
+void RegisterViewer(Router& server, ViewerFiles* files, const std::string& missing_reason);
 
 }  // namespace strata::web

@@ -331,7 +331,7 @@ void BulkData(WebContext& ctx, const httplib::Request& req, httplib::Response& r
 
 }  // namespace
 
-void RegisterWadoRs(httplib::Server& server, WebContext& ctx) {
+void RegisterWadoRs(Router& server, WebContext& ctx) {
   const std::string u = kUidRe;
   const std::string study = "/dicomweb/studies/" + u;
   const std::string series = study + "/series/" + u;

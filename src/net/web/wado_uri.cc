@@ -117,7 +117,7 @@ void HandleWadoUri(WebContext& ctx, const httplib::Request& req, httplib::Respon
 
 }  // namespace
 
-void RegisterWadoUri(httplib::Server& server, WebContext& ctx) {
+void RegisterWadoUri(Router& server, WebContext& ctx) {
   server.Get("/wado", [&ctx](const httplib::Request& req, httplib::Response& res) { HandleWadoUri(ctx, req, res); });
 }
 

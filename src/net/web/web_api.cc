@@ -299,7 +299,7 @@ void Queue(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
 
 }  // namespace
 
-void RegisterApi(httplib::Server& server, WebContext& ctx) {
+void RegisterApi(Router& server, WebContext& ctx) {
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
   server.Get("/api/stats", [&ctx](Req q, Res r) { Stats(ctx, q, r); });

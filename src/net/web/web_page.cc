@@ -44,7 +44,7 @@ bool IsPagePath(const std::string& path) {
   return path == "/" || path == "/viewer" || path.rfind("/viewer/", 0) == 0 || path == "/index.html" || path == "/favicon.ico" || path.rfind("/assets/", 0) == 0;
 }
 
-void RegisterWebPage(httplib::Server& server) {
+void RegisterWebPage(Router& server) {
   auto index = [](const httplib::Request& req, httplib::Response& res) {
     if (const EmbeddedAsset* a = Find("index.html")) Serve(*a, req, res);
   };

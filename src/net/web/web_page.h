@@ -1,8 +1,8 @@
 // The web page at `/`: plain HTML/CSS/JS from src/net/web/assets, compiled into the binary
 // (embed_assets.cmake turns the files into byte arrays at build time), so nothing is read
 // from disk at run time. It uses QIDO-RS, WADO-RS (rendered/thumbnail/metadata) and /api/.
-// The page's files hold no patient data and are served without authentication; every
-// request they make goes through the configured auth.
+// The page's files hold no patient data, but when auth is on they too need an identity with
+// the read role (the Router checks every route; a browser gets the Basic challenge).
 #pragma once
 
 #include <cstddef>
@@ -18,7 +18,7 @@ struct EmbeddedAsset {
 };
 const std::vector<EmbeddedAsset>& EmbeddedAssets();
 
-// True for the paths of the page's own files (exempt from auth).
+// True for the paths of the page's own files (not audited: no patient data).
 bool IsPagePath(const std::string& path);
 
 }  // namespace strata::web

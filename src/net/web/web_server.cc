@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <httplib.h>
@@ -14,15 +16,51 @@
 #include "net/web/metadata.h"
 #include "net/web/request_log.h"
 #include "net/web/response_encoding.h"
+#include "net/web/router.h"
 #include "net/web/web_context.h"
 #include "net/web/viewer.h"
 #include "net/web/web_page.h"
 #include "net/web/site_time_zone.h"
+#include "util/file_util.h"
 #include "util/log.h"
 
 namespace strata {
 
 using web::AccessPolicy;
+
+namespace {
+
+// GET of a JWKS URL (http or https, cpp-httplib's client over OpenSSL).
+Result<std::string> FetchUrl(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return Status::InvalidArgument("web.jwks_url must be http(s)://HOST/PATH");
+  const size_t path_start = url.find('/', scheme_end + 3);
+  const std::string origin = url.substr(0, path_start);
+  const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  httplib::Client client(origin);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto r = client.Get(path);
+  if (!r) return Status::Unavailable("fetching " + url + ": " + httplib::to_string(r.error()));
+  if (r->status != 200) return Status::Unavailable("fetching " + url + ": HTTP " + std::to_string(r->status));
+  return r->body;
+}
+
+web::AccessOptions AccessOptionsOf(const WebOptions& o) {
+  web::AccessOptions a;
+  a.auth = o.auth;
+  a.users = o.users;
+  a.tokens = o.tokens;
+  a.jwt = !o.jwks_file.empty() || !o.jwks_url.empty();
+  a.jwt_options.issuer = o.jwt_issuer;
+  a.jwt_options.audiences = o.jwt_audiences;
+  a.jwt_options.roles_claim = o.jwt_roles_claim;
+  a.jwt_options.leeway_s = o.jwt_leeway_s;
+  a.cors_origins = o.cors_origins;
+  return a;
+}
+
+}  // namespace
 
 struct WebServer::Impl {
   Impl(Archive* a, WebOptions o)
@@ -44,6 +82,9 @@ struct WebServer::Impl {
   void Install(web::HttpFront& server);          // every route
   void InstallRedirect(web::HttpFront& server);  // every request -> the same URL on HTTPS
   Result<int> Bind(web::HttpFront& server, int port, const char* what);
+  // (Re)loads the JWT keys: the URL if set (the file, if any, when the URL fails), else the file.
+  Status LoadJwks();
+  void RefreshLoop();
 
   Archive* archive;
   WebOptions options;
@@ -53,6 +94,7 @@ struct WebServer::Impl {
   std::unique_ptr<web::ViewerFiles> viewer;  // null when OHIF is not installed
   std::string viewer_missing;
   web::HttpFront server;  // idle and slow connections wait on one event thread, not on workers
+  std::vector<std::unique_ptr<web::Router>> routers;  // one per front (plain, HTTPS)
   std::thread thread;
   // HTTPS: the context outlives the front that uses it (members are destroyed in reverse).
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ssl_ctx{nullptr, SSL_CTX_free};
@@ -61,6 +103,10 @@ struct WebServer::Impl {
   int https_port = 0;
   bool plain = false;  // the plain port is open
   bool running = false;
+  std::thread refresher;  // JWKS refresh
+  std::mutex refresh_mu;
+  std::condition_variable refresh_cv;
+  bool stopping = false;
 };
 
 namespace {
@@ -132,6 +178,39 @@ Result<int> WebServer::Impl::Bind(web::HttpFront& server, int port, const char* 
   return port;
 }
 
+Status WebServer::Impl::LoadJwks() {
+  Status url_error;
+  if (!options.jwks_url.empty()) {
+    auto body = FetchUrl(options.jwks_url);
+    if (body.ok()) {
+      url_error = policy.SetJwks(body.value());
+      if (url_error.ok()) return Status::OK();
+    } else {
+      url_error = body.status();
+    }
+    spdlog::warn("event=jwks_fetch_failed url={} error=\"{}\"", options.jwks_url, url_error.ToString());
+  }
+  if (!options.jwks_file.empty()) {
+    auto text = ReadFile(options.jwks_file);
+    if (!text.ok()) return text.status();
+    return policy.SetJwks(text.value());
+  }
+  return url_error;
+}
+
+void WebServer::Impl::RefreshLoop() {
+  std::unique_lock<std::mutex> lk(refresh_mu);
+  while (!refresh_cv.wait_for(lk, std::chrono::seconds(std::max(10, options.jwks_refresh_s)), [this] { return stopping; })) {
+    lk.unlock();
+    Status s = LoadJwks();  // on failure the previous keys stay in use
+    if (s.ok())
+      spdlog::info("event=jwks_refreshed keys={}", policy.jwt_keys());
+    else
+      spdlog::warn("event=jwks_refresh_failed error=\"{}\"", s.ToString());
+    lk.lock();
+  }
+}
+
 void WebServer::Impl::Install(web::HttpFront& server) {
   ctx.archive = archive;
   ctx.metadata = &metadata;
@@ -140,6 +219,7 @@ void WebServer::Impl::Install(web::HttpFront& server) {
 
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     web::BeginRequestLog();
+    web::BeginRequestIdentity(nullptr);
     const std::string origin = req.get_header_value("Origin");
     const bool cors = policy.OriginAllowed(origin);
     if (cors) {
@@ -160,21 +240,37 @@ void WebServer::Impl::Install(web::HttpFront& server) {
       }
       return httplib::Server::HandlerResponse::Handled;
     }
-    // POST bodies are not read yet here: the STOW handler checks credentials itself.
-    if (req.method != "POST" && !web::IsPagePath(req.path) &&
-        !policy.Authorized(req.get_header_value("Authorization"))) {
-      res.set_header("WWW-Authenticate", policy.Challenge());
-      web::SendError(res, 401, "authentication required");
-      return httplib::Server::HandlerResponse::Handled;
+    // Who is asking, once per request; the Router then checks the route's role. POST bodies
+    // are not read yet here: the router authenticates those after draining a refused body.
+    if (req.method != "POST") {
+      web::AuthResult auth = policy.Authenticate(req.get_header_value("Authorization"));
+      if (!auth.ok) {
+        res.set_header("WWW-Authenticate", policy.Challenge(req.has_header("Authorization") ? auth.error : ""));
+        web::SendError(res, 401, auth.error);
+        if (options.audit != nullptr) {
+          AuditEvent e;
+          e.action = "reject";
+          e.success = false;
+          e.protocol = "DICOMweb";
+          e.user = auth.identity.name;
+          e.address = req.remote_addr;
+          e.target = req.method + " " + req.path;
+          e.detail = auth.identity.scheme + ": " + auth.error;
+          options.audit->RecordAccess(e);
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      web::BeginRequestIdentity(&auth.identity);
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // A client that asks before sending a body ("Expect: 100-continue") learns of a 401 at once.
   server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (policy.Authorized(req.get_header_value("Authorization"))) return 100;
+    web::AuthResult auth = policy.Authenticate(req.get_header_value("Authorization"));
+    if (auth.ok) return 100;
     web::BeginRequestLog();
-    res.set_header("WWW-Authenticate", policy.Challenge());
-    web::SendError(res, 401, "authentication required");
+    res.set_header("WWW-Authenticate", policy.Challenge(req.has_header("Authorization") ? auth.error : ""));
+    web::SendError(res, 401, auth.error);
     return 401;
   });
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
@@ -196,16 +292,19 @@ void WebServer::Impl::Install(web::HttpFront& server) {
   server.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { web::GzipDicomJson(req, res); });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) { web::EndRequestLog(req, res); });
 
-  web::RegisterStow(server, ctx);
-  web::RegisterQido(server, ctx);
-  web::RegisterRendered(server, ctx);
-  web::RegisterWadoRs(server, ctx);
-  web::RegisterWadoUri(server, ctx);
-  web::RegisterDelete(server, ctx);
-  web::RegisterApi(server, ctx);
-  web::RegisterWebPage(server);
-  web::RegisterViewer(server, viewer.get(), viewer_missing);
-  web::RegisterMethodNotAllowed(server);  // last: the resources' own routes win
+  // Every route goes through the router: identity, role, audit record.
+  routers.push_back(std::make_unique<web::Router>(server, &policy, options.audit));
+  web::Router& r = *routers.back();
+  web::RegisterStow(r, ctx);
+  web::RegisterQido(r, ctx);
+  web::RegisterRendered(r, ctx);
+  web::RegisterWadoRs(r, ctx);
+  web::RegisterWadoUri(r, ctx);
+  web::RegisterDelete(r, ctx);
+  web::RegisterApi(r, ctx);
+  web::RegisterWebPage(r);
+  web::RegisterViewer(r, viewer.get(), viewer_missing);
+  web::RegisterMethodNotAllowed(r);  // last: the resources' own routes win
 }
 
 WebServer::WebServer(Archive* archive, WebOptions options)
@@ -214,7 +313,11 @@ WebServer::WebServer(Archive* archive, WebOptions options)
 WebServer::~WebServer() { Stop(); }
 
 Result<int> WebServer::Start() {
-  STRATA_ASSIGN_OR_RETURN(impl_->policy, AccessPolicy::Parse(impl_->options.auth, impl_->options.cors_origins));
+  STRATA_ASSIGN_OR_RETURN(impl_->policy, AccessPolicy::Create(AccessOptionsOf(impl_->options)));
+  if (impl_->policy.jwt_enabled()) {
+    if (Status s = impl_->LoadJwks(); !s.ok()) return Status::InvalidArgument("JWT keys: " + s.ToString());
+    impl_->refresher = std::thread([this] { impl_->RefreshLoop(); });
+  }
   STRATA_ASSIGN_OR_RETURN(impl_->ctx.time_zone, web::SiteTimeZone(impl_->options.time_zone));
   web::ViewerOptions vo;
   vo.dir = impl_->options.viewer_dir.empty() ? web::DefaultViewerDir() : impl_->options.viewer_dir;
@@ -261,18 +364,32 @@ Result<int> WebServer::Start() {
     impl_->tls_thread = std::thread([this] { impl_->tls_server->listen_after_bind(); });
   }
   // File names only: neither the key nor the credentials are logged.
-  spdlog::info("event=http_start bind={} port={} http={} https_port={} tls_cert={} auth={} cors={} threads={}", o.bind,
-               port, o.http, impl_->https_port, https ? o.tls_cert : std::string("-"),
-               impl_->policy.kind() == AccessPolicy::Kind::kNone     ? "none"
-               : impl_->policy.kind() == AccessPolicy::Kind::kBearer ? "bearer"
-                                                                     : "basic",
-               impl_->policy.cors_enabled() ? "on" : "off", o.threads);
+  spdlog::info(
+      "event=http_start bind={} port={} http={} https_port={} tls_cert={} auth={} jwt_keys={} audit={} cors={} threads={}",
+      o.bind, port, o.http, impl_->https_port, https ? o.tls_cert : std::string("-"), impl_->policy.Describe(),
+      impl_->policy.jwt_keys(), o.audit ? "on" : "off", impl_->policy.cors_enabled() ? "on" : "off", o.threads);
   return port;
 }
 
 int WebServer::https_port() const { return impl_->https_port; }
 
+std::vector<std::pair<std::string, std::string>> WebServer::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  // The plain and the HTTPS front register the same routes: list the first one's.
+  if (!impl_->routers.empty())
+    for (const auto& r : impl_->routers.front()->routes()) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 void WebServer::Stop() {
+  if (impl_ && impl_->refresher.joinable()) {
+    {
+      std::lock_guard<std::mutex> lk(impl_->refresh_mu);
+      impl_->stopping = true;
+    }
+    impl_->refresh_cv.notify_all();
+    impl_->refresher.join();
+  }
   if (!impl_ || !impl_->running) return;
   if (impl_->plain) impl_->server.stop();
   if (impl_->tls_server) impl_->tls_server->stop();

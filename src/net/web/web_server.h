@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,10 +21,23 @@
 
 namespace strata {
 
+class AuditLog;
+
 struct WebOptions {
   std::string bind = "127.0.0.1";
   int port = 8080;                        // 0 = any free port (Start returns it)
-  std::string auth;                       // "" | "bearer:TOKEN" | "basic:USER:PASSWORD"
+  std::string auth;                       // "" | "bearer:TOKEN" | "basic:USER:PASSWORD" (every role)
+  std::map<std::string, std::string> users;   // web.users: USER -> "ROLES:PASSWORD" (net/web/access.h)
+  std::map<std::string, std::string> tokens;  // web.tokens: NAME -> "ROLES:TOKEN"
+  // OAuth 2 / OIDC JWTs (util/jwt.h): on when a JWKS file or URL is set. The URL is fetched at
+  // start and every jwks_refresh_s; the file is read at start and at each refresh too.
+  std::string jwks_file, jwks_url;
+  int jwks_refresh_s = 3600;
+  std::string jwt_issuer;
+  std::vector<std::string> jwt_audiences;
+  std::string jwt_roles_claim = "roles";
+  int jwt_leeway_s = 60;
+  AuditLog* audit = nullptr;              // the audit trail (not owned; nullptr = none)
   std::vector<std::string> cors_origins;  // allowed Origins; "*" = any
   int threads = 16;                       // requests served at once (a streaming retrieve holds one)
   int header_timeout_s = 10;              // a request header must be complete this long after it began
@@ -46,6 +60,8 @@ class WebServer {
   Result<int> Start();
   int https_port() const;  // the bound HTTPS port, 0 without HTTPS
   void Stop();
+  // Every registered route with the role it needs (after Start), for the route-table test.
+  std::vector<std::pair<std::string, std::string>> Routes() const;  // (method, pattern)
 
  private:
   struct Impl;

@@ -42,7 +42,8 @@ class ViewerFilesTest : public ::testing::Test {
     auto v = ViewerFiles::Open({dir_.string()});
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     files_ = std::move(v).value();
-    RegisterViewer(server_, files_.get(), "");
+    router_ = std::make_unique<Router>(server_, &policy_, nullptr);  // no auth configured: open
+    RegisterViewer(*router_, files_.get(), "");
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::yield();
@@ -58,6 +59,8 @@ class ViewerFilesTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  AccessPolicy policy_;
+  std::unique_ptr<Router> router_;
   std::unique_ptr<ViewerFiles> files_;
   httplib::Server server_;
   int port_ = 0;
