@@ -23,6 +23,7 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   o.hot_dir = config.Get("hot_dir");
   o.node_id = NodeIdFromConfig(config);
   o.catalog.url = config.Get("catalog");
+  STRATA_ASSIGN_OR_RETURN(o.catalog.pn_match, ParsePnMatch(config.Get("query.pn_match")));
   o.cold.url = config.Get("cold");
   auto env_or = [](const std::string& v, const char* env) {
     if (!v.empty()) return v;

@@ -194,6 +194,57 @@ TEST_P(CatalogTest, MatchingRules) {
   EXPECT_EQ(Find(L::kStudy, {{tags::kPatientID, "P%"}})->size(), 0u);
 }
 
+// query.pn_match (issue 12): exact keeps the decoded text (ASCII case aside); insensitive
+// folds case and accents on both sides, for PatientName and ReferringPhysicianName alike.
+TEST_P(CatalogTest, PersonNameMatchExactOrInsensitive) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.patient_name = "M\xc3\xbcller^J\xc3\xbcrgen";  // Müller^Jürgen
+  a.referring_physician = "Stra\xc3\x9f" "e^Eva";  // Straße^Eva
+  auto b = Make("P2", "1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.1");
+  b.patient_name = "M\xc3\x9cLLER^HANS";  // MÜLLER^HANS
+  auto c = Make("P3", "1.2.3.3", "1.2.3.3.1", "1.2.3.3.1.1");
+  c.patient_name = "Muller^Ann";
+  auto d = Make("P4", "1.2.3.4", "1.2.3.4.1", "1.2.3.4.1.1");
+  d.patient_name = "\xce\x94\xce\xb9\xce\xbf\xce\xbd\xcf\x85\xcf\x83\xce\xb9\xce\xbf\xcf\x82";  // Διονυσιος
+  Add({a, b, c, d});
+  using L = QueryLevel;
+  auto study = [&](Catalog* cat, Tag tag, const std::string& v) {
+    Query q;
+    q.level = L::kStudy;
+    q.keys = {{tag, v}};
+    auto r = cat->Find(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Values(r.value(), tags::kStudyInstanceUID) : std::string("error");
+  };
+  // Exact (the default): accents count, ASCII case does not.
+  EXPECT_EQ(study(cat_.get(), tags::kPatientName, "muller*"), "1.2.3.3");
+  EXPECT_EQ(study(cat_.get(), tags::kPatientName, "M\xc3\xbcller*"), "1.2.3.1");
+  EXPECT_EQ(study(cat_.get(), tags::kReferringPhysicianName, "strasse*"), "");
+  // Insensitive: a second catalog over the same database.
+  CatalogOptions opt{url_};
+  opt.pn_match = PnMatch::kInsensitive;
+  auto ins = OpenCatalog(opt);
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  Catalog* cat = ins.value().get();
+  EXPECT_EQ(study(cat, tags::kPatientName, "muller*"), "1.2.3.1,1.2.3.2,1.2.3.3");
+  EXPECT_EQ(study(cat, tags::kPatientName, "m\xc3\xbcller^j\xc3\xbcrgen"), "1.2.3.1");
+  EXPECT_EQ(study(cat, tags::kPatientName, "MULLER^HANS"), "1.2.3.2");
+  EXPECT_EQ(study(cat, tags::kPatientName, "M?LLER^*"), "1.2.3.1,1.2.3.2,1.2.3.3");
+  EXPECT_EQ(study(cat, tags::kPatientName, "\xce\x94\xce\x99\xce\x9f\xce\x9d\xce\xa5\xce\xa3\xce\x99\xce\x9f\xce\xa3"),
+            "1.2.3.4");  // ΔΙΟΝΥΣΙΟΣ
+  EXPECT_EQ(study(cat, tags::kReferringPhysicianName, "strasse*"), "1.2.3.1");
+  EXPECT_EQ(study(cat, tags::kPatientName, "Schmidt*"), "");
+  // Patient level too; the answers carry the names as stored.
+  Query q;
+  q.level = L::kPatient;
+  q.keys = {{tags::kPatientName, "MULLER^JURGEN"}};
+  auto r = cat->Find(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Values(r.value(), tags::kPatientName), "M\xc3\xbcller^J\xc3\xbcrgen");
+  EXPECT_EQ(ParsePnMatch("insensitive").value(), PnMatch::kInsensitive);
+  EXPECT_EQ(ParsePnMatch("fuzzy").status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST_P(CatalogTest, LimitOffset) {
   std::vector<InstanceRecord> recs;
   for (int i = 1; i <= 5; ++i)
