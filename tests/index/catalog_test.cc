@@ -420,6 +420,8 @@ TEST(CatalogSchemaTest, UpgradesAFirstReleaseCatalog) {
   // Make it a v1 catalog again: drop the later columns (SQLite >= 3.35) and the version.
   ASSERT_EQ(std::system(("sqlite3 " + db + " 'ALTER TABLE migrations DROP COLUMN claim_token;"
                          " ALTER TABLE instances DROP COLUMN dataset_checksum;"
+                         " DROP INDEX patients_name_fold; ALTER TABLE patients DROP COLUMN patient_name_fold;"
+                         " ALTER TABLE studies DROP COLUMN referring_fold;"
                          " UPDATE schema_version SET version = 1;'").c_str()), 0);
   auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
