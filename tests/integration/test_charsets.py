@@ -407,3 +407,58 @@ def test_study_whose_migration_failed_before_migrates_now(server_factory, charse
         assert states[str(ds.StudyInstanceUID)] == "done", t
         assert manifests[str(ds.StudyInstanceUID)] == want[t], t
         assert answers(web, tmp_path, ds) == hot[t], t
+
+
+def test_pn_match_insensitive_for_cfind_and_qido(server_factory, charset_files, tmp_path):
+    """query.pn_match: exact by default ("muller" misses "Müller"); insensitive ignores case
+    and accents in C-FIND (DCMTK and raw) and QIDO-RS alike, for names stored in any charset."""
+    utf8 = pydicom.dcmread(CHARSET_DIR / "chrGerm.dcm")
+    utf8.SpecificCharacterSet = "ISO_IR 192"
+    utf8.PatientName = "Müller^Jürgen"
+    utf8.StudyInstanceUID = generate_uid(UID_PREFIX, ["pn", "study"])
+    utf8.SeriesInstanceUID = generate_uid(UID_PREFIX, ["pn", "series"])
+    utf8.SOPInstanceUID = utf8.file_meta.MediaStorageSOPInstanceUID = generate_uid(UID_PREFIX, ["pn", "sop"])
+    utf8.PatientID = "PN-1"
+    f = tmp_path / "mueller.dcm"
+    utf8.save_as(f, write_like_original=True)
+    files = [f, charset_files["chrGerm"], charset_files["chrGreek"], charset_files["chrFren"]]
+    germ = str(pydicom.dcmread(charset_files["chrGerm"]).StudyInstanceUID)
+    greek = pydicom.dcmread(charset_files["chrGreek"])
+    fren = str(pydicom.dcmread(charset_files["chrFren"]).StudyInstanceUID)
+
+    def qido(web, name):
+        r = web.get("/studies?PatientName=" + urllib.parse.quote(name))
+        assert r.status == 200, r.status
+        return sorted(h["0020000D"]["Value"][0] for h in r.json())
+
+    def cfind(web, name, charset="ISO_IR 192"):
+        q = name_query("STUDY", charset=charset, PatientName=name)
+        a = sorted(str(r.StudyInstanceUID) for r in findscu_file(web.server, q, tmp=tmp_path))
+        b = sorted(str(g.StudyInstanceUID) for g in raw_find(web.server, q))
+        assert a == b, (name, a, b)
+        return a
+
+    exact = start_web(server_factory)
+    stored_ok(storescu(exact.server, files), len(files))
+    assert qido(exact, "muller*") == [] and cfind(exact, "muller*") == []
+    assert qido(exact, "Müller*") == [str(utf8.StudyInstanceUID)]
+    assert qido(exact, "aneas*") == [] and cfind(exact, "äneas*") == []
+    assert cfind(exact, "ÄNEAS*") == [germ]  # ASCII case aside, literal
+    exact.server.stop()
+
+    ins = start_web(server_factory, extra=["--query-pn-match", "insensitive"])
+    stored_ok(storescu(ins.server, files), len(files))
+    assert qido(ins, "muller*") == [str(utf8.StudyInstanceUID)]
+    assert cfind(ins, "MULLER^JURGEN") == [str(utf8.StudyInstanceUID)]
+    assert cfind(ins, "müller*", charset="ISO_IR 100") == [str(utf8.StudyInstanceUID)]  # a Latin-1 key
+    assert qido(ins, "aneas^rudiger") == [germ] and cfind(ins, "ÄNEAS*") == [germ]
+    assert qido(ins, "buc^jerome") == [fren]
+    assert qido(ins, "ΔΙΟΝΥΣΙΟΣ") == [str(greek.StudyInstanceUID)]
+    assert cfind(ins, "διονυσιος", charset="ISO_IR 126") == [str(greek.StudyInstanceUID)]
+    # The answers carry the names as stored, not folded.
+    rsp = findscu_file(ins.server, name_query("STUDY", PatientName="muller*"), tmp=tmp_path)
+    assert [str(r.PatientName) for r in rsp] == ["Müller^Jürgen"]
+    # A bad value is refused at start with the key named.
+    p = run([STRATA, "serve", "--data", tmp_path / "bad", "--port", free_port(), "--query-pn-match", "fuzzy"],
+            check=False, timeout=30)
+    assert p.returncode != 0 and "query.pn_match" in p.stdout + p.stderr, p.stdout + p.stderr
