@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "index/pg_database.h"
+#include "index/sqlite_database.h"
 
 namespace strata {
 namespace {
@@ -243,6 +244,50 @@ TEST_P(CatalogTest, PersonNameMatchExactOrInsensitive) {
   EXPECT_EQ(Values(r.value(), tags::kPatientName), "M\xc3\xbcller^J\xc3\xbcrgen");
   EXPECT_EQ(ParsePnMatch("insensitive").value(), PnMatch::kInsensitive);
   EXPECT_EQ(ParsePnMatch("fuzzy").status().code(), Status::Code::kInvalidArgument);
+}
+
+// Schema step v5 on both engines: a v4 catalog (no folded columns) with names in it is
+// upgraded on open, and the backfill makes its old rows findable case- and accent-insensitively.
+TEST_P(CatalogTest, V5UpgradeBackfillsFoldedNames) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.patient_name = "\xc3\x84neas^R\xc3\xbc" "diger";  // Äneas^Rüdiger
+  a.referring_physician = "Ferr\xc3\xa9^Ana";       // Ferré^Ana
+  Add({a});
+  cat_.reset();
+  {
+    std::unique_ptr<SqlDatabase> db;
+    if (GetParam() == "sqlite") {
+      auto d = OpenSqliteDatabase(url_.substr(7));
+      ASSERT_TRUE(d.ok());
+      db = std::move(d).value();
+    } else {
+      auto d = OpenPostgresDatabase(url_);
+      ASSERT_TRUE(d.ok());
+      db = std::move(d).value();
+    }
+    auto conn = db->Acquire(true);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->ExecScript("DROP INDEX patients_name_fold;"
+                                    " ALTER TABLE patients DROP COLUMN patient_name_fold;"
+                                    " ALTER TABLE studies DROP COLUMN referring_fold;"
+                                    " UPDATE schema_version SET version = 4;").ok());
+  }
+  CatalogOptions opt{url_};
+  opt.pn_match = PnMatch::kInsensitive;
+  auto c = OpenCatalog(opt);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  cat_ = std::move(c).value();
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kPatientName, "aneas^rudiger"}}).value(), tags::kStudyInstanceUID),
+            "1.2.3.1");
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kReferringPhysicianName, "FERRE*"}}).value(),
+                   tags::kStudyInstanceUID),
+            "1.2.3.1");
+  // And rows added after the upgrade get their folded names at insert.
+  auto b = Make("P2", "1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.1");
+  b.patient_name = "\xc3\x84NEAS^Otto";
+  Add({b});
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kPatientName, "aneas*"}}).value(), tags::kStudyInstanceUID),
+            "1.2.3.1,1.2.3.2");
 }
 
 TEST_P(CatalogTest, LimitOffset) {
