@@ -21,6 +21,7 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   o.hot_dir = config.Get("hot_dir");
   o.node_id = NodeIdFromConfig(config);
   o.catalog.url = config.Get("catalog");
+  STRATA_ASSIGN_OR_RETURN(o.catalog.pn_match, ParsePnMatch(config.Get("query.pn_match")));
   o.cold.url = config.Get("cold");
   // Empty S3 settings stay empty: the S3 store falls back to the AWS_* environment itself,
   // in the order cold/cold_store.h documents (AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL).

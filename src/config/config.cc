@@ -23,6 +23,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"hot_dir", "${data}/hot", "hot tier directory (local or shared filesystem)", T::kString},
       {"cold", "file:${data}/cold", "cold store URL: file:DIR or s3://BUCKET[/PREFIX]", T::kString},
       {"duplicates", "keep", "re-sent SOP Instance UID with other bytes: keep (warn), replace or reject", T::kString},
+      {"query.pn_match", "exact", "person names in C-FIND/QIDO: exact (decoded text, ASCII case ignored) or insensitive (case and accents ignored: muller finds Müller)", T::kString},
       {"read_ahead", "8", "cold reads in flight while streaming a study", T::kInt},
       {"hot.reconcile_grace", "1h", "hot files no catalog row references are re-indexed or removed once this old (a live store renames, then commits)", T::kString},
       {"hot.reconcile_interval", "1h", "how often the server reconciles the hot tier with the catalog (0 = only at start)", T::kString},

@@ -7,10 +7,14 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <mutex>
+#include <set>
+
 #include "dicom/charset.h"
 #include "dicom/unknown_vr.h"
 #include "model/uid.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 namespace strata {
 namespace {
@@ -43,6 +47,20 @@ struct TextReader {
     return v;
   }
 };
+
+// Logs an undecodable text once per Specific Character Set value for the life of the process:
+// a modality sending one wrong name sends it on every image, and one line says it all.
+void WarnUndecodableOnce(const std::string& charset, const std::string& sop, size_t escaped, size_t unknown) {
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (warned.size() >= 256 || !warned.insert(charset).second) return;  // bounded: hostile input
+  }
+  spdlog::warn("event=charset_undecodable charset=\"{}\" first_sop={} escaped_bytes={} unknown_terms={}"
+               " (stored and catalogued with the bytes escaped; logged once per character set)",
+               EscapeInvalidUtf8(charset), sop, escaped, unknown);
+}
 
 int64_t GetInt(DcmItem* ds, const DcmTagKey& key) {
   std::string s = GetString(ds, key);
@@ -105,8 +123,8 @@ Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
   r.series_time = GetString(ds, DCM_SeriesTime);
   // Catalogued anyway (a store never fails on text); the escaped bytes keep what was sent.
   if (text.escaped > 0 || !text.decoder.unknown_terms().empty())
-    spdlog::warn("event=charset_undecodable sop={} charset=\"{}\" escaped_bytes={} unknown_terms={}", r.sop_uid,
-                 charset.c_str(), text.escaped, text.decoder.unknown_terms().size());
+    WarnUndecodableOnce(std::string(charset.c_str(), charset.length()), r.sop_uid, text.escaped,
+                        text.decoder.unknown_terms().size());
   r.series_number = GetInt(ds, DCM_SeriesNumber);
   r.instance_number = GetInt(ds, DCM_InstanceNumber);
   r.rows = GetInt(ds, DCM_Rows);

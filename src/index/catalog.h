@@ -136,8 +136,17 @@ class Catalog {
   virtual Result<std::vector<std::string>> StudiesToCompact(size_t limit) = 0;
 };
 
+// How person names (PatientName, ReferringPhysicianName) match in Find (config key
+// query.pn_match). kExact: the decoded text literally, ASCII letters of either case alike
+// (PS3.4 C.2.2.2.1 leaves PN case to the archive; Strata always matched names so).
+// kInsensitive: case and accents too ("muller" finds "Müller"; util/utf8.h FoldForMatching).
+enum class PnMatch { kExact, kInsensitive };
+// "exact" / "insensitive"; InvalidArgument otherwise.
+Result<PnMatch> ParsePnMatch(const std::string& name);
+
 struct CatalogOptions {
   std::string url;  // "sqlite:/path/to/catalog.db" or "postgresql://..."
+  PnMatch pn_match = PnMatch::kExact;  // config query.pn_match
 };
 
 // Opens the catalog named by OPTIONS.url (creating/migrating the schema).

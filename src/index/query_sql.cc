@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/uid.h"
+#include "util/utf8.h"
 
 namespace strata {
 
@@ -70,7 +71,7 @@ struct Builder {
   }
 };
 
-Status AddCondition(const AttributeDef& def, const std::string& raw, Builder* b) {
+Status AddCondition(const AttributeDef& def, const std::string& raw, PnMatch pn_match, Builder* b) {
   std::string value = raw;
   while (!value.empty() && (value.back() == ' ' || value.back() == '\0')) value.pop_back();
   if (value.empty() || value == "*") return Status::OK();  // universal matching
@@ -78,7 +79,10 @@ Status AddCondition(const AttributeDef& def, const std::string& raw, Builder* b)
   switch (def.kind) {
     case MatchKind::kString:
     case MatchKind::kPersonName: {
-      if (def.kind == MatchKind::kPersonName) {
+      if (def.kind == MatchKind::kPersonName && pn_match == PnMatch::kInsensitive) {
+        col += "_fold";
+        value = FoldForMatching(value);
+      } else if (def.kind == MatchKind::kPersonName) {
         col += "_norm";
         value = Upper(value);
       }
@@ -194,7 +198,7 @@ std::string SelectExpr(const AttributeDef& def) {
 
 }  // namespace
 
-Result<SqlQuery> BuildFindSql(const Query& query) {
+Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
   SqlQuery out;
   Builder b;
   const QueryLevel level = query.level;
@@ -213,7 +217,7 @@ Result<SqlQuery> BuildFindSql(const Query& query) {
   for (const auto& [tag, value] : query.keys) {
     const AttributeDef* def = FindAttribute(tag);
     if (!def || def->level > level) continue;  // unknown / lower-level keys: not matched
-    STRATA_RETURN_IF_ERROR(AddCondition(*def, value, &b));
+    STRATA_RETURN_IF_ERROR(AddCondition(*def, value, pn_match, &b));
   }
   std::string from;
   std::string order;

@@ -1,6 +1,7 @@
 // Turns a Query (C-FIND / QIDO-RS keys) into one SQL SELECT over the catalog schema.
 // Matching rules are PS3.4 C.2.2.2: single value, wildcard (* ?), UID list, date/time range;
-// an empty key is universal matching. Person names match case-insensitively.
+// an empty key is universal matching. Person names match as PN_MATCH says (index/catalog.h):
+// ASCII case-insensitively, or case- and accent-insensitively on the folded columns.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "model/attributes.h"
 #include "model/records.h"
+#include "index/catalog.h"
 #include "index/sql_database.h"
 #include "util/status.h"
 
@@ -22,7 +24,7 @@ struct SqlQuery {
 
 // InvalidArgument for keys that cannot be matched (e.g. a malformed UID in a UID list or a
 // malformed date range).
-Result<SqlQuery> BuildFindSql(const Query& query);
+Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match = PnMatch::kExact);
 
 // "*"/"?" wildcard to a LIKE pattern with '!' as the escape character.
 std::string WildcardToLike(const std::string& pattern);

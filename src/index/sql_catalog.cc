@@ -7,6 +7,7 @@
 
 #include "model/uid.h"
 #include "index/query_sql.h"
+#include "util/utf8.h"
 
 namespace strata {
 namespace {
@@ -67,6 +68,32 @@ const char* kSchemaV3 = "ALTER TABLE migrations ADD COLUMN claim_token BIGINT NO
 
 }  // namespace
 
+// v5 (issue 12): the names folded for case- and accent-insensitive matching (query.pn_match),
+// beside the _norm columns of exact matching. Filled for existing rows by the backfill.
+const char* CharsetSchemaV5() {
+  return "ALTER TABLE patients ADD COLUMN patient_name_fold TEXT NOT NULL DEFAULT '';\n"
+         "ALTER TABLE studies ADD COLUMN referring_fold TEXT NOT NULL DEFAULT '';\n"
+         "CREATE INDEX IF NOT EXISTS patients_name_fold ON patients (patient_name_fold);\n";
+}
+
+Status CharsetSchemaV5Backfill(SqlConnection& conn) {
+  // The fold is computed here, not in SQL: both engines get the same key (util/utf8.h).
+  struct Column {
+    const char *table, *source, *target;
+  };
+  for (const Column& c : {Column{"patients", "patient_name", "patient_name_fold"},
+                          Column{"studies", "referring", "referring_fold"}}) {
+    STRATA_ASSIGN_OR_RETURN(auto rows, conn.Query(std::string("SELECT pk, ") + c.source + " FROM " + c.table +
+                                                      " WHERE " + c.source + " <> ''", {}));
+    const std::string update = std::string("UPDATE ") + c.table + " SET " + c.target + " = ? WHERE pk = ?";
+    for (const SqlRow& row : rows) {
+      STRATA_ASSIGN_OR_RETURN(auto n, conn.Exec(update, {FoldForMatching(SqlText(row[1])), SqlInt(row[0])}));
+      (void)n;
+    }
+  }
+  return Status::OK();
+}
+
 InstanceRecord RowToInstance(const SqlRow& r) {
   InstanceRecord x;
   size_t c = 0;
@@ -112,6 +139,7 @@ Status SqlCatalog::Init() {
       std::string ddl = step.script;
       for (size_t p; (p = ddl.find("{PK}")) != std::string::npos;) ddl.replace(p, 4, pk);
       STRATA_RETURN_IF_ERROR(conn->ExecScript(ddl));
+      if (step.backfill) STRATA_RETURN_IF_ERROR(step.backfill(*conn));
     }
     if (rows.empty()) {
       STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec("INSERT INTO schema_version (version) VALUES (?)",
@@ -191,7 +219,7 @@ Result<std::vector<InstanceRecord>> SqlCatalog::ListInstances(const std::string&
 }
 
 Result<std::vector<AttributeValues>> SqlCatalog::Find(const Query& query) {
-  STRATA_ASSIGN_OR_RETURN(SqlQuery q, BuildFindSql(query));
+  STRATA_ASSIGN_OR_RETURN(SqlQuery q, BuildFindSql(query, pn_match_));
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(false));
   STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query(q.sql, q.params));
   std::vector<AttributeValues> out;
@@ -275,9 +303,10 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
                                              {r.patient_id, r.issuer}));
   if (prow.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
-        "INSERT INTO patients (patient_id, issuer, patient_name, patient_name_norm, birth_date, sex)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING pk",
-        {r.patient_id, r.issuer, r.patient_name, Upper(r.patient_name), r.birth_date, r.sex}));
+        "INSERT INTO patients (patient_id, issuer, patient_name, patient_name_norm, patient_name_fold, birth_date,"
+        " sex) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+        {r.patient_id, r.issuer, r.patient_name, Upper(r.patient_name), FoldForMatching(r.patient_name),
+         r.birth_date, r.sex}));
     patient_pk = SqlInt(ins[0][0]);
   } else {
     patient_pk = SqlInt(prow[0][0]);
@@ -289,10 +318,11 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
   if (srow.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
         "INSERT INTO studies (study_uid, patient_pk, study_date, study_time, accession, study_id, description,"
-        " referring, referring_norm, modalities, num_series, num_instances, size_bytes, last_received_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?) RETURNING pk",
+        " referring, referring_norm, referring_fold, modalities, num_series, num_instances, size_bytes,"
+        " last_received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?) RETURNING pk",
         {r.study_uid, patient_pk, r.study_date, r.study_time, r.accession, r.study_id, r.study_description,
-         r.referring_physician, Upper(r.referring_physician), r.received_ms}));
+         r.referring_physician, Upper(r.referring_physician), FoldForMatching(r.referring_physician),
+         r.received_ms}));
     study_pk = SqlInt(ins[0][0]);
   } else {
     study_pk = SqlInt(srow[0][0]);
@@ -361,12 +391,13 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {2, kSchemaV2},
       {3, kSchemaV3},
       {4, LifecycleSchemaV4()},
+      {5, CharsetSchemaV5(), CharsetSchemaV5Backfill},
   };
   return steps;
 }
 
-Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db) {
-  auto cat = std::make_unique<SqlCatalog>(std::move(db));
+Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db, PnMatch pn_match) {
+  auto cat = std::make_unique<SqlCatalog>(std::move(db), pn_match);
   STRATA_RETURN_IF_ERROR(cat->Init());
   return std::unique_ptr<Catalog>(std::move(cat));
 }

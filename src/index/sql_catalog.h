@@ -11,18 +11,22 @@
 namespace strata {
 
 // Creates or migrates the schema, then returns the catalog.
-Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db);
+Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db,
+                                               PnMatch pn_match = PnMatch::kExact);
 
 // The schema version this build writes (recorded in the schema_version table): the last of
 // CatalogSchemaSteps().
-constexpr int kCatalogSchemaVersion = 4;
+constexpr int kCatalogSchemaVersion = 5;
 
 // One upgrade of the schema: the script that takes a catalog from VERSION - 1 to VERSION
 // ("{PK}" stands for the dialect's auto-increment key type). Oldest first; v1 creates the
 // tables. A catalog opened at an older version runs the missing steps in one transaction.
+// BACKFILL, when set, runs right after the script, in that transaction: for columns whose
+// values SQL cannot compute (v5's folded names).
 struct CatalogSchemaStep {
   int version;
   const char* script;
+  Status (*backfill)(SqlConnection& conn) = nullptr;
 };
 const std::vector<CatalogSchemaStep>& CatalogSchemaSteps();
 

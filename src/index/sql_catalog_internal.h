@@ -26,11 +26,14 @@ inline constexpr const char* kInstanceFrom =
 InstanceRecord RowToInstance(const SqlRow& r);
 // Schema step v4 (sql_lifecycle.cc): the tombstones of deleted instances.
 const char* LifecycleSchemaV4();
+// Schema step v5 (sql_catalog.cc): the folded name columns of query.pn_match = insensitive.
+const char* CharsetSchemaV5();
+Status CharsetSchemaV5Backfill(SqlConnection& conn);
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
  public:
-  explicit SqlCatalog(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
+  SqlCatalog(std::unique_ptr<SqlDatabase> db, PnMatch pn_match) : db_(std::move(db)), pn_match_(pn_match) {}
   Status Init();
   Result<std::vector<AddResult>> AddInstances(const std::vector<InstanceRecord>& records, bool replace) override;
   Result<InstanceRecord> GetInstance(const std::string& sop_uid) override;
@@ -75,6 +78,7 @@ class SqlCatalog : public Catalog {
                   const std::string& sop_uid, DeletedInstances* out);
   Result<AddResult> AddOne(SqlConnection& c, const InstanceRecord& r, bool replace);
   std::unique_ptr<SqlDatabase> db_;
+  const PnMatch pn_match_;
 };
 
 }  // namespace strata

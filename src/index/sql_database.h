@@ -10,14 +10,18 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/utf8.h"
 
 namespace strata {
 
 using SqlValue = std::variant<std::monostate, int64_t, std::string>;
 using SqlRow = std::vector<SqlValue>;
 
+// Text read back is always valid UTF-8: rows written before text was decoded at ingest may
+// hold raw Latin-1 / KS X 1001 bytes, which come back in their lossless escaped form
+// (util/utf8.h) so that no JSON answer, manifest or C-FIND response carries invalid UTF-8.
 inline std::string SqlText(const SqlValue& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* s = std::get_if<std::string>(&v)) return EscapeInvalidUtf8(*s);
   if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
   return {};
 }

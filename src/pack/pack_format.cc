@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "util/checksum.h"
+#include "util/utf8.h"
 
 namespace strata {
 
@@ -72,6 +73,28 @@ nlohmann::ordered_json PackEntryToJson(const PackEntry& e) {
   return j;
 }
 
+namespace {
+
+// STUDY with every string (keys and values) made valid UTF-8: catalog rows written before
+// text was decoded at ingest hold the bytes as received (Latin-1, KS X 1001, ...); their
+// undecodable bytes become the lossless escape of util/utf8.h instead of failing the pack.
+nlohmann::json ValidUtf8(const nlohmann::json& v) {
+  if (v.is_string()) return EscapeInvalidUtf8(v.get_ref<const std::string&>());
+  if (v.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& x : v) out.push_back(ValidUtf8(x));
+    return out;
+  }
+  if (v.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out[EscapeInvalidUtf8(it.key())] = ValidUtf8(it.value());
+    return out;
+  }
+  return v;
+}
+
+}  // namespace
+
 Result<std::string> EncodeManifest(const nlohmann::json& study,
                                    const std::vector<PackEntry>& entries) {
   if (!study.is_object())
@@ -81,7 +104,7 @@ Result<std::string> EncodeManifest(const nlohmann::json& study,
     nlohmann::ordered_json m;
     m["format"] = kPackFormatName;
     m["version"] = kPackFormatVersion;
-    m["study"] = nlohmann::ordered_json(study);
+    m["study"] = nlohmann::ordered_json(ValidUtf8(study));
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const PackEntry& e : entries) list.push_back(PackEntryToJson(e));
     m["entries"] = std::move(list);
@@ -165,6 +188,13 @@ Status DecodeEntry(const nlohmann::json& j, PackEntry* e) {
 Result<PackManifest> DecodeManifest(std::string_view bytes) {
   nlohmann::json m = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr,
                                            /*allow_exceptions=*/false);
+  if (m.is_discarded() && !IsValidUtf8(bytes)) {
+    // A manifest with raw non-UTF-8 bytes in its strings (not written by Strata, whose
+    // manifests are UTF-8, but a pack is a file anyone may have made): read it with those
+    // bytes escaped. JSON's structure is ASCII, so only string contents change.
+    const std::string escaped = EscapeInvalidUtf8(bytes);
+    m = nlohmann::json::parse(escaped.begin(), escaped.end(), nullptr, /*allow_exceptions=*/false);
+  }
   if (m.is_discarded()) return Status::Corruption("manifest is not valid JSON");
   if (!m.is_object()) return Status::Corruption("manifest is not a JSON object");
   std::string format;

@@ -1,8 +1,9 @@
 // The S-DICOM pack format (docs/pack-format.md): constants, entry naming, the per-entry record
 // and the manifest (strata-manifest.json) encoding. Shared by PackWriter and PackReader.
-// Contract: EncodeManifest/DecodeManifest are inverse; DecodeManifest never throws and returns
-// Corruption for a manifest that is not JSON or lacks a field, InvalidArgument for a newer
-// format version.
+// Contract: EncodeManifest/DecodeManifest are inverse (for UTF-8 study strings); DecodeManifest
+// never throws and returns Corruption for a manifest that is not JSON or lacks a field,
+// InvalidArgument for a newer format version; raw non-UTF-8 bytes in a manifest's strings are
+// read in their escaped form.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +68,8 @@ bool ParseHexU32(std::string_view hex, uint32_t* out);
 
 // One entry as a JSON object with the manifest's field names.
 nlohmann::ordered_json PackEntryToJson(const PackEntry& e);
-// The manifest bytes. InvalidArgument if STUDY is not an object or holds invalid UTF-8.
+// The manifest bytes (UTF-8 JSON). InvalidArgument if STUDY is not an object; bytes of its
+// strings that are not UTF-8 are written in their lossless escaped form (util/utf8.h).
 Result<std::string> EncodeManifest(const nlohmann::json& study, const std::vector<PackEntry>& entries);
 Result<PackManifest> DecodeManifest(std::string_view bytes);
 

@@ -1,5 +1,7 @@
 #include "util/utf8.h"
 
+#include <vector>
+
 namespace strata {
 
 bool NextUtf8(std::string_view s, size_t* pos, char32_t* cp) {
@@ -77,6 +79,88 @@ std::string EscapeInvalidUtf8(std::string_view s, size_t* escaped) {
     }
   }
   if (escaped) *escaped = count;
+  return out;
+}
+
+namespace {
+
+// U+00C0..U+017F: the base letter(s), upper case, of each code point; "" keeps the code point
+// (x and division sign). One entry per code point, '|' between them.
+constexpr const char* kLatinBase =
+    "A|A|A|A|A|A|AE|C|E|E|E|E|I|I|I|I|D|N|O|O|O|O|O||O|U|U|U|U|Y|TH|SS|"    // C0..DF
+    "A|A|A|A|A|A|AE|C|E|E|E|E|I|I|I|I|D|N|O|O|O|O|O||O|U|U|U|U|Y|TH|Y|"     // E0..FF
+    "A|A|A|A|A|A|C|C|C|C|C|C|C|C|D|D|D|D|E|E|E|E|E|E|E|E|E|E|G|G|G|G|"     // 100..11F
+    "G|G|G|G|H|H|H|H|I|I|I|I|I|I|I|I|I|I|IJ|IJ|J|J|K|K|K|L|L|L|L|L|L|L|"   // 120..13F
+    "L|L|L|N|N|N|N|N|N|N|N|N|O|O|O|O|O|O|OE|OE|R|R|R|R|R|R|S|S|S|S|S|S|"   // 140..15F
+    "S|S|T|T|T|T|T|T|U|U|U|U|U|U|U|U|U|U|U|U|W|W|Y|Y|Y|Z|Z|Z|Z|Z|Z|S";    // 160..17F
+
+// 192 entries, U+00C0..U+017F.
+const std::vector<std::string>& LatinBase() {
+  static const std::vector<std::string> table = [] {
+    std::vector<std::string> t;
+    std::string cur;
+    for (const char* p = kLatinBase;; ++p) {
+      if (*p == '|' || *p == '\0') {
+        t.push_back(cur);
+        cur.clear();
+        if (*p == '\0') break;
+      } else {
+        cur.push_back(*p);
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+char32_t FoldGreek(char32_t c) {
+  switch (c) {
+    case 0x386: case 0x3AC: return 0x391;
+    case 0x388: case 0x3AD: return 0x395;
+    case 0x389: case 0x3AE: return 0x397;
+    case 0x38A: case 0x390: case 0x3AA: case 0x3AF: case 0x3CA: return 0x399;
+    case 0x38C: case 0x3CC: return 0x39F;
+    case 0x38E: case 0x3AB: case 0x3B0: case 0x3CB: case 0x3CD: return 0x3A5;
+    case 0x38F: case 0x3CE: return 0x3A9;
+    case 0x3C2: return 0x3A3;  // final sigma
+    default: break;
+  }
+  if (c >= 0x3B1 && c <= 0x3C9) return c - 0x20;
+  return c;
+}
+
+}  // namespace
+
+std::string FoldForMatching(std::string_view s) {
+  static const std::vector<std::string>& latin = LatinBase();
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  char32_t c;
+  while (pos < s.size()) {
+    if (!NextUtf8(s, &pos, &c)) {
+      out.push_back(s[pos++]);
+      continue;
+    }
+    if (c >= 0xFF01 && c <= 0xFF5E) c = c - 0xFF01 + 0x21;  // full-width ASCII
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 0x20 : c));
+    } else if (c >= 0xC0 && c <= 0x17F && !latin[c - 0xC0].empty()) {
+      out += latin[c - 0xC0];
+    } else if (c >= 0x300 && c <= 0x36F) {
+      // a combining mark (decomposed input): dropped
+    } else if (c >= 0x370 && c <= 0x3FF) {
+      AppendUtf8(FoldGreek(c), &out);
+    } else if (c >= 0x430 && c <= 0x44F) {
+      AppendUtf8(c - 0x20, &out);
+    } else if (c >= 0x450 && c <= 0x45F) {
+      AppendUtf8(c == 0x451 ? 0x415 : c - 0x50, &out);  // io as ie
+    } else if (c == 0x401) {
+      AppendUtf8(0x415, &out);
+    } else {
+      AppendUtf8(c, &out);
+    }
+  }
   return out;
 }
 

@@ -25,4 +25,14 @@ std::string EscapeInvalidUtf8(std::string_view s, size_t* escaped = nullptr);
 // *pos are not a valid UTF-8 sequence.
 bool NextUtf8(std::string_view s, size_t* pos, char32_t* cp);
 
+// The matching key of a name for case- and accent-insensitive matching (query.pn_match =
+// insensitive): letters upper-cased and stripped of their diacritics for Latin (Latin-1
+// Supplement, Latin Extended-A: "Müller" and "MULLER" give "MULLER", "ß" gives "SS"), Greek
+// (tonos and dialytika dropped, final sigma as sigma) and Cyrillic; combining marks
+// (U+0300..U+036F) dropped; full-width ASCII as ASCII. Other characters (CJK, kana, Hangul,
+// escaped bytes, '*' and '?') are kept as they are, so a wildcard pattern folds like a value.
+// A table, not the locale: the same key on every platform and in both catalog engines.
+// S must be valid UTF-8; an invalid byte is kept as is.
+std::string FoldForMatching(std::string_view s);
+
 }  // namespace strata

@@ -176,3 +176,33 @@ TEST(CharsetTest, EncodesForTheRequestersCharacterSet) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// query.pn_match = insensitive: the key both sides of a name comparison are folded to.
+TEST(FoldForMatching, CaseAndAccentsOfLatinGreekCyrillic) {
+  EXPECT_EQ(FoldForMatching("M\xc3\xbcller^J\xc3\xbcrgen"), "MULLER^JURGEN");  // Müller^Jürgen
+  EXPECT_EQ(FoldForMatching("MULLER^jurgen"), "MULLER^JURGEN");
+  EXPECT_EQ(FoldForMatching("\xc3\x84neas^R\xc3\xbc" "diger"), "ANEAS^RUDIGER");  // Äneas^Rüdiger
+  EXPECT_EQ(FoldForMatching("Stra\xc3\x9f" "e"), "STRASSE");                       // ß
+  EXPECT_EQ(FoldForMatching("Buc^J\xc3\xa9r\xc3\xb4me"), "BUC^JEROME");            // Jérôme
+  EXPECT_EQ(FoldForMatching("\xc5\x81" "\xc3\xb3" "d\xc5\xba"), "LODZ");           // Łódź
+  EXPECT_EQ(FoldForMatching("Mu\xcc\x88ller"), "MULLER");                          // decomposed ü
+  // Greek: Διονυσιος and ΔΙΟΝΥΣΙΟΣ and Διονύσιος alike.
+  const std::string greek = FoldForMatching("\xce\x94\xce\xb9\xce\xbf\xce\xbd\xcf\x85\xcf\x83\xce\xb9\xce\xbf\xcf\x82");
+  EXPECT_EQ(greek, FoldForMatching("\xce\x94\xce\x99\xce\x9f\xce\x9d\xce\xa5\xce\xa3\xce\x99\xce\x9f\xce\xa3"));
+  EXPECT_EQ(greek, FoldForMatching("\xce\x94\xce\xb9\xce\xbf\xce\xbd\xcf\x8d\xcf\x83\xce\xb9\xce\xbf\xcf\x82"));
+  // Cyrillic: Люксембург / ЛЮКСЕМБУРГ.
+  EXPECT_EQ(FoldForMatching("\xd0\x9b\xd1\x8e\xd0\xba\xd1\x81"), "\xd0\x9b\xd0\xae\xd0\x9a\xd0\xa1");
+  // Full-width ASCII, wildcards, CJK and escaped bytes unchanged in meaning.
+  EXPECT_EQ(FoldForMatching("\xef\xbd\x8d\xef\xbd\x95"), "MU");
+  EXPECT_EQ(FoldForMatching("m?ller*"), "M?LLER*");
+  EXPECT_EQ(FoldForMatching("\xe5\xb1\xb1\xe7\x94\xb0"), "\xe5\xb1\xb1\xe7\x94\xb0");  // 山田
+  EXPECT_EQ(FoldForMatching(EscapeInvalidUtf8("x\xfc")), "X" + EscapeInvalidUtf8("\xfc"));
+  EXPECT_TRUE(IsValidUtf8(FoldForMatching("\xc3\x97\xc3\xb7")));  // × ÷ kept
+  EXPECT_EQ(FoldForMatching("\xc3\x97"), "\xc3\x97");
+}
+
+}  // namespace
+}  // namespace strata

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "index/pg_database.h"
+#include "index/sqlite_database.h"
 
 namespace strata {
 namespace {
@@ -194,6 +195,101 @@ TEST_P(CatalogTest, MatchingRules) {
   EXPECT_EQ(Find(L::kStudy, {{tags::kPatientID, "P%"}})->size(), 0u);
 }
 
+// query.pn_match (issue 12): exact keeps the decoded text (ASCII case aside); insensitive
+// folds case and accents on both sides, for PatientName and ReferringPhysicianName alike.
+TEST_P(CatalogTest, PersonNameMatchExactOrInsensitive) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.patient_name = "M\xc3\xbcller^J\xc3\xbcrgen";  // Müller^Jürgen
+  a.referring_physician = "Stra\xc3\x9f" "e^Eva";  // Straße^Eva
+  auto b = Make("P2", "1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.1");
+  b.patient_name = "M\xc3\x9cLLER^HANS";  // MÜLLER^HANS
+  auto c = Make("P3", "1.2.3.3", "1.2.3.3.1", "1.2.3.3.1.1");
+  c.patient_name = "Muller^Ann";
+  auto d = Make("P4", "1.2.3.4", "1.2.3.4.1", "1.2.3.4.1.1");
+  d.patient_name = "\xce\x94\xce\xb9\xce\xbf\xce\xbd\xcf\x85\xcf\x83\xce\xb9\xce\xbf\xcf\x82";  // Διονυσιος
+  Add({a, b, c, d});
+  using L = QueryLevel;
+  auto study = [&](Catalog* cat, Tag tag, const std::string& v) {
+    Query q;
+    q.level = L::kStudy;
+    q.keys = {{tag, v}};
+    auto r = cat->Find(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Values(r.value(), tags::kStudyInstanceUID) : std::string("error");
+  };
+  // Exact (the default): accents count, ASCII case does not.
+  EXPECT_EQ(study(cat_.get(), tags::kPatientName, "muller*"), "1.2.3.3");
+  EXPECT_EQ(study(cat_.get(), tags::kPatientName, "M\xc3\xbcller*"), "1.2.3.1");
+  EXPECT_EQ(study(cat_.get(), tags::kReferringPhysicianName, "strasse*"), "");
+  // Insensitive: a second catalog over the same database.
+  CatalogOptions opt{url_};
+  opt.pn_match = PnMatch::kInsensitive;
+  auto ins = OpenCatalog(opt);
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  Catalog* cat = ins.value().get();
+  EXPECT_EQ(study(cat, tags::kPatientName, "muller*"), "1.2.3.1,1.2.3.2,1.2.3.3");
+  EXPECT_EQ(study(cat, tags::kPatientName, "m\xc3\xbcller^j\xc3\xbcrgen"), "1.2.3.1");
+  EXPECT_EQ(study(cat, tags::kPatientName, "MULLER^HANS"), "1.2.3.2");
+  EXPECT_EQ(study(cat, tags::kPatientName, "M?LLER^*"), "1.2.3.1,1.2.3.2,1.2.3.3");
+  EXPECT_EQ(study(cat, tags::kPatientName, "\xce\x94\xce\x99\xce\x9f\xce\x9d\xce\xa5\xce\xa3\xce\x99\xce\x9f\xce\xa3"),
+            "1.2.3.4");  // ΔΙΟΝΥΣΙΟΣ
+  EXPECT_EQ(study(cat, tags::kReferringPhysicianName, "strasse*"), "1.2.3.1");
+  EXPECT_EQ(study(cat, tags::kPatientName, "Schmidt*"), "");
+  // Patient level too; the answers carry the names as stored.
+  Query q;
+  q.level = L::kPatient;
+  q.keys = {{tags::kPatientName, "MULLER^JURGEN"}};
+  auto r = cat->Find(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Values(r.value(), tags::kPatientName), "M\xc3\xbcller^J\xc3\xbcrgen");
+  EXPECT_EQ(ParsePnMatch("insensitive").value(), PnMatch::kInsensitive);
+  EXPECT_EQ(ParsePnMatch("fuzzy").status().code(), Status::Code::kInvalidArgument);
+}
+
+// Schema step v5 on both engines: a v4 catalog (no folded columns) with names in it is
+// upgraded on open, and the backfill makes its old rows findable case- and accent-insensitively.
+TEST_P(CatalogTest, V5UpgradeBackfillsFoldedNames) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.patient_name = "\xc3\x84neas^R\xc3\xbc" "diger";  // Äneas^Rüdiger
+  a.referring_physician = "Ferr\xc3\xa9^Ana";       // Ferré^Ana
+  Add({a});
+  cat_.reset();
+  {
+    std::unique_ptr<SqlDatabase> db;
+    if (GetParam() == "sqlite") {
+      auto d = OpenSqliteDatabase(url_.substr(7));
+      ASSERT_TRUE(d.ok());
+      db = std::move(d).value();
+    } else {
+      auto d = OpenPostgresDatabase(url_);
+      ASSERT_TRUE(d.ok());
+      db = std::move(d).value();
+    }
+    auto conn = db->Acquire(true);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->ExecScript("DROP INDEX patients_name_fold;"
+                                    " ALTER TABLE patients DROP COLUMN patient_name_fold;"
+                                    " ALTER TABLE studies DROP COLUMN referring_fold;"
+                                    " UPDATE schema_version SET version = 4;").ok());
+  }
+  CatalogOptions opt{url_};
+  opt.pn_match = PnMatch::kInsensitive;
+  auto c = OpenCatalog(opt);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  cat_ = std::move(c).value();
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kPatientName, "aneas^rudiger"}}).value(), tags::kStudyInstanceUID),
+            "1.2.3.1");
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kReferringPhysicianName, "FERRE*"}}).value(),
+                   tags::kStudyInstanceUID),
+            "1.2.3.1");
+  // And rows added after the upgrade get their folded names at insert.
+  auto b = Make("P2", "1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.1");
+  b.patient_name = "\xc3\x84NEAS^Otto";
+  Add({b});
+  EXPECT_EQ(Values(Find(QueryLevel::kStudy, {{tags::kPatientName, "aneas*"}}).value(), tags::kStudyInstanceUID),
+            "1.2.3.1,1.2.3.2");
+}
+
 TEST_P(CatalogTest, LimitOffset) {
   std::vector<InstanceRecord> recs;
   for (int i = 1; i <= 5; ++i)
@@ -369,6 +465,8 @@ TEST(CatalogSchemaTest, UpgradesAFirstReleaseCatalog) {
   // Make it a v1 catalog again: drop the later columns (SQLite >= 3.35) and the version.
   ASSERT_EQ(std::system(("sqlite3 " + db + " 'ALTER TABLE migrations DROP COLUMN claim_token;"
                          " ALTER TABLE instances DROP COLUMN dataset_checksum;"
+                         " DROP INDEX patients_name_fold; ALTER TABLE patients DROP COLUMN patient_name_fold;"
+                         " ALTER TABLE studies DROP COLUMN referring_fold;"
                          " UPDATE schema_version SET version = 1;'").c_str()), 0);
   auto cat = OpenCatalog(CatalogOptions{"sqlite:" + db});
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();

@@ -97,6 +97,41 @@ TEST_F(SchemaUpgradeTest, V1CatalogIsUpgradedAndKeepsItsRows) {
   EXPECT_EQ(Version(), kCatalogSchemaVersion);
 }
 
+// v5 (CharsetSchemaV5): the folded name columns are filled for the rows already there, so
+// query.pn_match = insensitive finds names stored before the upgrade. Rows an older build
+// wrote with raw Latin-1 bytes read back escaped (valid UTF-8) instead of as invalid text.
+TEST_F(SchemaUpgradeTest, V5BackfillsFoldedNamesOfExistingRows) {
+  WriteV1Catalog();
+  {
+    auto db = OpenSqliteDatabase(path_);
+    auto conn = (*db)->Acquire(true);
+    ASSERT_TRUE((*conn)->ExecScript(
+        "UPDATE patients SET patient_name = 'M\xc3\xbcller^J\xc3\xbcrgen';"
+        "UPDATE studies SET referring = 'Stra\xc3\x9f" "e^Eva';"
+        "INSERT INTO patients VALUES (2, 'P2', '', CAST(X'4DFC6C6C6572' AS TEXT), 'M', '', '');").ok());
+  }
+  CatalogOptions opt{"sqlite:" + path_};
+  opt.pn_match = PnMatch::kInsensitive;
+  auto cat = OpenCatalog(opt);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  EXPECT_EQ(Version(), kCatalogSchemaVersion);
+  auto find = [&](QueryLevel level, Tag tag, const std::string& v) {
+    Query q;
+    q.level = level;
+    q.keys = {{tag, v}};
+    auto r = (*cat)->Find(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string out;
+    for (const auto& row : r.value()) out += (out.empty() ? "" : ",") + row.at(tags::kPatientName);
+    return out;
+  };
+  EXPECT_EQ(find(QueryLevel::kStudy, tags::kPatientName, "muller*"), "M\xc3\xbcller^J\xc3\xbcrgen");
+  EXPECT_EQ(find(QueryLevel::kStudy, tags::kReferringPhysicianName, "STRASSE^EVA"), "M\xc3\xbcller^J\xc3\xbcrgen");
+  // The raw row: its 0xFC byte escaped (U+EFFC) in the answer and in the folded key.
+  EXPECT_EQ(find(QueryLevel::kPatient, tags::kPatientID, "P2"), "M\xee\xbf\xbcller");
+  EXPECT_EQ(find(QueryLevel::kPatient, tags::kPatientName, "m*"), "M\xc3\xbcller^J\xc3\xbcrgen,M\xee\xbf\xbcller");
+}
+
 TEST_F(SchemaUpgradeTest, NewerCatalogIsRefused) {
   WriteV1Catalog();
   {

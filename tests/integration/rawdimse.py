@@ -147,3 +147,59 @@ def _parse_status(cmd):
             comment = v.decode(errors="replace").strip("\0 ")
         pos += 8 + n
     return status, comment
+
+
+STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
+
+
+class FindAssociation(Association):
+    """A C-FIND SCU (PS3.7 9.1.2) speaking raw PDUs: a peer that is not DCMTK. The identifier
+    goes in the negotiated transfer syntax (Explicit VR Little Endian by default)."""
+
+    def __init__(self, host, port, sop_class=STUDY_ROOT_FIND, **kw):
+        super().__init__(host, port, sop_class=sop_class, **kw)
+        self.sop_class = sop_class
+        self._pdvs = []
+
+    def _next_pdv(self):
+        while not self._pdvs:
+            t, payload = self._recv_pdu()
+            if t != 0x04:
+                raise ConnectionError("expected P-DATA, got PDU type 0x%02x" % t)
+            pos = 0
+            while pos < len(payload):
+                n = struct.unpack(">I", payload[pos:pos + 4])[0]
+                self._pdvs.append((payload[pos + 5], payload[pos + 6:pos + 4 + n]))
+                pos += 4 + n
+        return self._pdvs.pop(0)
+
+    def _read_message(self, command):
+        data = b""
+        while True:
+            hdr, chunk = self._next_pdv()
+            if bool(hdr & 0x01) != command:
+                raise ConnectionError("expected a %s fragment" % ("command" if command else "data set"))
+            data += chunk
+            if hdr & 0x02:
+                return data
+
+    def find(self, identifier):
+        """Sends IDENTIFIER (data set bytes); returns (final status, [response identifier bytes])."""
+        cmd = _command({
+            (0x0000, 0x0002): _uid(self.sop_class),
+            (0x0000, 0x0100): struct.pack("<H", 0x0020),
+            (0x0000, 0x0110): struct.pack("<H", self.msg_id),
+            (0x0000, 0x0700): struct.pack("<H", 0),
+            (0x0000, 0x0800): struct.pack("<H", 0x0001),
+        })
+        self.msg_id += 1
+        self._pdv(cmd, command=True, last=True)
+        self._pdv(identifier, command=False, last=True)
+        answers = []
+        while True:
+            status, _ = _parse_status(self._read_message(command=True))
+            if status in (0xFF00, 0xFF01):
+                answers.append(self._read_message(command=False))
+            else:
+                return status, answers
