@@ -95,7 +95,7 @@ std::vector<SqlValue> LocationParams(const Location& l) {
           static_cast<int64_t>(l.offset), static_cast<int64_t>(l.length), l.entry_checksum, l.entry_syntax};
 }
 
-Result<bool> ColumnExists(SqlConnection& c, SqlDialect dialect, const std::string& table, const std::string& column) {
+static Result<bool> ColumnExists(SqlConnection& c, SqlDialect dialect, const std::string& table, const std::string& column) {
   const char* sql = dialect == SqlDialect::kSqlite
                         ? "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
                         : "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()"

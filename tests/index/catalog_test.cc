@@ -470,6 +470,55 @@ TEST_P(CatalogTest, DeleteFromAPackThinsThenEmptiesIt) {
   EXPECT_TRUE(cat_->ReadLedgerSnapshot()->referenced_packs.empty());
 }
 
+// Schema v6: the QIDO-RS default attributes and the header JSON are stored, returned by Find
+// at every level (study/series from the first instance), and backfilled rows keep new values.
+TEST_P(CatalogTest, QidoAttributesAndHeader) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.bits_allocated = 16;
+  a.timezone_offset = "+0100";
+  a.pps_start_date = "20240315";
+  a.pps_start_time = "101500";
+  a.request_attributes = "SPS1\x1fRP1\x1eSPS2\x1fRP2";
+  a.header_json = R"({"00101010":{"vr":"AS","Value":["042Y"]}})";
+  auto b = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.2", "CT", 2);
+  b.bits_allocated = 8;
+  b.header_json = R"({"00101010":{"vr":"AS","Value":["043Y"]}})";
+  Add({a, b});
+  Query q;
+  q.level = QueryLevel::kInstance;
+  q.with_header = true;
+  auto inst = cat_->Find(q);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  ASSERT_EQ(inst->size(), 2u);
+  EXPECT_EQ(Values(*inst, tags::kBitsAllocated), "16,8");
+  EXPECT_EQ((*inst)[1].at(tags::kHeaderJson), b.header_json);
+  EXPECT_EQ((*inst)[1].at(tags::kTimezoneOffsetFromUTC), "+0100");  // the study's, from its first instance
+  q.level = QueryLevel::kSeries;
+  auto se = cat_->Find(q);
+  ASSERT_TRUE(se.ok()) << se.status().ToString();
+  EXPECT_EQ(se->at(0).at(tags::kPerformedProcedureStepStartDate), "20240315");
+  EXPECT_EQ(se->at(0).at(tags::kPerformedProcedureStepStartTime), "101500");
+  EXPECT_EQ(se->at(0).at(tags::kRequestAttributesSequence), a.request_attributes);
+  EXPECT_EQ(se->at(0).at(tags::kHeaderJson), a.header_json);  // instance number 1 first
+  q.level = QueryLevel::kStudy;
+  q.keys = {{tags::kPerformedProcedureStepStartDate, "20240101-20241231"}};  // series key at study level: ignored
+  auto st = cat_->Find(q);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->size(), 1u);
+  q.level = QueryLevel::kSeries;
+  q.keys = {{tags::kPerformedProcedureStepStartDate, "20250101-"}};
+  EXPECT_TRUE(cat_->Find(q)->empty());
+  // Without with_header no header comes back.
+  q.with_header = false;
+  q.keys.clear();
+  EXPECT_EQ(cat_->Find(q)->at(0).count(tags::kHeaderJson), 0u);
+  // Nothing to backfill; an update of a deleted instance is skipped.
+  EXPECT_TRUE(cat_->ListInstancesWithoutHeader(10)->empty());
+  InstanceRecord gone;
+  gone.sop_uid = "1.2.3.9.9";
+  EXPECT_TRUE(cat_->UpdateHeaderAttributes({gone}).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
