@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "index/pg_database.h"
+#include "index/sqlite_database.h"
 
 namespace strata {
 namespace {
@@ -517,6 +518,38 @@ TEST_P(CatalogTest, QidoAttributesAndHeader) {
   InstanceRecord gone;
   gone.sop_uid = "1.2.3.9.9";
   EXPECT_TRUE(cat_->UpdateHeaderAttributes({gone}).ok());
+}
+
+// A catalog as a v4 build left it (on either engine) gets the v6 columns, keeps its rows and
+// lists them for the backfill; opening it again alters nothing (the probe finds the columns).
+TEST_P(CatalogTest, V4CatalogIsUpgradedToV6) {
+  Add({Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1")});
+  cat_.reset();
+  {
+    auto db = GetParam() == "sqlite" ? OpenSqliteDatabase(url_.substr(7)) : OpenPostgresDatabase(url_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = (*db)->Acquire(true);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("DROP INDEX IF EXISTS instances_no_header").ok());
+    for (const char* drop : {"studies DROP COLUMN timezone_offset", "series DROP COLUMN pps_start_date",
+                             "series DROP COLUMN pps_start_time", "series DROP COLUMN request_attributes",
+                             "instances DROP COLUMN bits_allocated", "instances DROP COLUMN header_json"})
+      ASSERT_TRUE((*c)->ExecScript(std::string("ALTER TABLE ") + drop).ok()) << drop;
+    ASSERT_TRUE((*c)->ExecScript("UPDATE schema_version SET version = 4").ok());
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto c = OpenCatalog({url_});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(c).value();
+    auto pending = cat_->ListInstancesWithoutHeader(10);
+    ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+    ASSERT_EQ(pending->size(), 1u);
+    EXPECT_EQ((*pending)[0].patient_name, "Doe^P1");
+    cat_.reset();
+  }
+  auto c = OpenCatalog({url_});
+  ASSERT_TRUE(c.ok());
+  cat_ = std::move(c).value();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));
