@@ -104,7 +104,7 @@ std::string HeaderJson(DcmDataset* ds) {
   }
   std::ostringstream os;
   DcmJsonFormatCompact format(OFFalse);
-  if (copy.writeJson(os, format).bad()) return {};
+  if (copy.writeJsonExt(os, format, OFTrue, OFFalse).bad()) return {};
   return os.str();
 }
 

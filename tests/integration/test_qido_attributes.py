@@ -2,16 +2,18 @@
 and of `all`, the same values over C-FIND (findscu), and a catalog written before schema v6
 (a v4 database) upgraded and backfilled from the stored files. Expected values are read from
 the files with pydicom, never written here."""
-import shutil
 import sqlite3
 import time
+from pathlib import Path
 
 import pydicom
+import pydicom.data
+from pydicom.uid import generate_uid
 import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from conftest import findscu, free_port, gen, storescu
+from conftest import findscu, free_port, storescu
 from test_web import Web, wait_http
 
 TZ, PPS_DATE, PPS_TIME = "+0100", "20240305", "101500"
@@ -20,12 +22,19 @@ REQUESTS = [("SPS-1", "RP-1"), ("SPS-2", "RP-2")]
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """One MR series of 3 images carrying the attributes the defaults name (the generator
-    writes no Timezone Offset, Performed Procedure Step or Request Attributes)."""
+    """One MR series of 3 images (pydicom's MR_small, re-UID'd) carrying the attributes the
+    defaults name, and a few without a catalog column (Patient Age, Magnetic Field Strength)."""
     out = tmp_path_factory.mktemp("qa")
-    paths = gen("mr", out, patients=1, studies_per_patient=1, series=1, slices=3, seed=41, first_patient=41)
-    for p in paths:
-        ds = pydicom.dcmread(p)
+    src = pydicom.dcmread(Path(pydicom.data.get_testdata_file("MR_small.dcm")))
+    study, series = generate_uid(), generate_uid()
+    paths = []
+    for n in range(1, 4):
+        ds = src.copy()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = n
+        ds.SeriesDescription = "AX T1"
         ds.TimezoneOffsetFromUTC = TZ
         ds.PerformedProcedureStepStartDate = PPS_DATE
         ds.PerformedProcedureStepStartTime = PPS_TIME
@@ -37,7 +46,10 @@ def files(tmp_path_factory):
             items.append(it)
         ds.RequestAttributesSequence = Sequence(items)
         ds.PatientAge = "042Y"
+        ds.MagneticFieldStrength = "1.5"
+        p = out / ("mr%d.dcm" % n)
         ds.save_as(p, write_like_original=False)
+        paths.append(p)
     return paths
 
 

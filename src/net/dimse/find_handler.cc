@@ -134,6 +134,13 @@ DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match,
     out->insertEmptyElement(key);
   }
   for (const auto& [key, v] : values) {
+    const DcmEVR vr = DcmTag(key).getEVR();
+    if (vr == EVR_US || vr == EVR_UL || vr == EVR_SS || vr == EVR_SL || vr == EVR_FL || vr == EVR_FD) {
+      // Binary numbers (Rows, Columns, Bits Allocated): putAndInsertOFStringArray takes only
+      // string VRs and would drop them; the catalog's decimal text is parsed instead.
+      out->putAndInsertString(key, v.c_str());
+      continue;
+    }
     std::string bytes = fits ? EncodeForCharset(charset, v).value_or(v) : v;
     out->putAndInsertOFStringArray(key, OFString(bytes.data(), bytes.size()));
   }
