@@ -194,3 +194,21 @@ def test_v4_catalog_is_upgraded_and_backfilled(server_factory, files, tmp_path):
     wait_http(port)
     time.sleep(1)
     assert s.log_text().count("event=header_backfill ") == log_before
+
+
+def test_header_copy_is_utf8(web, tmp_path):
+    """`includefield` of an attribute without a column, from a Latin-1 (ISO_IR 100) file:
+    the header copy holds UTF-8, like every other QIDO-RS value."""
+    ds = pydicom.dcmread(Path(pydicom.data.get_charset_files("chrFren.dcm")[0]))
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.InstitutionName = "Hôpital Général"
+    p = tmp_path / "fr.dcm"
+    ds.save_as(p, write_like_original=False)
+    assert pydicom.dcmread(p).SpecificCharacterSet == "ISO_IR 100"
+    storescu(web.server, [p])
+    [st] = qido(web, "/studies?StudyInstanceUID=%s&includefield=InstitutionName" % ds.StudyInstanceUID)
+    assert first(st, "00080080") == "Hôpital Général"
+    [o] = qido(web, "/instances?SOPInstanceUID=%s&includefield=all" % ds.SOPInstanceUID)
+    assert first(o, "00080080") == "Hôpital Général"
+    assert first(o, "00100010")["Alphabetic"] == str(ds.PatientName)
