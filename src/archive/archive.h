@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -98,6 +99,11 @@ class Archive {
   // STOP, when set, is polled between files; true ends the pass early (server shutdown).
   [[nodiscard]] Status ReconcileHot(int64_t grace_ms, ReconcileReport* report, bool dry_run = false,
                                     const std::function<bool()>& stop = {});
+
+  // Fills the schema v6 attributes of rows catalogued before v6 from their stored bytes
+  // (header_backfill.cc); returns how many rows it filled. Unreadable instances are logged
+  // and left for the next run. STOP, when set, is polled between batches.
+  Result<uint64_t> BackfillHeaders(const std::function<bool()>& stop = {});
 
   // Deletes a study, one of its series, or one instance (SOP_UID; SERIES_UID may be empty).
   // Rows first: Catalog::DeleteInstances (one transaction, tombstones), so every node stops

@@ -24,6 +24,9 @@ void OnSignal(int) { g_stop = true; }
 // Reconciles the hot tier with the catalog at start and then every INTERVAL_MS (0 = once):
 // files a crash left between rename and commit are re-indexed or removed (issue 10).
 void ReconcileLoop(Archive* archive, int64_t grace_ms, int64_t interval_ms) {
+  // Rows catalogued before schema v6 get their QIDO-RS attributes first (once per start).
+  if (auto n = archive->BackfillHeaders([] { return g_stop.load(); }); !n.ok())
+    spdlog::warn("event=header_backfill_failed error={}", n.status().ToString());
   auto next = std::chrono::steady_clock::now();
   while (!g_stop) {
     if (std::chrono::steady_clock::now() >= next) {

@@ -3,6 +3,10 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcjson.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+
+#include <sstream>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
@@ -12,6 +16,7 @@
 
 #include "dicom/charset.h"
 #include "dicom/unknown_vr.h"
+#include "model/request_attributes.h"
 #include "model/uid.h"
 #include "util/log.h"
 #include "util/utf8.h"
@@ -76,6 +81,62 @@ int64_t GetInt(DcmItem* ds, const DcmTagKey& key) {
   }
 }
 
+// Values longer than this stay out of the catalog's header copy (pixels, LUTs, overlays,
+// private blobs): QIDO-RS returns them from the file as bulk data, never from the catalog.
+constexpr Uint32 kMaxHeaderValue = 1024;
+
+bool IsBinaryVr(DcmEVR vr) {
+  return vr == EVR_OB || vr == EVR_OW || vr == EVR_OF || vr == EVR_OD || vr == EVR_OL || vr == EVR_OV ||
+         vr == EVR_UN || vr == EVR_ox || vr == EVR_px || vr == EVR_pixelSQ;
+}
+
+// Removes, at every depth, what must not go into the header copy; false if ITEM is empty after.
+void StripBulk(DcmItem* item) {
+  for (unsigned long i = item->card(); i-- > 0;) {
+    DcmElement* el = item->getElement(i);
+    const DcmTagKey key = el->getTag().getXTag();
+    bool drop = key == DCM_PixelData || key.getGroup() == 0x7FE0 || IsBinaryVr(el->ident()) ||
+                (el->ident() != EVR_SQ && el->getLength() > kMaxHeaderValue);
+    if (!drop && el->ident() == EVR_SQ) {
+      auto* sq = static_cast<DcmSequenceOfItems*>(el);
+      for (unsigned long k = 0; k < sq->card(); ++k) StripBulk(sq->getItem(k));
+    }
+    if (drop) delete item->remove(i);
+  }
+}
+
+// The data set's attributes as DICOM JSON (PS3.18 F.2) without bulk data, text in UTF-8: what
+// QIDO-RS `includefield` returns for an attribute the catalog has no column for.
+std::string HeaderJson(DcmDataset* ds) {
+  DcmDataset copy(*ds);
+  StripBulk(&copy);
+  if (copy.tagExists(DCM_SpecificCharacterSet) && copy.convertToUTF8().bad()) {
+    // An undecodable character set: keep only the ASCII-safe attributes out of the copy.
+    for (unsigned long i = copy.card(); i-- > 0;) {
+      DcmElement* el = copy.getElement(i);
+      const DcmEVR vr = el->ident();
+      if (vr == EVR_PN || vr == EVR_LO || vr == EVR_SH || vr == EVR_ST || vr == EVR_LT || vr == EVR_UT ||
+          vr == EVR_UC || vr == EVR_SQ)
+        delete copy.remove(i);
+    }
+  }
+  std::ostringstream os;
+  DcmJsonFormatCompact format(OFFalse);
+  if (copy.writeJsonExt(os, format, OFTrue, OFFalse).bad()) return {};
+  return os.str();
+}
+
+std::string RequestAttributes(DcmDataset* ds) {
+  DcmSequenceOfItems* sq = nullptr;
+  if (ds->findAndGetSequence(DCM_RequestAttributesSequence, sq).bad() || sq == nullptr) return {};
+  std::vector<RequestAttributesItem> items;
+  for (unsigned long k = 0; k < sq->card(); ++k) {
+    DcmItem* item = sq->getItem(k);
+    items.push_back({GetString(item, DCM_ScheduledProcedureStepID), GetString(item, DCM_RequestedProcedureID)});
+  }
+  return EncodeRequestAttributes(items);
+}
+
 Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
   DcmDataset* ds = ff.getDataset();
   ResolveUnknownVrs(ds);
@@ -130,6 +191,12 @@ Status Fill(DcmFileFormat& ff, InstanceRecord* out) {
   r.rows = GetInt(ds, DCM_Rows);
   r.columns = GetInt(ds, DCM_Columns);
   r.frames = GetInt(ds, DCM_NumberOfFrames);
+  r.bits_allocated = GetInt(ds, DCM_BitsAllocated);
+  r.timezone_offset = GetString(ds, DCM_TimezoneOffsetFromUTC);
+  r.pps_start_date = GetString(ds, DCM_PerformedProcedureStepStartDate);
+  r.pps_start_time = GetString(ds, DCM_PerformedProcedureStepStartTime);
+  r.request_attributes = RequestAttributes(ds);
+  r.header_json = HeaderJson(ds);
   return Status::OK();
 }
 

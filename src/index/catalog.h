@@ -134,6 +134,14 @@ class Catalog {
   // Studies holding a pack with entries that no instance references (deleted, or replaced
   // while being packed) and no live claim, oldest pack first: the converter compacts them.
   virtual Result<std::vector<std::string>> StudiesToCompact(size_t limit) = 0;
+
+  // --- schema v6 backfill (sql_qido_schema.cc) -------------------------------------------
+  // Instances catalogued before schema v6 (no header JSON yet), oldest first.
+  virtual Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t limit) = 0;
+  // Sets the v6 attributes (bits_allocated, timezone_offset, pps_start_date/time,
+  // request_attributes, header_json) of each record's SOP instance, and of its series and
+  // study where those are still empty, in ONE transaction. Rows that are gone are skipped.
+  virtual Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& records) = 0;
 };
 
 // How person names (PatientName, ReferringPhysicianName) match in Find (config key

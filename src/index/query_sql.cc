@@ -157,6 +157,8 @@ Status AddCondition(const AttributeDef& def, const std::string& raw, PnMatch pn_
       }
       return Status::OK();
     }
+    case MatchKind::kSequence:
+      return Status::OK();  // return-only
     case MatchKind::kComputed: {
       if (def.tag == tags::kModalitiesInStudy) {
         std::string cond;
@@ -213,6 +215,17 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
     select += select.empty() ? "" : ", ";
     select += SelectExpr(def);
     out.columns.push_back(&def);
+  }
+  if (query.with_header && level != QueryLevel::kPatient) {
+    static const AttributeDef header{tags::kHeaderJson, "", "", QueryLevel::kInstance, MatchKind::kSequence, ""};
+    select += ", ";
+    if (level == QueryLevel::kInstance)
+      select += "i.header_json";
+    else
+      select += std::string("(SELECT i2.header_json FROM instances i2 WHERE i2.") +
+                (level == QueryLevel::kStudy ? "study_pk = st.pk" : "series_pk = se.pk") +
+                " ORDER BY i2.instance_number, i2.pk LIMIT 1)";
+    out.columns.push_back(&header);
   }
   for (const auto& [tag, value] : query.keys) {
     const AttributeDef* def = FindAttribute(tag);

@@ -112,12 +112,23 @@ InstanceRecord RowToInstance(const SqlRow& r) {
   x.location.offset = static_cast<uint64_t>(n()); x.location.length = static_cast<uint64_t>(n());
   x.location.entry_checksum = s(); x.location.entry_syntax = s();
   x.dataset_checksum = s();
+  x.timezone_offset = s(); x.pps_start_date = s(); x.pps_start_time = s(); x.request_attributes = s();
+  x.bits_allocated = n(); x.header_json = s();
   return x;
 }
 
 std::vector<SqlValue> LocationParams(const Location& l) {
   return {static_cast<int64_t>(l.tier == Location::Tier::kCold ? 1 : 0), l.hot_path, l.pack_key,
           static_cast<int64_t>(l.offset), static_cast<int64_t>(l.length), l.entry_checksum, l.entry_syntax};
+}
+
+static Result<bool> ColumnExists(SqlConnection& c, SqlDialect dialect, const std::string& table, const std::string& column) {
+  const char* sql = dialect == SqlDialect::kSqlite
+                        ? "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+                        : "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()"
+                          " AND table_name = ? AND column_name = ?";
+  STRATA_ASSIGN_OR_RETURN(auto rows, c.Query(sql, {table, column}));
+  return !rows.empty() && SqlInt(rows[0][0]) > 0;
 }
 
 Status SqlCatalog::Init() {
@@ -135,7 +146,12 @@ Status SqlCatalog::Init() {
                                      " is newer than this build understands (" +
                                      std::to_string(kCatalogSchemaVersion) + ")");
     for (const CatalogSchemaStep& step : CatalogSchemaSteps()) {
-      if (step.version <= current) continue;
+      if (step.probe_table != nullptr) {
+        STRATA_ASSIGN_OR_RETURN(bool has, ColumnExists(*conn, db_->dialect(), step.probe_table, step.probe_column));
+        if (has) continue;
+      } else if (step.version <= current) {
+        continue;
+      }
       std::string ddl = step.script;
       for (size_t p; (p = ddl.find("{PK}")) != std::string::npos;) ddl.replace(p, 4, pk);
       STRATA_RETURN_IF_ERROR(conn->ExecScript(ddl));
@@ -280,11 +296,14 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
     params.insert(params.begin(), {r.transfer_syntax, static_cast<int64_t>(r.size), r.checksum, r.received_ms,
                                    r.instance_number, r.rows, r.columns, r.frames, r.sop_class_uid});
     params.emplace_back(r.dataset_checksum);
+    params.emplace_back(r.bits_allocated);
+    params.emplace_back(r.header_json);
     params.emplace_back(inst_pk);
     STRATA_ASSIGN_OR_RETURN(auto n, c.Exec(
         "UPDATE instances SET transfer_syntax = ?, size = ?, checksum = ?, received_ms = ?, instance_number = ?,"
         " rows = ?, columns = ?, frames = ?, sop_class = ?, tier = ?, hot_path = ?, pack_key = ?, pack_offset = ?,"
-        " pack_length = ?, entry_checksum = ?, entry_syntax = ?, dataset_checksum = ? WHERE pk = ?", params));
+        " pack_length = ?, entry_checksum = ?, entry_syntax = ?, dataset_checksum = ?, bits_allocated = ?,"
+        " header_json = ? WHERE pk = ?", params));
     (void)n;
     const int64_t delta = static_cast<int64_t>(r.size) - static_cast<int64_t>(prev.size);
     STRATA_ASSIGN_OR_RETURN(auto n2, c.Exec(
@@ -319,10 +338,10 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
         "INSERT INTO studies (study_uid, patient_pk, study_date, study_time, accession, study_id, description,"
         " referring, referring_norm, referring_fold, modalities, num_series, num_instances, size_bytes,"
-        " last_received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?) RETURNING pk",
+        " last_received_ms, timezone_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, 0, ?, ?) RETURNING pk",
         {r.study_uid, patient_pk, r.study_date, r.study_time, r.accession, r.study_id, r.study_description,
          r.referring_physician, Upper(r.referring_physician), FoldForMatching(r.referring_physician),
-         r.received_ms}));
+         r.received_ms, r.timezone_offset}));
     study_pk = SqlInt(ins[0][0]);
   } else {
     study_pk = SqlInt(srow[0][0]);
@@ -335,9 +354,10 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
   if (serow.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
         "INSERT INTO series (series_uid, study_pk, modality, series_number, description, body_part, series_date,"
-        " series_time, num_instances, size_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING pk",
+        " series_time, num_instances, size_bytes, pps_start_date, pps_start_time, request_attributes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?) RETURNING pk",
         {r.series_uid, study_pk, r.modality, r.series_number, r.series_description, r.body_part, r.series_date,
-         r.series_time}));
+         r.series_time, r.pps_start_date, r.pps_start_time, r.request_attributes}));
     series_pk = SqlInt(ins[0][0]);
     new_series = true;
   } else {
@@ -351,11 +371,13 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
                                r.received_ms};
   for (auto& v : LocationParams(r.location)) params.push_back(std::move(v));
   params.emplace_back(r.dataset_checksum);
+  params.emplace_back(r.bits_allocated);
+  params.emplace_back(r.header_json);
   STRATA_ASSIGN_OR_RETURN(auto n, c.Exec(
       "INSERT INTO instances (sop_uid, series_pk, study_pk, sop_class, instance_number, rows, columns, frames,"
       " transfer_syntax, size, checksum, received_ms, tier, hot_path, pack_key, pack_offset, pack_length,"
-      " entry_checksum, entry_syntax, dataset_checksum)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params));
+      " entry_checksum, entry_syntax, dataset_checksum, bits_allocated, header_json)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params));
   (void)n;
   STRATA_ASSIGN_OR_RETURN(auto n2, c.Exec(
       "UPDATE series SET num_instances = num_instances + 1, size_bytes = size_bytes + ? WHERE pk = ?",
@@ -392,6 +414,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {3, kSchemaV3},
       {4, LifecycleSchemaV4()},
       {5, CharsetSchemaV5(), CharsetSchemaV5Backfill},
+      {6, QidoSchemaV6(), nullptr, "instances", "header_json"},
   };
   return steps;
 }

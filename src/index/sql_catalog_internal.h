@@ -18,7 +18,9 @@ inline constexpr const char* kInstanceCols =
     "se.series_uid, se.modality, se.description, se.body_part, se.series_date, se.series_time, se.series_number, "
     "i.sop_uid, i.sop_class, i.transfer_syntax, i.instance_number, i.rows, i.columns, i.frames, i.size, "
     "i.checksum, i.received_ms, i.tier, i.hot_path, i.pack_key, i.pack_offset, i.pack_length, "
-    "i.entry_checksum, i.entry_syntax, i.dataset_checksum, i.pk";
+    "i.entry_checksum, i.entry_syntax, i.dataset_checksum, "
+    "st.timezone_offset, se.pps_start_date, se.pps_start_time, se.request_attributes, i.bits_allocated, "
+    "i.header_json, i.pk";
 inline constexpr const char* kInstanceFrom =
     " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = i.study_pk"
     " JOIN patients p ON p.pk = st.patient_pk";
@@ -29,6 +31,9 @@ const char* LifecycleSchemaV4();
 // Schema step v5 (sql_catalog.cc): the folded name columns of query.pn_match = insensitive.
 const char* CharsetSchemaV5();
 Status CharsetSchemaV5Backfill(SqlConnection& conn);
+// Schema step v6 (sql_qido_schema.cc): the QIDO-RS default attributes the catalog lacked
+// (PS3.18 Tables 10.6.3-3/-4/-5) and each instance's header as DICOM JSON.
+const char* QidoSchemaV6();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -72,6 +77,10 @@ class SqlCatalog : public Catalog {
                                            const std::string& sop_uid) override;
   Result<bool> IsDeleted(const std::string& sop_uid) override;
   Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
+
+  // --- QIDO-RS attributes of schema v6: sql_qido_schema.cc ---
+  Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t limit) override;
+  Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& records) override;
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,

@@ -32,6 +32,8 @@ const std::vector<AttributeDef>& AllAttributes() {
       {tags::kStudyTime, "StudyTime", "TM", L::kStudy, K::kTime, "st.study_time"},
       {tags::kAccessionNumber, "AccessionNumber", "SH", L::kStudy, K::kString, "st.accession"},
       {tags::kStudyID, "StudyID", "SH", L::kStudy, K::kString, "st.study_id"},
+      // Catalogued per study from its first instance (one value answers all three levels).
+      {tags::kTimezoneOffsetFromUTC, "TimezoneOffsetFromUTC", "SH", L::kStudy, K::kString, "st.timezone_offset"},
       {tags::kStudyDescription, "StudyDescription", "LO", L::kStudy, K::kString, "st.description"},
       {tags::kReferringPhysicianName, "ReferringPhysicianName", "PN", L::kStudy, K::kPersonName, "st.referring"},
       {tags::kModalitiesInStudy, "ModalitiesInStudy", "CS", L::kStudy, K::kComputed, "st.modalities"},
@@ -44,6 +46,9 @@ const std::vector<AttributeDef>& AllAttributes() {
       {tags::kBodyPartExamined, "BodyPartExamined", "CS", L::kSeries, K::kString, "se.body_part"},
       {tags::kSeriesDate, "SeriesDate", "DA", L::kSeries, K::kDate, "se.series_date"},
       {tags::kSeriesTime, "SeriesTime", "TM", L::kSeries, K::kTime, "se.series_time"},
+      {tags::kPerformedProcedureStepStartDate, "PerformedProcedureStepStartDate", "DA", L::kSeries, K::kDate, "se.pps_start_date"},
+      {tags::kPerformedProcedureStepStartTime, "PerformedProcedureStepStartTime", "TM", L::kSeries, K::kTime, "se.pps_start_time"},
+      {tags::kRequestAttributesSequence, "RequestAttributesSequence", "SQ", L::kSeries, K::kSequence, "se.request_attributes"},
       {tags::kNumberOfSeriesRelatedInstances, "NumberOfSeriesRelatedInstances", "IS", L::kSeries, K::kComputed, "se.num_instances"},
       {tags::kSOPInstanceUID, "SOPInstanceUID", "UI", L::kInstance, K::kUid, "i.sop_uid"},
       {tags::kSOPClassUID, "SOPClassUID", "UI", L::kInstance, K::kUid, "i.sop_class"},
@@ -51,6 +56,7 @@ const std::vector<AttributeDef>& AllAttributes() {
       {tags::kRows, "Rows", "US", L::kInstance, K::kInt, "i.rows"},
       {tags::kColumns, "Columns", "US", L::kInstance, K::kInt, "i.columns"},
       {tags::kNumberOfFrames, "NumberOfFrames", "IS", L::kInstance, K::kInt, "i.frames"},
+      {tags::kBitsAllocated, "BitsAllocated", "US", L::kInstance, K::kInt, "i.bits_allocated"},
   };
   return defs;
 }

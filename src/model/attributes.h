@@ -21,6 +21,7 @@ enum class MatchKind {
   kTime,      // single time or range
   kInt,       // single number
   kComputed,  // return-only (counts, Modalities In Study); a matching value is matched in C++
+  kSequence,  // return-only sequence (Request Attributes Sequence), kept encoded (request_attributes.h)
 };
 
 using Tag = uint32_t;  // (group << 16) | element
@@ -75,8 +76,18 @@ constexpr Tag kInstanceNumber = MakeTag(0x0020, 0x0013);
 constexpr Tag kRows = MakeTag(0x0028, 0x0010);
 constexpr Tag kColumns = MakeTag(0x0028, 0x0011);
 constexpr Tag kNumberOfFrames = MakeTag(0x0028, 0x0008);
+constexpr Tag kBitsAllocated = MakeTag(0x0028, 0x0100);
+constexpr Tag kTimezoneOffsetFromUTC = MakeTag(0x0008, 0x0201);
+constexpr Tag kPerformedProcedureStepStartDate = MakeTag(0x0040, 0x0244);
+constexpr Tag kPerformedProcedureStepStartTime = MakeTag(0x0040, 0x0245);
+constexpr Tag kRequestAttributesSequence = MakeTag(0x0040, 0x0275);
+constexpr Tag kScheduledProcedureStepID = MakeTag(0x0040, 0x0009);
+constexpr Tag kRequestedProcedureID = MakeTag(0x0040, 0x1001);
 constexpr Tag kQueryRetrieveLevel = MakeTag(0x0008, 0x0052);
 constexpr Tag kSpecificCharacterSet = MakeTag(0x0008, 0x0005);
+// Not a DICOM tag (group 0xFFFF is never used): the key under which Catalog::Find returns
+// the match's header as DICOM JSON when Query::with_header is set.
+constexpr Tag kHeaderJson = MakeTag(0xFFFF, 0xFFFF);
 }  // namespace tags
 
 }  // namespace strata

@@ -35,12 +35,21 @@ struct InstanceRecord {
   // Study
   std::string study_uid, study_date, study_time, accession, study_id, study_description,
       referring_physician;
+  std::string timezone_offset;  // TimezoneOffsetFromUTC (schema v6); the study keeps its first instance's
   // Series
   std::string series_uid, modality, series_description, body_part, series_date, series_time;
   int64_t series_number = 0;  // 0 when absent
+  // Schema v6 (QIDO-RS defaults): Performed Procedure Step Start Date/Time and the Request
+  // Attributes Sequence encoded by model/request_attributes.h.
+  std::string pps_start_date, pps_start_time, request_attributes;
   // Instance
   std::string sop_uid, sop_class_uid, transfer_syntax;
   int64_t instance_number = 0, rows = 0, columns = 0, frames = 0;
+  int64_t bits_allocated = 0;  // schema v6; 0 when absent (or not yet backfilled)
+  // Schema v6: the data set's attributes as DICOM JSON without bulk data (values > 1 KiB,
+  // binary VRs, Pixel Data), for QIDO-RS `includefield` of attributes without a column.
+  // Empty for rows not yet backfilled.
+  std::string header_json;
   uint64_t size = 0;         // bytes of the Part 10 file as received
   std::string checksum;      // XXH3-64 hex of the Part 10 file as received
   // XXH3-64 hex of the data set bytes after the meta group: what a re-send of the same
@@ -66,6 +75,9 @@ struct Query {
   std::vector<std::pair<Tag, std::string>> keys;
   size_t limit = 0;   // 0 = no limit
   size_t offset = 0;
+  // Also return, under tags::kHeaderJson, the header JSON of the match (at study and series
+  // level: of its first catalogued instance), for attributes the catalog has no column for.
+  bool with_header = false;
 };
 
 struct StudySummary {

@@ -42,6 +42,14 @@ const bufferOf = (ab) => Buffer.from(ab instanceof ArrayBuffer ? ab : ab.buffer)
   const seriesUid = tag(series[0], '0020000E');
   const insts = await client.searchForInstances({ studyInstanceUID: study, seriesInstanceUID: seriesUid });
   check(insts.length >= 1, `QIDO-RS searchForInstances: ${insts.length}`);
+  // PS3.18 Tables 10.6.3-3/-4/-5 default attributes (present, possibly empty).
+  const has = (o, tags) => tags.every((t) => o && Object.prototype.hasOwnProperty.call(o, t));
+  check(has(studies[0], ['00080056', '00080061', '00080090', '00080201', '00081190', '00201206', '00201208']),
+    'QIDO-RS study default attributes');
+  check(has(series[0], ['00080060', '00080201', '0008103E', '00081190', '00200011', '00201209', '00400244', '00400245',
+    '00400275']), 'QIDO-RS series default attributes');
+  check(has(insts[0], ['00080016', '00080018', '00080056', '00080201', '00081190', '00200013', '00280010', '00280011',
+    '00280100', '00280008']) && Number(tag(insts[0], '00280100')) > 0, 'QIDO-RS instance default attributes (BitsAllocated)');
   const paged = await client.searchForInstances({ studyInstanceUID: study, queryParams: { limit: 2, offset: 1 } });
   check(paged.length === Math.min(2, files.length - 1), `QIDO-RS limit/offset: ${paged.length}`);
 

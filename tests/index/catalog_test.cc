@@ -568,6 +568,87 @@ TEST_P(CatalogTest, DeleteFromAPackThinsThenEmptiesIt) {
   EXPECT_TRUE(cat_->ReadLedgerSnapshot()->referenced_packs.empty());
 }
 
+// Schema v6: the QIDO-RS default attributes and the header JSON are stored, returned by Find
+// at every level (study/series from the first instance), and backfilled rows keep new values.
+TEST_P(CatalogTest, QidoAttributesAndHeader) {
+  auto a = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1");
+  a.bits_allocated = 16;
+  a.timezone_offset = "+0100";
+  a.pps_start_date = "20240315";
+  a.pps_start_time = "101500";
+  a.request_attributes = "SPS1\x1fRP1\x1eSPS2\x1fRP2";
+  a.header_json = R"({"00101010":{"vr":"AS","Value":["042Y"]}})";
+  auto b = Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.2", "CT", 2);
+  b.bits_allocated = 8;
+  b.header_json = R"({"00101010":{"vr":"AS","Value":["043Y"]}})";
+  Add({a, b});
+  Query q;
+  q.level = QueryLevel::kInstance;
+  q.with_header = true;
+  auto inst = cat_->Find(q);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  ASSERT_EQ(inst->size(), 2u);
+  EXPECT_EQ(Values(*inst, tags::kBitsAllocated), "16,8");
+  EXPECT_EQ((*inst)[1].at(tags::kHeaderJson), b.header_json);
+  EXPECT_EQ((*inst)[1].at(tags::kTimezoneOffsetFromUTC), "+0100");  // the study's, from its first instance
+  q.level = QueryLevel::kSeries;
+  auto se = cat_->Find(q);
+  ASSERT_TRUE(se.ok()) << se.status().ToString();
+  EXPECT_EQ(se->at(0).at(tags::kPerformedProcedureStepStartDate), "20240315");
+  EXPECT_EQ(se->at(0).at(tags::kPerformedProcedureStepStartTime), "101500");
+  EXPECT_EQ(se->at(0).at(tags::kRequestAttributesSequence), a.request_attributes);
+  EXPECT_EQ(se->at(0).at(tags::kHeaderJson), a.header_json);  // instance number 1 first
+  q.level = QueryLevel::kStudy;
+  q.keys = {{tags::kPerformedProcedureStepStartDate, "20240101-20241231"}};  // series key at study level: ignored
+  auto st = cat_->Find(q);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->size(), 1u);
+  q.level = QueryLevel::kSeries;
+  q.keys = {{tags::kPerformedProcedureStepStartDate, "20250101-"}};
+  EXPECT_TRUE(cat_->Find(q)->empty());
+  // Without with_header no header comes back.
+  q.with_header = false;
+  q.keys.clear();
+  EXPECT_EQ(cat_->Find(q)->at(0).count(tags::kHeaderJson), 0u);
+  // Nothing to backfill; an update of a deleted instance is skipped.
+  EXPECT_TRUE(cat_->ListInstancesWithoutHeader(10)->empty());
+  InstanceRecord gone;
+  gone.sop_uid = "1.2.3.9.9";
+  EXPECT_TRUE(cat_->UpdateHeaderAttributes({gone}).ok());
+}
+
+// A catalog as a v4 build left it (on either engine) gets the v6 columns, keeps its rows and
+// lists them for the backfill; opening it again alters nothing (the probe finds the columns).
+TEST_P(CatalogTest, V4CatalogIsUpgradedToV6) {
+  Add({Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1")});
+  cat_.reset();
+  {
+    auto db = GetParam() == "sqlite" ? OpenSqliteDatabase(url_.substr(7)) : OpenPostgresDatabase(url_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = (*db)->Acquire(true);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("DROP INDEX IF EXISTS instances_no_header").ok());
+    for (const char* drop : {"studies DROP COLUMN timezone_offset", "series DROP COLUMN pps_start_date",
+                             "series DROP COLUMN pps_start_time", "series DROP COLUMN request_attributes",
+                             "instances DROP COLUMN bits_allocated", "instances DROP COLUMN header_json"})
+      ASSERT_TRUE((*c)->ExecScript(std::string("ALTER TABLE ") + drop).ok()) << drop;
+    ASSERT_TRUE((*c)->ExecScript("UPDATE schema_version SET version = 4").ok());
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto c = OpenCatalog({url_});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(c).value();
+    auto pending = cat_->ListInstancesWithoutHeader(10);
+    ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+    ASSERT_EQ(pending->size(), 1u);
+    EXPECT_EQ((*pending)[0].patient_name, "Doe^P1");
+    cat_.reset();
+  }
+  auto c = OpenCatalog({url_});
+  ASSERT_TRUE(c.ok());
+  cat_ = std::move(c).value();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace

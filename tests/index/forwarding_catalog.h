@@ -58,6 +58,10 @@ class ForwardingCatalog : public Catalog {
   }
   Result<bool> IsDeleted(const std::string& s) override { return real_->IsDeleted(s); }
   Result<std::vector<std::string>> StudiesToCompact(size_t l) override { return real_->StudiesToCompact(l); }
+  Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t l) override {
+    return real_->ListInstancesWithoutHeader(l);
+  }
+  Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& r) override { return real_->UpdateHeaderAttributes(r); }
 
  protected:
   Catalog* real() { return real_; }

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcsequen.h>
 
 #include "dicom/charset.h"
+#include "model/request_attributes.h"
 #include "model/uid.h"
 
 namespace strata {
@@ -114,8 +115,32 @@ DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match,
   bool ascii = true;
   for (const auto& [key, v] : values) ascii = ascii && IsAscii(v);
   auto* out = new DcmDataset();
-  for (const auto& key : sequences) out->insertEmptyElement(key);
+  for (const auto& key : sequences) {
+    // The Request Attributes Sequence is catalogued (schema v6): its items as QIDO-RS returns
+    // them. Other sequences are returned empty (PS3.4 allows it). IDs are SH: ASCII-safe in
+    // every character set the request may name, written as stored.
+    auto it = match.find(MakeTag(key.getGroup(), key.getElement()));
+    if (key == DCM_RequestAttributesSequence && it != match.end() && !it->second.empty()) {
+      auto* sq = new DcmSequenceOfItems(key);
+      for (const auto& item : DecodeRequestAttributes(it->second)) {
+        auto* di = new DcmItem();
+        di->putAndInsertString(DCM_ScheduledProcedureStepID, item.scheduled_procedure_step_id.c_str());
+        di->putAndInsertString(DCM_RequestedProcedureID, item.requested_procedure_id.c_str());
+        sq->append(di);
+      }
+      out->insert(sq, true);
+      continue;
+    }
+    out->insertEmptyElement(key);
+  }
   for (const auto& [key, v] : values) {
+    const DcmEVR vr = DcmTag(key).getEVR();
+    if (vr == EVR_US || vr == EVR_UL || vr == EVR_SS || vr == EVR_SL || vr == EVR_FL || vr == EVR_FD) {
+      // Binary numbers (Rows, Columns, Bits Allocated): putAndInsertOFStringArray takes only
+      // string VRs and would drop them; the catalog's decimal text is parsed instead.
+      out->putAndInsertString(key, v.c_str());
+      continue;
+    }
     std::string bytes = fits ? EncodeForCharset(charset, v).value_or(v) : v;
     out->putAndInsertOFStringArray(key, OFString(bytes.data(), bytes.size()));
   }

@@ -17,7 +17,9 @@ enum class QueryRoot { kPatient, kStudy };
 // Specific Character Set); checks the level exists in ROOT.
 Result<Query> IdentifierToQuery(DcmDataset* identifier, QueryRoot root);
 // A response identifier: every attribute the request asked for, filled from MATCH where
-// Strata knows the value (unknown ones are returned empty, as PS3.4 allows). Text is in the
+// Strata knows the value (unknown ones are returned empty, as PS3.4 allows; binary numbers
+// such as Rows or Bits Allocated as numbers; the Request Attributes Sequence with its items,
+// other sequences empty). Text is in the
 // request's Specific Character Set when it sent one and every value fits it, else UTF-8
 // labelled ISO_IR 192 (left unlabelled when the request had none and all is ASCII).
 DcmDataset* MatchToIdentifier(DcmDataset* request, const AttributeValues& match, QueryLevel level);

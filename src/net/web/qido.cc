@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctag.h>
 #include <nlohmann/json.hpp>
 
+#include "model/request_attributes.h"
 #include "model/uid.h"
 #include "net/web/dicom_json.h"
 #include "net/web/http_util.h"
@@ -18,14 +20,22 @@ namespace {
 
 const std::vector<Tag>& DefaultTags(QueryLevel level) {
   using namespace tags;
+  // PS3.18 Table 10.6.3-3 (and Study Description, which viewers list); InstanceAvailability
+  // and RetrieveURL are added to every result by HandleQido.
   static const std::vector<Tag> study = {kStudyDate, kStudyTime, kAccessionNumber, kModalitiesInStudy,
-                                         kReferringPhysicianName, kPatientName, kPatientID, kPatientBirthDate,
-                                         kPatientSex, kStudyInstanceUID, kStudyID, kNumberOfStudyRelatedSeries,
-                                         kNumberOfStudyRelatedInstances, kStudyDescription};
-  static const std::vector<Tag> series = {kModality, kSeriesDescription, kSeriesInstanceUID, kSeriesNumber,
-                                          kNumberOfSeriesRelatedInstances, kStudyInstanceUID};
-  static const std::vector<Tag> instance = {kSOPClassUID, kSOPInstanceUID, kInstanceNumber, kRows, kColumns,
-                                            kNumberOfFrames, kStudyInstanceUID, kSeriesInstanceUID};
+                                         kReferringPhysicianName, kTimezoneOffsetFromUTC, kPatientName, kPatientID,
+                                         kPatientBirthDate, kPatientSex, kStudyInstanceUID, kStudyID,
+                                         kNumberOfStudyRelatedSeries, kNumberOfStudyRelatedInstances,
+                                         kStudyDescription};
+  // Table 10.6.3-4.
+  static const std::vector<Tag> series = {kModality, kTimezoneOffsetFromUTC, kSeriesDescription, kSeriesInstanceUID,
+                                          kSeriesNumber, kNumberOfSeriesRelatedInstances,
+                                          kPerformedProcedureStepStartDate, kPerformedProcedureStepStartTime,
+                                          kRequestAttributesSequence, kStudyInstanceUID};
+  // Table 10.6.3-5.
+  static const std::vector<Tag> instance = {kSOPClassUID, kSOPInstanceUID, kTimezoneOffsetFromUTC, kInstanceNumber,
+                                            kRows, kColumns, kBitsAllocated, kNumberOfFrames, kStudyInstanceUID,
+                                            kSeriesInstanceUID};
   switch (level) {
     case QueryLevel::kSeries: return series;
     case QueryLevel::kInstance: return instance;
@@ -38,13 +48,15 @@ bool IsPatientCount(Tag t) {
          t == tags::kNumberOfPatientRelatedInstances;
 }
 
-// True for a DICOM keyword or "ggggeeee" tag, indexed or not.
-bool IsKnownAttribute(const std::string& name) {
+// The tag of a DICOM keyword or "ggggeeee" tag, indexed or not; nullopt if neither.
+std::optional<Tag> KnownAttribute(const std::string& name) {
   if (name.size() == 8 && std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isxdigit(c); }))
-    return true;
+    return static_cast<Tag>(std::stoul(name, nullptr, 16));
   DcmTag tag;
-  return DcmTag::findTagFromName(name.c_str(), tag).good();
+  if (DcmTag::findTagFromName(name.c_str(), tag).bad()) return std::nullopt;
+  return MakeTag(tag.getGroup(), tag.getElement());
 }
+bool IsKnownAttribute(const std::string& name) { return KnownAttribute(name).has_value(); }
 
 // Attributes the catalog returns at LEVEL: those of the level and the levels above it, except
 // the patient-level counts (only computed for patient-level queries).
@@ -154,13 +166,19 @@ Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string
         if (f == "all") {
           for (const auto& def : AllAttributes())
             if (Returnable(def, level)) out.return_tags.insert(def.tag);
+          if (level == QueryLevel::kInstance) out.whole_header = out.query.with_header = true;
           continue;
         }
         const AttributeDef* def = FindAttributeByName(f);
+        const std::optional<Tag> known = def != nullptr ? std::optional<Tag>(def->tag) : KnownAttribute(f);
         if (def != nullptr && Returnable(*def, level)) {
           out.return_tags.insert(def->tag);
-        } else if (def != nullptr || IsKnownAttribute(f)) {
+        } else if (def != nullptr && IsPatientCount(def->tag)) {
           ignored.push_back(f);
+        } else if (known) {
+          // No column at this level: the catalog's copy of the header has it, if the data set did.
+          out.header_tags.insert(*known);
+          out.query.with_header = true;
         } else {
           return Status::InvalidArgument("includefield names an unknown attribute '" + f + "'");
         }
@@ -168,7 +186,7 @@ Result<QidoRequest> ParseQidoParams(const std::multimap<std::string, std::string
       continue;
     }
     const AttributeDef* def = name.find('.') == std::string::npos ? FindAttributeByName(name) : nullptr;
-    if (def == nullptr || def->level > level || (IsPatientCount(def->tag))) {
+    if (def == nullptr || def->level > level || IsPatientCount(def->tag) || def->kind == MatchKind::kSequence) {
       if (def != nullptr || name.find('.') != std::string::npos || IsKnownAttribute(name)) {
         ignored.push_back(name);
         continue;
@@ -207,6 +225,42 @@ std::string RetrieveUrl(const std::string& base, QueryLevel level, const Attribu
   return url;
 }
 
+// The Request Attributes Sequence from its catalog encoding (model/request_attributes.h).
+nlohmann::json RequestAttributesJson(const std::string& encoded) {
+  nlohmann::json out = {{"vr", "SQ"}};
+  const auto items = DecodeRequestAttributes(encoded);
+  if (items.empty()) return out;
+  nlohmann::json values = nlohmann::json::array();
+  for (const auto& it : items) {
+    nlohmann::json item = nlohmann::json::object();
+    item[TagHex(tags::kScheduledProcedureStepID)] = ValueToJson("SH", it.scheduled_procedure_step_id);
+    item[TagHex(tags::kRequestedProcedureID)] = ValueToJson("SH", it.requested_procedure_id);
+    values.push_back(std::move(item));
+  }
+  out["Value"] = std::move(values);
+  return out;
+}
+
+// Adds the HEADER_TAGS (or, with WHOLE, every attribute) of the match's header JSON to O;
+// attributes O already has (catalog columns) win.
+void AddHeaderAttributes(const QidoRequest& q, const AttributeValues& match, nlohmann::json* o) {
+  auto it = match.find(tags::kHeaderJson);
+  if (it == match.end() || it->second.empty()) return;
+  const nlohmann::json header = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object()) return;
+  if (q.whole_header) {
+    for (const auto& [key, value] : header.items())
+      if (!o->contains(key)) (*o)[key] = value;
+    return;
+  }
+  for (Tag t : q.header_tags) {
+    const std::string key = TagHex(t);
+    if (o->contains(key)) continue;
+    auto h = header.find(key);
+    if (h != header.end()) (*o)[key] = *h;
+  }
+}
+
 void HandleQido(WebContext& ctx, const httplib::Request& req, httplib::Response& res, QidoScope scope) {
   if (!ChooseMediaType(RequestAccept(req), {"application/dicom+json", "application/json"})) {
     SendError(res, 406, "QIDO-RS answers application/dicom+json only");
@@ -243,8 +297,10 @@ void HandleQido(WebContext& ctx, const httplib::Request& req, httplib::Response&
       const AttributeDef* def = FindAttribute(t);
       if (def == nullptr) continue;
       auto it = matches[i].find(t);
-      o[TagHex(t)] = ValueToJson(def->vr, it == matches[i].end() ? std::string() : it->second);
+      const std::string value = it == matches[i].end() ? std::string() : it->second;
+      o[TagHex(t)] = def->kind == MatchKind::kSequence ? RequestAttributesJson(value) : ValueToJson(def->vr, value);
     }
+    AddHeaderAttributes(q, matches[i], &o);
     o["00080056"] = {{"vr", "CS"}, {"Value", {"ONLINE"}}};  // InstanceAvailability: both tiers are online
     o["00081190"] = {{"vr", "UR"}, {"Value", {RetrieveUrl(base, scope.level, matches[i])}}};
     if (i) body += ',';

@@ -3,9 +3,13 @@
 // attributes Strata indexes (dicom/attributes.h), with the catalog's matching (wildcards,
 // date/time ranges, UID lists — commas allowed as in PS3.18 — case-insensitive names);
 // `includefield` (a list, or `all`), `limit`, `offset`; `fuzzymatching` is accepted and
-// ignored with a Warning header, as are known DICOM attributes Strata does not index. An
-// unknown parameter is 400. Responses carry the PS3.18 default attributes Strata has, the
-// matched and included ones, SpecificCharacterSet, InstanceAvailability and RetrieveURL.
+// ignored with a Warning header, as is matching on known DICOM attributes Strata does not
+// index. An unknown parameter is 400. Responses carry the default attributes of PS3.18 Tables
+// 10.6.3-3/-4/-5 (all from the catalog), the matched and included ones, SpecificCharacterSet,
+// InstanceAvailability and RetrieveURL. `includefield` of an attribute without a catalog
+// column is answered from the catalog's copy of the header (at study and series level: of
+// the first instance); `includefield=all` returns every catalog attribute of the level and,
+// at instance level, the whole stored header (bulk data excepted).
 #pragma once
 
 #include <map>
@@ -26,7 +30,9 @@ struct QidoScope {
 
 struct QidoRequest {
   Query query;                   // keys, limit (already capped), offset
-  std::set<Tag> return_tags;     // attributes to return
+  std::set<Tag> return_tags;     // indexed attributes to return
+  std::set<Tag> header_tags;     // attributes without a column, returned from the header JSON
+  bool whole_header = false;     // includefield=all at instance level
   std::vector<std::string> warnings;  // for Warning: 299 headers
   size_t requested_limit = 0;    // 0 = none given
 };

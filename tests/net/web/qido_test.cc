@@ -59,14 +59,44 @@ TEST(QidoTest, IncludeField) {
                            QidoScope{QueryLevel::kStudy, "", ""});
   ASSERT_TRUE(q.ok());
   EXPECT_TRUE(q->return_tags.count(tags::kStudyDescription));
-  ASSERT_EQ(q->warnings.size(), 1u);  // PatientAge is DICOM but not indexed
-  EXPECT_NE(q->warnings[0].find("PatientAge"), std::string::npos);
+  // PatientAge has no column: it comes from the catalog's header copy, no warning.
+  EXPECT_TRUE(q->warnings.empty());
+  EXPECT_TRUE(q->header_tags.count(MakeTag(0x0010, 0x1010)));
+  EXPECT_TRUE(q->query.with_header);
+  EXPECT_FALSE(q->whole_header);
   auto all = ParseQidoParams(Params{{"includefield", "all"}}, QidoScope{QueryLevel::kSeries, "1.2", ""});
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->return_tags.count(tags::kBodyPartExamined));
   EXPECT_TRUE(all->return_tags.count(tags::kPatientName));
   EXPECT_FALSE(all->return_tags.count(tags::kSOPInstanceUID));
   EXPECT_FALSE(all->return_tags.count(tags::kNumberOfPatientRelatedStudies));
+  EXPECT_FALSE(all->whole_header);  // series level: the catalog's columns only
+  auto inst = ParseQidoParams(Params{{"includefield", "all"}}, QidoScope{QueryLevel::kInstance, "1.2", ""});
+  ASSERT_TRUE(inst.ok());
+  EXPECT_TRUE(inst->whole_header && inst->query.with_header);
+}
+
+// PS3.18 Tables 10.6.3-3/-4/-5: the defaults of each level.
+TEST(QidoTest, DefaultAttributesOfEachLevel) {
+  auto st = ParseQidoParams(Params{}, QidoScope{QueryLevel::kStudy, "", ""});
+  ASSERT_TRUE(st.ok());
+  for (Tag t : {tags::kStudyDate, tags::kStudyTime, tags::kAccessionNumber, tags::kModalitiesInStudy,
+                tags::kReferringPhysicianName, tags::kTimezoneOffsetFromUTC, tags::kPatientName, tags::kPatientID,
+                tags::kPatientBirthDate, tags::kPatientSex, tags::kStudyInstanceUID, tags::kStudyID,
+                tags::kNumberOfStudyRelatedSeries, tags::kNumberOfStudyRelatedInstances})
+    EXPECT_TRUE(st->return_tags.count(t)) << std::hex << t;
+  auto se = ParseQidoParams(Params{}, QidoScope{QueryLevel::kSeries, "1.2", ""});
+  ASSERT_TRUE(se.ok());
+  for (Tag t : {tags::kModality, tags::kTimezoneOffsetFromUTC, tags::kSeriesDescription, tags::kSeriesInstanceUID,
+                tags::kSeriesNumber, tags::kNumberOfSeriesRelatedInstances, tags::kPerformedProcedureStepStartDate,
+                tags::kPerformedProcedureStepStartTime, tags::kRequestAttributesSequence})
+    EXPECT_TRUE(se->return_tags.count(t)) << std::hex << t;
+  auto in = ParseQidoParams(Params{}, QidoScope{QueryLevel::kInstance, "1.2", "1.2.3"});
+  ASSERT_TRUE(in.ok());
+  for (Tag t : {tags::kSOPClassUID, tags::kSOPInstanceUID, tags::kTimezoneOffsetFromUTC, tags::kInstanceNumber,
+                tags::kRows, tags::kColumns, tags::kBitsAllocated, tags::kNumberOfFrames})
+    EXPECT_TRUE(in->return_tags.count(t)) << std::hex << t;
+  EXPECT_FALSE(in->query.with_header);  // no header read unless asked
 }
 
 TEST(QidoTest, UnknownAndIgnoredParameters) {
