@@ -203,8 +203,9 @@ def check_deleted(system, expected, gone, rows, v):
     touched = sorted({info["study"] for info in gone.values()})
     for node in system.nodes:
         for study in touched:
-            p = run(["findscu", "-S", "-aec", node.aet, "-k", "QueryRetrieveLevel=IMAGE",
-                     "-k", "StudyInstanceUID=" + study, "-k", "SOPInstanceUID", *node.addr()], timeout=120)
+            p = run(["findscu", "-v", "-S", "-aec", node.aet, "-k", "QueryRetrieveLevel=IMAGE",
+                     "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID", "-k", "SOPInstanceUID", *node.addr()],
+                    timeout=120)
             found = set(_FIND_SOP.findall(p.stdout + p.stderr))
             if p.returncode != 0:
                 v.add("read_error", "c-find node %s study %s: rc %d" % (node.name, study, p.returncode))

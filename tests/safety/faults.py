@@ -60,10 +60,11 @@ class Faults:
             self.restart(node)
             return "node " + node.name
         if kind == "kill9_compaction":
-            # kill -9 of the node that is compacting a study right now (waits up to 6 s for one);
-            # without a compaction to hit, an ordinary kill -9.
+            # kill -9 of the node that is compacting a study right now (waits up to 4 s for one:
+            # a compaction of these small packs lasts a fraction of a second); without one to
+            # hit, an ordinary kill -9.
             names = {n.name: n for n in s.nodes}
-            deadline, hit = time.time() + 6, None
+            deadline, hit = time.time() + 4, None
             while time.time() < deadline and hit is None:
                 try:
                     hit = next(((names[n], st) for n, st in s.sql(_COMPACTING) if n in names and names[n].alive()),
@@ -71,7 +72,7 @@ class Faults:
                 except Exception:
                     pass
                 if hit is None:
-                    time.sleep(0.05)
+                    time.sleep(0.01)
             victim = hit[0] if hit else node
             victim.kill9()
             time.sleep(r.uniform(0.2, 1))

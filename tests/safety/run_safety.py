@@ -219,11 +219,12 @@ def main():
         # unreadable: a row and bytes, but some node did not give it back (counted per instance).
         print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d unreadable=%d corrupt=%d "
               "orphans=%d two_locations=%d resend_flagged=%d deleted=%d deleted_visible=%d stale_entries=%d "
-              "packs_opened=%d violations=%d" % (
+              "packs_opened=%d kill9_during_compaction=%d violations=%d" % (
                   args.mode, args.seed, len(faults.done), len(ledger.acked), v.distinct("lost", "dangling"),
                   v.distinct("unreadable"), v.distinct("corrupt", "corrupt_during_run"), v.n("orphan"),
                   v.n("two_locations"), v.n("resend_flagged"), len(gone), v.distinct("deleted_visible"),
-                  v.n("stale_entry"), opened, v.total()), flush=True)
+                  v.n("stale_entry"), opened, ledger.events.get("kill9_during_compaction", 0), v.total()),
+              flush=True)
         ok = v.total() == 0 and len(faults.done) >= args.faults and len(ledger.acked) > 0
         if len(ledger.acked) == 0:
             print("safety: nothing was acknowledged: the run proves nothing")

@@ -321,9 +321,11 @@ class Clients:
         """Deletes of instances, series and whole studies, hot, packed and both, while the faults
         run; retried until acknowledged (a delete of what is gone answers 404 / exit 3)."""
         rng = random.Random(seed)
+        budget = self.args.delete_share * len(self.by_study)
+        gap = max(1.0, self.args.duration / max(1.0, budget))  # spread over the faults' duration
         while not self.stop.is_set():
-            self.stop.wait(rng.uniform(1.0, 3.0))
-            if self.stop.is_set() or len(self.doomed) >= self.args.delete_share * len(self.by_study):
+            self.stop.wait(rng.uniform(0.5, 1.5) * gap)
+            if self.stop.is_set() or len(self.doomed) >= budget:
                 continue
             study, mix = self._doom(rng)
             if study is None:
