@@ -361,6 +361,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {2, kSchemaV2},
       {3, kSchemaV3},
       {4, LifecycleSchemaV4()},
+      {7, LifecycleSchemaV7()},  // renumbered at merge after 5 (charsets) and 6 (qido)
   };
   return steps;
 }

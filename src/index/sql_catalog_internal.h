@@ -26,6 +26,8 @@ inline constexpr const char* kInstanceFrom =
 InstanceRecord RowToInstance(const SqlRow& r);
 // Schema step v4 (sql_lifecycle.cc): the tombstones of deleted instances.
 const char* LifecycleSchemaV4();
+// Schema step v7 (sql_lifecycle_rejection.cc): IOCM rejections.
+const char* LifecycleSchemaV7();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -69,6 +71,12 @@ class SqlCatalog : public Catalog {
                                            const std::string& sop_uid) override;
   Result<bool> IsDeleted(const std::string& sop_uid) override;
   Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
+
+  // --- rejection (IOCM): sql_lifecycle_rejection.cc ---
+  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected) override;
+  Result<RejectionRecord> GetRejection(const std::string& sop_uid) override;
+  Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) override;
+  Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) override;
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
