@@ -206,7 +206,7 @@ def check_deleted(system, expected, gone, rows, v):
             p = run(["findscu", "-v", "-S", "-aec", node.aet, "-k", "QueryRetrieveLevel=IMAGE",
                      "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID", "-k", "SOPInstanceUID", *node.addr()],
                     timeout=120)
-            found = set(_FIND_SOP.findall(p.stdout + p.stderr))
+            found = {s.rstrip("\0 ") for s in _FIND_SOP.findall(p.stdout + p.stderr)}  # UI pads with NUL
             if p.returncode != 0:
                 v.add("read_error", "c-find node %s study %s: rc %d" % (node.name, study, p.returncode))
             try:
