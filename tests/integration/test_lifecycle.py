@@ -161,7 +161,8 @@ def rejection_note(path, ref_files, code="113001", meaning="Rejected for Quality
     ds.file_meta.MediaStorageSOPClassUID = KOS_CLASS
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.save_as(str(path), enforce_file_format=True)
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(str(path), write_like_original=False)
     return str(ds.SOPInstanceUID)
 
 
@@ -211,9 +212,10 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
                 accept='multipart/related; type="application/dicom"')[0] == 404
 
     # Re-sending a rejected instance is refused: C-STORE failure with a comment, STOW 409.
-    p = storescu(server, [sops[bad[0]]], check=False)
+    p = storescu(server, [sops[bad[0]]], "-d", check=False)  # -d: the response's Error Comment
     out = p.stdout + p.stderr
-    assert "Received Store Response (Success)" not in out and "rejected (113001)" in out, out[-2000:]
+    assert "Received Store Response (Success)" not in out and "Received Store Response" in out
+    assert "instance rejected (113001); re-send refused" in out, out[-2000:]
     code, doc = stow(server, [sops[bad[1]]])
     assert code == 409
     failed = doc["00081198"]["Value"]
@@ -249,8 +251,13 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
 
     # The grace-period policy: rejected instances deleted through the delete path, the pack
     # compacted to the survivors (the rejected stay refused: the rejection record remains).
-    p = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
-             "--lifecycle-rejected-delete-after", "0s"])
+    # First a grace period not over yet: nothing deleted.
+    m30 = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+               "--lifecycle-rejected-delete-after", "30d"])
+    assert "event=delete" not in m30.stdout + m30.stderr
+    expect_survivors(server, study, survivors, tmp_path)
+    mig = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+               "--lifecycle-rejected-delete-after", "0s"])
     objs = cold_objects(server)
     listed = set()
     for o in objs:
@@ -258,9 +265,10 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
                    if line.strip().endswith(".dcm")}
     assert listed == survivors, (sorted(listed - survivors), sorted(survivors - listed))
     expect_survivors(server, study, survivors, tmp_path)
-    p = storescu(server, [sops[bad[0]]], check=False)
-    assert "rejected (113001)" in p.stdout + p.stderr
-    assert "event=delete who=\"policy:lifecycle.rejected_delete_after@" in p.stderr + p.stdout + server.log_text()
+    p = storescu(server, [sops[bad[0]]], "-d", check=False)
+    assert "instance rejected (113001); re-send refused" in p.stdout + p.stderr
+    assert "event=delete who=\"policy:lifecycle.rejected_delete_after@" in mig.stderr + mig.stdout
+    assert "event=rejected_deleted instances=14" in mig.stderr + mig.stdout
     run([STRATA, "verify", "--data", server.data, "--hot"])
 
 
