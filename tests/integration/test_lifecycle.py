@@ -307,3 +307,19 @@ def test_retention_dry_run_then_delete(server_factory, ct_study, tmp_path):
     assert findscu(server, "STUDY", ["StudyInstanceUID=" + study]) == []
     assert cold_objects(server) == []
     run([STRATA, "verify", "--data", server.data, "--hot"])
+
+    # The converter's scheduler applies the same rules each pass (here `strata migrate`, one
+    # pass): a rule the study is within keeps it, one it is past deletes it.
+    storescu(server, ct_study)
+    age = (datetime.date.today() - born).days
+    assert age > 60, "the generated StudyDate must be in the past"
+    keep = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+                "--lifecycle-retention", "CT=%dd" % (age + 30)])
+    assert "event=retention_delete" not in keep.stdout + keep.stderr
+    assert len(findscu(server, "STUDY", ["StudyInstanceUID=" + study])) == 1
+    gone = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+                "--lifecycle-retention", "CT=%dd" % (age - 30)])
+    assert 'event=retention_delete who="policy:lifecycle.retention@' in gone.stdout + gone.stderr
+    assert findscu(server, "STUDY", ["StudyInstanceUID=" + study]) == []
+    assert cold_objects(server) == []
+    run([STRATA, "verify", "--data", server.data, "--hot"])
