@@ -3,6 +3,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <set>
 
 #include "archive/group_committer.h"
 #include "archive/instance_scan.h"
@@ -85,6 +86,22 @@ Result<bool> Archive::SameDataset(const InstanceRecord& stored, const InstanceRe
 
 Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::string& expected_sop_uid,
                                        const std::string& expected_sop_class) {
+  std::optional<RejectionNote> note;
+  STRATA_ASSIGN_OR_RETURN(StoreResult res, StoreFileOnce(temp_path, expected_sop_uid, expected_sop_class, &note));
+  if (note) {
+    // The note is durable; a failure here fails the store, and the re-sent note (identical)
+    // records the rejection again (RejectInstances keeps the first record of each SOP).
+    STRATA_ASSIGN_OR_RETURN(size_t hidden, catalog_->RejectInstances(note->rejected));
+    spdlog::info("event=reject note={} reason={} meaning=\"{}\" referenced={} hidden={} study={}",
+                 note->note_sop_uid, note->reason_code, RejectionReasonMeaning(note->reason_code),
+                 note->rejected.size(), hidden, note->rejected.front().study_uid);
+  }
+  return res;
+}
+
+Result<StoreResult> Archive::StoreFileOnce(const std::string& temp_path, const std::string& expected_sop_uid,
+                                           const std::string& expected_sop_class,
+                                           std::optional<RejectionNote>* note) {
   // Whatever happens, the temp file must not outlive this call unless it was moved.
   struct TempGuard {
     std::string path;
@@ -107,6 +124,17 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
   if (!expected_sop_class.empty() && expected_sop_class != r.sop_class_uid)
     return Status::InvalidArgument("SOPClassUID " + r.sop_class_uid + " in the data set differs from " +
                                    expected_sop_class + " in the request");
+  // IOCM (PS3.4 KK): an instance a rejection note named is not taken back.
+  if (auto rej = catalog_->GetRejection(r.sop_uid); rej.ok()) {
+    spdlog::warn("event=store_refused sop={} reason=\"rejected {} by note {}\"", r.sop_uid, rej->reason_code,
+                 rej->note_sop_uid);
+    return Status::Conflict("instance rejected (" + rej->reason_code + "); re-send refused");
+  } else if (!rej.status().IsNotFound()) {
+    return rej.status();
+  }
+  if (r.sop_class_uid == kKeyObjectSelectionSopClass) {
+    STRATA_ASSIGN_OR_RETURN(*note, ReadRejectionNote(temp_path));
+  }
   // The file's mtime is when its last byte arrived; the rename keeps it, so rebuild-catalog
   // reads back the very value the row holds.
   auto mtime = env_->ModifiedMs(temp_path);
@@ -186,6 +214,22 @@ Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::
                    ar.previous ? ar.previous->checksum : "", r.checksum);
       break;
   }
+  return out;
+}
+
+Result<std::vector<InstanceRecord>> Archive::Locate(const std::string& study_uid, const std::string& series_uid,
+                                                    const std::string& sop_uid) {
+  STRATA_ASSIGN_OR_RETURN(auto rows, catalog_->ListInstances(study_uid, series_uid, sop_uid));
+  std::set<std::string> studies, rejected;
+  for (const auto& r : rows) studies.insert(r.study_uid);
+  for (const auto& st : studies) {
+    STRATA_ASSIGN_OR_RETURN(auto sops, catalog_->RejectedInStudy(st));
+    rejected.insert(sops.begin(), sops.end());
+  }
+  if (rejected.empty()) return rows;
+  std::vector<InstanceRecord> out;
+  for (auto& r : rows)
+    if (!rejected.count(r.sop_uid)) out.push_back(std::move(r));
   return out;
 }
 

@@ -6,10 +6,12 @@
 #include <functional>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "archive/rejection.h"
 #include "cold/cold_store.h"
 #include "hot/hot_store.h"
 #include "index/catalog.h"
@@ -88,6 +90,9 @@ class Archive {
   // once the instance is durable in the hot tier and the catalog.
   Result<StoreResult> StoreFile(const std::string& temp_path, const std::string& expected_sop_uid = "",
                                 const std::string& expected_sop_class = "");
+  // A rejected instance (IOCM) is refused with kConflict ("... rejected ...: re-send
+  // refused"); a rejection note is stored, then the instances it references are rejected
+  // (the note is acknowledged only once both are durable).
   Result<StoreResult> StoreBytes(std::string_view part10);
 
   // Reconciles the hot tier with the catalog: a .dcm file in the layout that no row
@@ -117,10 +122,14 @@ class Archive {
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
   // Instances of a study/series/instance, in series and instance-number order.
+  // Instances rejected by an IOCM note (archive/rejection.h) are left out: retrievals never
+  // see them (the converter and the checks list the catalog itself).
   Result<std::vector<InstanceRecord>> Locate(const std::string& study_uid, const std::string& series_uid = "",
-                                             const std::string& sop_uid = "") {
-    return catalog_->ListInstances(study_uid, series_uid, sop_uid);
-  }
+                                             const std::string& sop_uid = "");
+
+  // Deletes, through Delete, the instances rejected more than GRACE_MS ago (the catalog's
+  // clock); at most LIMIT of them per call. Returns how many were deleted.
+  Result<size_t> DeleteRejected(int64_t grace_ms, size_t limit, const std::string& who);
   // The Part 10 bytes of one instance, verified against the catalog's checksum. A hot record
   // whose file was packed meanwhile is read from its pack.
   Result<std::string> Read(const InstanceRecord& record);
@@ -133,6 +142,8 @@ class Archive {
 
  private:
   explicit Archive(ArchiveOptions options);
+  Result<StoreResult> StoreFileOnce(const std::string& temp_path, const std::string& expected_sop_uid,
+                                    const std::string& expected_sop_class, std::optional<RejectionNote>* note);
   // Whether STORED (a catalog row) holds the data set INCOMING carries.
   Result<bool> SameDataset(const InstanceRecord& stored, const InstanceRecord& incoming);
   // Unlinks R's hot path unless a catalog row references it (or the catalog cannot say).

@@ -1,4 +1,5 @@
 // Archive::Delete: rows first, then files, then objects (docs/safety.md, "Deleting").
+#include <chrono>
 #include <set>
 
 #include "archive/archive.h"
@@ -62,6 +63,23 @@ Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::st
                rep.packs_to_compact.size());
   rep.deleted = std::move(gone.instances);
   return rep;
+}
+
+}  // namespace strata
+
+namespace strata {
+
+Result<size_t> Archive::DeleteRejected(int64_t grace_ms, size_t limit, const std::string& who) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  STRATA_ASSIGN_OR_RETURN(auto due, catalog_->RejectedBefore(now_ms - grace_ms, limit));
+  size_t deleted = 0;
+  for (const auto& r : due) {
+    auto rep = Delete(r.study_uid, "", r.sop_uid, who + " (rejected " + r.reason_code + " by " + r.note_sop_uid + ")");
+    if (rep.ok()) deleted += rep->deleted.size();
+    else if (!rep.status().IsNotFound()) return rep.status();  // NotFound: deleted meanwhile
+  }
+  return deleted;
 }
 
 }  // namespace strata

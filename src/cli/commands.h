@@ -36,6 +36,13 @@ struct DeleteArgs {
 // Deletes a study / series / instance. Exit 0 done, 3 nothing matched, 2 bad arguments.
 int RunDelete(const Config& config, const DeleteArgs& args);
 
+struct RetentionArgs {
+  bool dry_run = false;
+  std::string today;  // YYYYMMDD instead of the local date (tests)
+};
+// Applies lifecycle.retention now; --dry-run lists what would go. Exit 0 done, 2 bad policy.
+int RunRetention(const Config& config, const RetentionArgs& args);
+
 // Recreates an empty (or deleted) catalog from the packs and the hot tier.
 int RunRebuildCatalog(const Config& config);
 

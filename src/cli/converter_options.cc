@@ -1,5 +1,6 @@
 #include "cli/converter_options.h"
 
+#include "archive/retention.h"
 #include "cli/serve_command.h"
 #include "tiering/pack_codec.h"
 
@@ -38,6 +39,11 @@ Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
   if (!config.Get("tiering.orphan_grace").empty()) {
     STRATA_ASSIGN_OR_RETURN(o.orphan_grace_ms, ParseDurationMs(config.Get("tiering.orphan_grace")));
   }
+  if (!config.Get("lifecycle.rejected_delete_after").empty()) {
+    STRATA_ASSIGN_OR_RETURN(o.rejected_delete_after_ms, ParseDurationMs(config.Get("lifecycle.rejected_delete_after")));
+  }
+  STRATA_ASSIGN_OR_RETURN(auto retention, ParseRetentionPolicy(config.GetMap("lifecycle.retention")));
+  o.retention_keep_days = retention.keep_days;
   STRATA_ASSIGN_OR_RETURN(int64_t max_packs, config.GetInt("tiering.max_packs_per_study"));
   if (max_packs < 1) return Status::InvalidArgument("tiering.max_packs_per_study must be at least 1");
   o.consolidation.max_packs = static_cast<int>(max_packs);

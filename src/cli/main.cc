@@ -72,6 +72,11 @@ int main(int argc, char** argv) {
   del->add_option("--series", dargs.series, "only this series");
   del->add_option("--sop", dargs.sop, "only this instance");
 
+  RetentionArgs rargs;
+  auto* ret = archive_command("retention", "apply lifecycle.retention now: delete studies past their rule");
+  ret->add_flag("--dry-run", rargs.dry_run, "only list the studies that would be deleted");
+  ret->add_option("--today", rargs.today, "evaluate as of this date (YYYYMMDD) instead of today");
+
   SendArgs send_args;
   auto* send = AddSendCommand(app, &send_args);
   GetArgs get_args;
@@ -110,6 +115,7 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return RunVerify(config.value(), vargs);
   if (find->parsed()) return RunFind(config.value(), fargs);
   if (del->parsed()) return RunDelete(config.value(), dargs);
+  if (ret->parsed()) return RunRetention(config.value(), rargs);
   if (rebuild->parsed()) return RunRebuildCatalog(config.value());
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";

@@ -69,6 +69,8 @@ const std::vector<SettingDef>& AllSettings() {
       {"tiering.orphan_grace", "", "age before the janitor deletes an unreferenced pack or upload (empty = 2 x lease)", T::kString},
       {"tiering.max_packs_per_study", "4", "a study's packs are consolidated into one before they exceed this", T::kInt},
       {"tiering.small_pack_share", "0.25", "also consolidate when packs besides the largest hold more than this share of the bytes", T::kString},
+      {"lifecycle.rejected_delete_after", "", "delete instances rejected by an IOCM note this long ago, e.g. 30d (empty = keep them hidden)", T::kString},
+      {"lifecycle.retention", "", "delete studies whose StudyDate is older than this, per modality or * for all, e.g. *=3650d,CR=5y (empty = keep everything)", T::kMap},
       {"web.threads", "16", "HTTP requests processed at once", T::kInt},
       {"web.header_timeout", "10", "seconds a client has to send a request header once it began", T::kInt},
       {"web.keep_alive_timeout", "5", "seconds an idle keep-alive HTTP connection stays open", T::kInt},

@@ -35,6 +35,15 @@ struct DeletedInstances {
   std::vector<std::string> thinned_packs;  // packs left with entries no row references (to compact)
 };
 
+// One instance an IOCM rejection note (a Key Object Selection Document, PS3.16 CID 7011)
+// names: hidden from queries and retrievals, refused when sent again.
+struct RejectionRecord {
+  std::string sop_uid, series_uid, study_uid;
+  std::string reason_code;   // 113001, 113037, 113038 or 113039
+  std::string note_sop_uid;  // the KOS that rejected it
+  int64_t rejected_ms = 0;   // the catalog's clock when the note arrived (set by the catalog)
+};
+
 // Selection of studies the converter may migrate.
 struct MigrationPolicy {
   int64_t received_before_ms = 0;   // last instance received before this time (0 = any)
@@ -142,6 +151,19 @@ class Catalog {
   // request_attributes, header_json) of each record's SOP instance, and of its series and
   // study where those are still empty, in ONE transaction. Rows that are gone are skipped.
   virtual Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& records) = 0;
+  // --- rejection (sql_lifecycle_rejection.cc) ----------------------------------------------
+  // Records REJECTED in ONE transaction (a SOP already rejected keeps its first record) and
+  // takes the instances present out of their series' and study's counters, so queries stop
+  // counting them; their rows, files and pack entries stay (the grace period) until deleted
+  // through DeleteInstances. Returns how many present instances were newly hidden.
+  virtual Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected) = 0;
+  // The rejection of SOP_UID, or kNotFound.
+  virtual Result<RejectionRecord> GetRejection(const std::string& sop_uid) = 0;
+  // SOP Instance UIDs of STUDY_UID that are rejected.
+  virtual Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) = 0;
+  // Rejected instances that still have a row and were rejected before BEFORE_MS (the
+  // catalog's clock), oldest first: what the grace-period policy deletes.
+  virtual Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) = 0;
 };
 
 // How person names (PatientName, ReferringPhysicianName) match in Find (config key

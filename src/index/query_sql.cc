@@ -250,7 +250,16 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
       order = " ORDER BY se.pk, i.instance_number, i.pk";
       break;
   }
-  out.sql = "SELECT " + select + from + b.where + order;
+  // IOCM rejection (sql_lifecycle_rejection.cc): rejected instances are hidden; a series or
+  // study whose every instance is rejected has counted them all out.
+  const char* visible = level == QueryLevel::kStudy    ? "st.num_instances > 0"
+                        : level == QueryLevel::kSeries ? "se.num_instances > 0"
+                        : level == QueryLevel::kInstance
+                            ? "NOT EXISTS (SELECT 1 FROM rejected_instances rj WHERE rj.sop_uid = i.sop_uid)"
+                            : nullptr;
+  std::string where = b.where;
+  if (visible) where += (where.empty() ? " WHERE " : " AND ") + std::string(visible);
+  out.sql = "SELECT " + select + from + where + order;
   out.params = std::move(b.params);
   if (query.limit > 0 || query.offset > 0) {
     out.sql += " LIMIT ? OFFSET ?";

@@ -415,6 +415,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {4, LifecycleSchemaV4()},
       {5, CharsetSchemaV5(), CharsetSchemaV5Backfill},
       {6, QidoSchemaV6(), nullptr, "instances", "header_json"},
+      {7, LifecycleSchemaV7()},
   };
   return steps;
 }

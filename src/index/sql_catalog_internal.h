@@ -34,6 +34,8 @@ Status CharsetSchemaV5Backfill(SqlConnection& conn);
 // Schema step v6 (sql_qido_schema.cc): the QIDO-RS default attributes the catalog lacked
 // (PS3.18 Tables 10.6.3-3/-4/-5) and each instance's header as DICOM JSON.
 const char* QidoSchemaV6();
+// Schema step v7 (sql_lifecycle_rejection.cc): IOCM rejections.
+const char* LifecycleSchemaV7();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -81,6 +83,11 @@ class SqlCatalog : public Catalog {
   // --- QIDO-RS attributes of schema v6: sql_qido_schema.cc ---
   Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t limit) override;
   Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& records) override;
+  // --- rejection (IOCM): sql_lifecycle_rejection.cc ---
+  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected) override;
+  Result<RejectionRecord> GetRejection(const std::string& sop_uid) override;
+  Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) override;
+  Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) override;
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,

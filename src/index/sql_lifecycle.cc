@@ -48,8 +48,10 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
     STRATA_ASSIGN_OR_RETURN(auto lock, c.Query("SELECT pk FROM studies WHERE study_uid = ? FOR UPDATE", {study_uid}));
     (void)lock;
   }
-  std::string sql = std::string("SELECT ") + kInstanceCols + ", i.series_pk, i.study_pk, st.patient_pk" +
-                    kInstanceFrom + " WHERE st.study_uid = ?";
+  // The last column: rejected (IOCM), already out of the counters (sql_lifecycle_rejection.cc).
+  std::string sql = std::string("SELECT ") + kInstanceCols + ", i.series_pk, i.study_pk, st.patient_pk," +
+                    " (SELECT COUNT(*) FROM rejected_instances r WHERE r.sop_uid = i.sop_uid)" + kInstanceFrom +
+                    " WHERE st.study_uid = ?";
   std::vector<SqlValue> params{study_uid};
   if (!series_uid.empty()) {
     sql += " AND se.series_uid = ?";
@@ -69,7 +71,8 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   std::set<std::string> packs;
   for (const auto& row : rows) {
     const size_t n = row.size();
-    const int64_t inst_pk = SqlInt(row[n - 4]);
+    const int64_t inst_pk = SqlInt(row[n - 5]);
+    const bool counted = SqlInt(row[n - 1]) == 0;
     STRATA_ASSIGN_OR_RETURN(auto gone, c.Exec("DELETE FROM instances WHERE pk = ?", {inst_pk}));
     if (gone != 1) continue;  // deleted by someone else meanwhile: not ours to count
     InstanceRecord r = RowToInstance(row);
@@ -78,13 +81,15 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
         " ON CONFLICT (sop_uid) DO UPDATE SET study_uid = excluded.study_uid, deleted_ms = excluded.deleted_ms",
         {r.sop_uid, r.study_uid}));
     (void)t;
-    Sum& se = by_series[SqlInt(row[n - 3])];
-    ++se.count;
-    se.bytes += static_cast<int64_t>(r.size);
-    ++study_sum.count;
-    study_sum.bytes += static_cast<int64_t>(r.size);
-    study_pk = SqlInt(row[n - 2]);
-    patient_pk = SqlInt(row[n - 1]);
+    Sum& se = by_series[SqlInt(row[n - 4])];
+    if (counted) {
+      ++se.count;
+      se.bytes += static_cast<int64_t>(r.size);
+      ++study_sum.count;
+      study_sum.bytes += static_cast<int64_t>(r.size);
+    }
+    study_pk = SqlInt(row[n - 3]);
+    patient_pk = SqlInt(row[n - 2]);
     if (r.location.tier == Location::Tier::kCold) packs.insert(r.location.pack_key);
     out->instances.push_back(std::move(r));
   }

@@ -7,6 +7,7 @@
 #include "tiering/janitor.h"
 #include "tiering/study_migration.h"
 #include "util/clock.h"
+#include "archive/retention.h"
 #include "util/log.h"
 
 namespace strata {
@@ -87,6 +88,22 @@ Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t
   auto t0 = std::chrono::steady_clock::now();
   MigrationReport report;
   STRATA_RETURN_IF_ERROR(Cleanup());
+  // Retention: only with rules configured; each expired study goes through the delete path.
+  if (!opt_.retention_keep_days.empty() && study_uid.empty()) {  // not for `migrate --study`
+    RetentionPolicy pol;
+    pol.keep_days = opt_.retention_keep_days;
+    auto gone = ApplyRetention(archive_, pol, TodayYmd(), "policy:lifecycle.retention@" + opt_.node_id);
+    if (!gone.ok()) spdlog::warn("event=retention_failed error=\"{}\"", gone.status().ToString());
+  }
+  // IOCM grace period over: the rejected instances go through the delete path; their pack
+  // entries are compacted below, in this same pass (first: a study migrated below is
+  // compacted by its migration and not looked at again).
+  if (opt_.rejected_delete_after_ms >= 0 && study_uid.empty()) {
+    auto n = archive_->DeleteRejected(opt_.rejected_delete_after_ms, 256,
+                                      "policy:lifecycle.rejected_delete_after@" + opt_.node_id);
+    if (!n.ok()) spdlog::warn("event=rejected_delete_failed error=\"{}\"", n.status().ToString());
+    else if (*n) spdlog::info("event=rejected_deleted instances={}", *n);
+  }
   MigrationPolicy pol;
   const int64_t age = older_than_ms >= 0 ? older_than_ms : opt_.older_than_ms;
   pol.received_before_ms = NowMs() - age + (age == 0 ? 1 : 0);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -50,6 +51,11 @@ struct ConverterOptions {
   int parallel_parts = 4;
   EntryTranscoder transcoder;                  // empty = store entries as received
   ConsolidationPolicy consolidation;
+  // IOCM: instances rejected longer ago than this are deleted by each pass (< 0 = never).
+  int64_t rejected_delete_after_ms = -1;
+  // Retention rules (archive/retention.h): modality or "*" -> days a study is kept after its
+  // StudyDate. Empty: nothing is deleted by age.
+  std::map<std::string, int64_t> retention_keep_days;
 
   int64_t orphan_grace() const { return orphan_grace_ms >= 0 ? orphan_grace_ms : 2 * lease_ms; }
 };

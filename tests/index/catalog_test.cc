@@ -68,7 +68,7 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
       auto lease = (*db)->Acquire(true);
       ASSERT_TRUE(lease.ok());
       ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, "
-                                       "migrations, deleted_instances, schema_version CASCADE").ok());
+                                       "migrations, deleted_instances, rejected_instances, schema_version CASCADE").ok());
     }
     auto c = OpenCatalog({url_});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -647,6 +647,46 @@ TEST_P(CatalogTest, V4CatalogIsUpgradedToV6) {
   auto c = OpenCatalog({url_});
   ASSERT_TRUE(c.ok());
   cat_ = std::move(c).value();
+}
+
+// IOCM rejection: hidden from the IMAGE level, counted out of series and study at once (a
+// series left with none is not listed), kept as rows; a later delete does not count twice.
+TEST_P(CatalogTest, RejectionHidesAndDeleteCountsOnce) {
+  Add({Make("P1", "1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.1", "CT", 1), Make("P1", "1.2.6.1", "1.2.6.1.1", "1.2.6.1.1.2", "CT", 2),
+       Make("P1", "1.2.6.1", "1.2.6.1.2", "1.2.6.1.2.1", "CT", 3)});
+  auto study = [&]() {
+    return Find(QueryLevel::kStudy, {{tags::kStudyInstanceUID, "1.2.6.1"}, {tags::kNumberOfStudyRelatedInstances, ""},
+                                     {tags::kNumberOfStudyRelatedSeries, ""}});
+  };
+  RejectionRecord a{"1.2.6.1.1.2", "1.2.6.1.1", "1.2.6.1", "113001", "1.2.6.9.1", 0};
+  RejectionRecord b{"1.2.6.1.2.1", "1.2.6.1.2", "1.2.6.1", "113001", "1.2.6.9.1", 0};
+  RejectionRecord absent{"1.2.6.1.1.7", "1.2.6.1.1", "1.2.6.1", "113037", "1.2.6.9.1", 0};
+  auto n = cat_->RejectInstances({a, b, absent});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);  // the absent one is recorded (its arrival is refused) but hides nothing
+  EXPECT_EQ(cat_->RejectInstances({a}).value(), 0u);  // again: no double counting
+  EXPECT_EQ(cat_->GetRejection("1.2.6.1.1.7")->reason_code, "113037");
+  EXPECT_TRUE(cat_->GetRejection("1.2.6.1.1.1").status().IsNotFound());
+  auto images = Find(QueryLevel::kInstance, {{tags::kStudyInstanceUID, "1.2.6.1"}, {tags::kSOPInstanceUID, ""}});
+  ASSERT_EQ(images->size(), 1u);
+  EXPECT_EQ(images->at(0).at(tags::kSOPInstanceUID), "1.2.6.1.1.1");
+  EXPECT_EQ(study()->at(0).at(tags::kNumberOfStudyRelatedInstances), "1");
+  EXPECT_EQ(study()->at(0).at(tags::kNumberOfStudyRelatedSeries), "1");
+  EXPECT_TRUE(Find(QueryLevel::kSeries, {{tags::kSeriesInstanceUID, "1.2.6.1.2"}})->empty());
+  EXPECT_TRUE(cat_->GetInstance("1.2.6.1.1.2").ok());  // the row (and its bytes) stay
+  EXPECT_EQ(cat_->ListInstances("1.2.6.1", "", "")->size(), 3u);
+  EXPECT_EQ(cat_->RejectedInStudy("1.2.6.1")->size(), 3u);
+  EXPECT_EQ(cat_->RejectedBefore(INT64_MAX, 10)->size(), 2u);  // with a row only
+  EXPECT_TRUE(cat_->RejectedBefore(0, 10)->empty());
+  // The grace-period delete of a rejected instance leaves the counters alone.
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.6.1", "", "1.2.6.1.1.2").ok());
+  EXPECT_EQ(study()->at(0).at(tags::kNumberOfStudyRelatedInstances), "1");
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.6.1", "", "1.2.6.1.1.1").ok());
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.6.1", "", "").ok());  // the rejected series
+  EXPECT_TRUE(study()->empty());
+  EXPECT_EQ(cat_->Stats()->instances, 0u);
+  EXPECT_EQ(cat_->RejectInstances({{"../x", "", "1.2.6.1", "113001", "", 0}}).status().code(),
+            Status::Code::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));

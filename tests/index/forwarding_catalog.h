@@ -62,6 +62,12 @@ class ForwardingCatalog : public Catalog {
     return real_->ListInstancesWithoutHeader(l);
   }
   Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& r) override { return real_->UpdateHeaderAttributes(r); }
+  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& r) override { return real_->RejectInstances(r); }
+  Result<RejectionRecord> GetRejection(const std::string& s) override { return real_->GetRejection(s); }
+  Result<std::vector<std::string>> RejectedInStudy(const std::string& s) override { return real_->RejectedInStudy(s); }
+  Result<std::vector<RejectionRecord>> RejectedBefore(int64_t b, size_t l) override {
+    return real_->RejectedBefore(b, l);
+  }
 
  protected:
   Catalog* real() { return real_; }

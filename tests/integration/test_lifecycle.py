@@ -106,3 +106,220 @@ def test_delete_hot_packed_and_compacted(server_factory, ct_study, tmp_path):
     assert p.returncode == 3
     log = server.log_text()
     assert 'event=delete who="anonymous@' in log
+
+
+# --- IOCM rejection (PS3.4 KK, CID 7011) ---------------------------------------------------------
+KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
+
+
+def rejection_note(path, ref_files, code="113001", meaning="Rejected for Quality Reasons"):
+    """A Key Object Selection Document built with pydicom: Concept Name CODE (DCM), evidence
+    naming REF_FILES (grouped by study and series). Written as Part 10 to PATH."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    refs = [pydicom.dcmread(f, stop_before_pixels=True) for f in ref_files]
+    first = refs[0]
+    ds = Dataset()
+    ds.SOPClassUID = KOS_CLASS
+    ds.SOPInstanceUID = generate_uid()
+    for k in ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
+              "StudyTime", "AccessionNumber", "StudyID", "ReferringPhysicianName"):
+        setattr(ds, k, getattr(first, k, ""))
+    ds.Modality = "KO"
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = 999
+    ds.InstanceNumber = 1
+    ds.ContentDate, ds.ContentTime = "20261202", "120000"
+    ds.ValueType = "CONTAINER"
+    ds.ContinuityOfContent = "SEPARATE"
+    name = Dataset()
+    name.CodeValue, name.CodingSchemeDesignator, name.CodeMeaning = code, "DCM", meaning
+    ds.ConceptNameCodeSequence = Sequence([name])
+    by_study = {}
+    for r in refs:
+        by_study.setdefault(str(r.StudyInstanceUID), {}).setdefault(str(r.SeriesInstanceUID), []).append(r)
+    evidence = []
+    for st, series in by_study.items():
+        item = Dataset()
+        item.StudyInstanceUID = st
+        items = []
+        for se, insts in series.items():
+            s = Dataset()
+            s.SeriesInstanceUID = se
+            sops = []
+            for r in insts:
+                x = Dataset()
+                x.ReferencedSOPClassUID, x.ReferencedSOPInstanceUID = r.SOPClassUID, r.SOPInstanceUID
+                sops.append(x)
+            s.ReferencedSOPSequence = Sequence(sops)
+            items.append(s)
+        item.ReferencedSeriesSequence = Sequence(items)
+        evidence.append(item)
+    ds.CurrentRequestedProcedureEvidenceSequence = Sequence(evidence)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = KOS_CLASS
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(str(path), write_like_original=False)
+    return str(ds.SOPInstanceUID)
+
+
+def stow(server, files):
+    boundary = "lifecycle-kos"
+    body = b"".join(b"--" + boundary.encode() + b"\r\nContent-Type: application/dicom\r\n\r\n" +
+                    open(f, "rb").read() + b"\r\n" for f in files) + b"--" + boundary.encode() + b"--\r\n"
+    req = urllib.request.Request("http://127.0.0.1:%d/dicomweb/studies" % server.http_port, data=body, method="POST",
+                                 headers={"Content-Type": 'multipart/related; type="application/dicom"; boundary='
+                                          + boundary, "Accept": "application/dicom+json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
+    server = server_factory(http_port=free_port())
+    storescu(server, ct_study)
+    study = study_uid_of(ct_study)
+    sops = sops_of(ct_study)
+    by_series = {}
+    for sop, f in sops.items():
+        by_series.setdefault(series_of(f), []).append(sop)
+    s1, s2 = sorted(by_series)
+    # Pack the study: the rejected instances are packed ones, and one late arrival is hot.
+    run([STRATA, "migrate", "--data", server.data, "--older-than", "0s"])
+    survivors = set(sops)
+
+    # C-STORE of a note rejecting two instances of series 1 (113001).
+    bad = sorted(by_series[s1])[:2]
+    kos1 = rejection_note(tmp_path / "kos1.dcm", [sops[s] for s in bad])
+    p = storescu(server, [tmp_path / "kos1.dcm"])
+    assert "Received Store Response (Success)" in p.stdout + p.stderr
+    survivors -= set(bad)
+    survivors.add(kos1)  # the note itself is an instance of the study
+    expect_survivors(server, study, survivors, tmp_path)
+    series = findscu(server, "SERIES", ["StudyInstanceUID=" + study, "SeriesInstanceUID",
+                                        "NumberOfSeriesRelatedInstances"])
+    counts = {str(r.SeriesInstanceUID): int(r.NumberOfSeriesRelatedInstances) for r in series}
+    assert counts[s1] == 10 and counts[s2] == 12
+    st = findscu(server, "STUDY", ["StudyInstanceUID=" + study, "NumberOfStudyRelatedInstances"])
+    assert int(st[0].NumberOfStudyRelatedInstances) == 23  # 24 - 2 + the note
+    # WADO-RS of a rejected instance: 404.
+    assert http(server, "/dicomweb/studies/%s/series/%s/instances/%s" % (study, s1, bad[0]),
+                accept='multipart/related; type="application/dicom"')[0] == 404
+
+    # Re-sending a rejected instance is refused: C-STORE failure with a comment, STOW 409.
+    p = storescu(server, [sops[bad[0]]], "-d", check=False)  # -d: the response's Error Comment
+    out = p.stdout + p.stderr
+    assert "Received Store Response (Success)" not in out and "Received Store Response" in out
+    assert "instance rejected (113001); re-send refused" in out, out[-2000:]
+    code, doc = stow(server, [sops[bad[1]]])
+    assert code == 409
+    failed = doc["00081198"]["Value"]
+    assert failed[0]["00081155"]["Value"] == [bad[1]] and "00081197" in failed[0]
+
+    # STOW-RS of a note rejecting a whole series (113039) hides the series itself.
+    kos2 = rejection_note(tmp_path / "kos2.dcm", [sops[s] for s in by_series[s2]], "113039",
+                          "Data Retention Policy Expired")
+    code, doc = stow(server, [tmp_path / "kos2.dcm"])
+    assert code == 200, doc
+    survivors -= set(by_series[s2])
+    survivors.add(kos2)
+    expect_survivors(server, study, survivors, tmp_path)
+    series = findscu(server, "SERIES", ["StudyInstanceUID=" + study, "SeriesInstanceUID"])
+    assert s2 not in {str(r.SeriesInstanceUID) for r in series}
+    code, body = http(server, "/dicomweb/studies/%s/series" % study)
+    assert s2 not in {i["0020000E"]["Value"][0] for i in json.loads(body)}
+    # An ordinary KOS (not a rejection code) rejects nothing.
+    kos3 = rejection_note(tmp_path / "kos3.dcm", [sops[sorted(by_series[s1])[5]]], "113000", "Of Interest")
+    storescu(server, [tmp_path / "kos3.dcm"])
+    survivors.add(kos3)
+    expect_survivors(server, study, survivors, tmp_path)
+    # A rejection note that names no instance is refused, not half applied.
+    kos4 = rejection_note(tmp_path / "kos4.dcm", [sops[sorted(by_series[s1])[6]]])
+    ds = pydicom.dcmread(tmp_path / "kos4.dcm")
+    del ds.CurrentRequestedProcedureEvidenceSequence
+    ds.save_as(str(tmp_path / "kos4.dcm"))
+    p = storescu(server, [tmp_path / "kos4.dcm"], check=False)
+    assert "Received Store Response (Success)" not in p.stdout + p.stderr
+    expect_survivors(server, study, survivors, tmp_path)
+    assert "event=reject note=%s reason=113001" % kos1 in server.log_text()
+    run([STRATA, "verify", "--data", server.data, "--hot"])
+
+    # The grace-period policy: rejected instances deleted through the delete path, the pack
+    # compacted to the survivors (the rejected stay refused: the rejection record remains).
+    # First a grace period not over yet: nothing deleted.
+    m30 = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+               "--lifecycle-rejected-delete-after", "30d"])
+    assert "event=delete" not in m30.stdout + m30.stderr
+    expect_survivors(server, study, survivors, tmp_path)
+    mig = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+               "--lifecycle-rejected-delete-after", "0s"])
+    objs = cold_objects(server)
+    listed = set()
+    for o in objs:
+        listed |= {line.split("/")[-1][:-4] for line in run(["unzip", "-l", o]).stdout.splitlines()
+                   if line.strip().endswith(".dcm")}
+    assert listed == survivors, (sorted(listed - survivors), sorted(survivors - listed))
+    expect_survivors(server, study, survivors, tmp_path)
+    p = storescu(server, [sops[bad[0]]], "-d", check=False)
+    assert "instance rejected (113001); re-send refused" in p.stdout + p.stderr
+    assert "event=delete who=\"policy:lifecycle.rejected_delete_after@" in mig.stderr + mig.stdout
+    assert "event=rejected_deleted instances=14" in mig.stderr + mig.stdout
+    run([STRATA, "verify", "--data", server.data, "--hot"])
+
+
+# --- retention ----------------------------------------------------------------------------------
+def test_retention_dry_run_then_delete(server_factory, ct_study, tmp_path):
+    import datetime
+    server = server_factory(http_port=free_port())
+    storescu(server, ct_study)
+    study = study_uid_of(ct_study)
+    run([STRATA, "migrate", "--data", server.data, "--older-than", "0s"])
+    date = str(pydicom.dcmread(ct_study[0], stop_before_pixels=True).StudyDate)
+    born = datetime.date(int(date[:4]), int(date[4:6]), int(date[6:]))
+    later = lambda days: (born + datetime.timedelta(days=days)).strftime("%Y%m%d")  # noqa: E731
+    base = [STRATA, "retention", "--data", server.data]
+
+    # No rule: nothing would go, whatever the date.
+    p = run(base + ["--today", later(100000)])
+    assert "no retention rule configured" in p.stdout
+    # A rule the study is not past yet, one for another modality, and a bad one.
+    p = run(base + ["--lifecycle-retention", "CT=10y", "--today", later(3649), "--dry-run"])
+    assert "0 studies would be deleted" in p.stdout
+    p = run(base + ["--lifecycle-retention", "MR=1d", "--today", later(100000), "--dry-run"])
+    assert "0 studies would be deleted" in p.stdout
+    p = run(base + ["--lifecycle-retention", "CT=0d", "--dry-run"], check=False)
+    assert p.returncode == 2 and "shorter than a day" in p.stderr
+    # Past the rule: the dry run lists it and changes nothing ...
+    p = run(base + ["--lifecycle-retention", "*=10y", "--today", later(3651), "--dry-run"])
+    assert "would delete" in p.stdout and study in p.stdout and "1 studies would be deleted" in p.stdout
+    assert len(findscu(server, "STUDY", ["StudyInstanceUID=" + study])) == 1
+    assert len(cold_objects(server)) == 1
+    # ... the real run deletes it through the delete path, one structured line per study.
+    p = run(base + ["--lifecycle-retention", "*=10y", "--today", later(3651)])
+    assert "1 studies deleted" in p.stdout
+    log = p.stdout + p.stderr
+    assert "event=retention_delete who=\"cli:" in log and "old_study_date=%s" % date in log, log[-2000:]
+    assert findscu(server, "STUDY", ["StudyInstanceUID=" + study]) == []
+    assert cold_objects(server) == []
+    run([STRATA, "verify", "--data", server.data, "--hot"])
+
+    # The converter's scheduler applies the same rules each pass (here `strata migrate`, one
+    # pass): a rule the study is within keeps it, one it is past deletes it.
+    storescu(server, ct_study)
+    age = (datetime.date.today() - born).days
+    assert age > 60, "the generated StudyDate must be in the past"
+    keep = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+                "--lifecycle-retention", "CT=%dd" % (age + 30)])
+    assert "event=retention_delete" not in keep.stdout + keep.stderr
+    assert len(findscu(server, "STUDY", ["StudyInstanceUID=" + study])) == 1
+    gone = run([STRATA, "migrate", "--data", server.data, "--older-than", "0s",
+                "--lifecycle-retention", "CT=%dd" % (age - 30)])
+    assert 'event=retention_delete who="policy:lifecycle.retention@' in gone.stdout + gone.stderr
+    assert findscu(server, "STUDY", ["StudyInstanceUID=" + study]) == []
+    assert cold_objects(server) == []
+    run([STRATA, "verify", "--data", server.data, "--hot"])

@@ -1,13 +1,21 @@
 """The end-of-run checks, on a quiet system (faults stopped, nodes restarted cleanly, a final
 migration and cleanup done). Each violation is listed; none is forgiven."""
+import io
+import json
+import re
 import shutil
 import tempfile
 import threading
+import urllib.error
+import urllib.request
+import zipfile
 from pathlib import Path
 
-from cluster import run
+from cluster import BUCKET, run
 from dicomio import file_digest
 from workload import wado
+
+_FIND_SOP = re.compile(r"\(0008,0018\) UI \[([^\]]*)\]")
 
 
 class Violations:
@@ -42,17 +50,35 @@ def catalog_rows(system):
                    "size": int(r[6]), "study": r[7]} for r in rows}
 
 
-def check_reads(system, ledger, v, threads=2):
-    """(1) every acknowledged instance, bit-identical data set, from every node, by C-GET and
-    by WADO-RS."""
+def resolve_deletes(ledger, rows):
+    """(expected, gone): what must be there and what must not. A delete never confirmed may
+    or may not have run; the catalog decides, and the stores must then agree with it."""
+    expected = ledger.expected()
+    gone = dict(ledger.deleted)
+    for sop, info in ledger.delete_unsure.items():
+        if sop in rows:
+            expected[sop] = ledger.acked[sop]
+        else:
+            gone[sop] = info
+    return expected, gone
+
+
+def check_reads(system, expected, gone, v, threads=2):
+    """(1) every acknowledged, not deleted instance, bit-identical data set, from every node,
+    by C-GET and by WADO-RS; no deleted one among what they return."""
     studies = {}
-    for sop, e in ledger.acked.items():
+    for sop, e in expected.items():
         studies.setdefault(e["study"], {})[sop] = e["sha"]
+    for sop, info in gone.items():
+        studies.setdefault(info["study"], {})
     work = [(n, s) for n in system.nodes for s in sorted(studies)]
     tmp = Path(tempfile.mkdtemp(prefix="safety-check-", dir=str(system.work)))
     lock = threading.Lock()
 
     def compare(route, node, expect, got):
+        for sop in got:
+            if sop in gone:
+                v.add("deleted_visible", "%s node %s: deleted %s returned" % (route, node.name, sop), sop)
         for sop, sha in expect.items():
             if sop not in got:
                 v.add("unreadable", "%s node %s: %s not returned" % (route, node.name, sop), sop)
@@ -92,12 +118,16 @@ def check_reads(system, ledger, v, threads=2):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_catalog(system, ledger, v):
-    """(2) no row points at missing or corrupt bytes, (3) no orphan, (4) one current location."""
+def check_catalog(system, expected, gone, v):
+    """(2) no row points at missing or corrupt bytes, (3) no orphan, (4) one current location,
+    (5) no row of a deleted instance."""
     rows = catalog_rows(system)
-    for sop in ledger.acked:
+    for sop in expected:
         if sop not in rows:
             v.add("lost", "catalog: acknowledged %s has no row" % sop, sop)
+    for sop in gone:
+        if sop in rows:
+            v.add("deleted_visible", "catalog: deleted %s still has a row (tier %d)" % (sop, rows[sop]["tier"]), sop)
     p = system.cli("verify", "--hot", direct=True, timeout=600)
     if p.returncode != 0:
         v.add("verify", "strata verify --hot exit %d: %s" % (p.returncode, (p.stdout + p.stderr).strip()[-600:]))
@@ -145,3 +175,81 @@ def check_catalog(system, ledger, v):
     for study, state, node in stuck:
         v.add("stuck_claim", "study %s: migration %s by %s after the final pass" % (study, state, node))
     return rows
+
+
+def _qido_sops(node, study):
+    req = urllib.request.Request(node.url() + "/dicomweb/studies/%s/instances" % study,
+                                 headers={"Accept": "application/dicom+json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            body = r.read()
+    except urllib.error.HTTPError as e:
+        if e.code in (204, 404):
+            return set()
+        raise
+    return {(i.get("00080018", {}).get("Value") or [""])[0] for i in json.loads(body or b"[]")}
+
+
+def check_deleted(system, expected, gone, rows, v):
+    """(6) a deleted instance is gone from C-FIND and QIDO-RS on every node, and, the final
+    pass having compacted every pack, no pack object still holds an entry no row references
+    (no orphan entry) and the packs rows count exactly the live entries. Returns the number
+    of pack objects opened."""
+    studies = {}
+    for sop, e in expected.items():
+        studies.setdefault(e["study"], set()).add(sop)
+    for sop, info in gone.items():
+        studies.setdefault(info["study"], set())
+    touched = sorted({info["study"] for info in gone.values()})
+    for node in system.nodes:
+        for study in touched:
+            p = run(["findscu", "-v", "-S", "-aec", node.aet, "-k", "QueryRetrieveLevel=IMAGE",
+                     "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID", "-k", "SOPInstanceUID", *node.addr()],
+                    timeout=120)
+            found = {s.rstrip("\0 ") for s in _FIND_SOP.findall(p.stdout + p.stderr)}  # UI pads with NUL
+            if p.returncode != 0:
+                v.add("read_error", "c-find node %s study %s: rc %d" % (node.name, study, p.returncode))
+            try:
+                qido = _qido_sops(node, study)
+            except (OSError, ValueError) as e:
+                v.add("read_error", "qido-rs node %s study %s: %s" % (node.name, study, e))
+                qido = None
+            for route, got in (("c-find", found), ("qido-rs", qido)):
+                if got is None:
+                    continue
+                for sop in sorted(got & set(gone)):
+                    v.add("deleted_visible", "%s node %s: deleted %s listed" % (route, node.name, sop), sop)
+                for sop in sorted(studies[study] - got):
+                    v.add("unreadable", "%s node %s: %s not listed" % (route, node.name, sop), sop)
+    # Every pack object: its entries are exactly the rows that point at it.
+    live = {}
+    for sop, r in rows.items():
+        if r["tier"] != 0:
+            live.setdefault(r["pack"], set()).add(sop)
+    declared = {r[0]: int(r[1]) for r in system.sql("SELECT pack_key, entries FROM packs")}
+    opened = 0
+    for key, n in sorted(declared.items()):
+        if n != len(live.get(key, ())):
+            v.add("stale_entry", "pack %s: packs row says %d entries, %d rows point at it" % (
+                key, n, len(live.get(key, ()))))
+        data = _pack_bytes(system, key)
+        if data is None:
+            continue  # missing objects are the catalog check's (dangling)
+        opened += 1
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile as e:
+            v.add("stale_entry", "pack %s: not a zip (%s)" % (key, e))
+            continue
+        sops = {n.rsplit("/", 1)[1][:-4] for n in names if n.endswith(".dcm") and "/" in n}
+        for sop in sorted(sops - live.get(key, set())):
+            v.add("stale_entry", "pack %s still holds %s%s" % (key, sop, " (deleted)" if sop in gone else ""), sop)
+    return opened
+
+
+def _pack_bytes(system, key):
+    if system.mode == "embedded":
+        path = system.work / "cold" / key
+        return path.read_bytes() if path.is_file() else None
+    code, body = system.s3.request("GET", "/%s/%s/%s" % (BUCKET, system.prefix, key))
+    return body if code == 200 else None

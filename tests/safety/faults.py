@@ -9,9 +9,14 @@ from cluster import ROOT, run
 
 FULL_KINDS = {  # kind -> weight
     "kill9": 5, "pg_restart": 2, "pg_cut_random": 2, "pg_cut_commit": 3, "s3_down": 2, "rgw_restart": 2,
-    "disk_full": 2, "clock_skew": 1,
+    "disk_full": 2, "clock_skew": 1, "kill9_compaction": 2,
 }
-EMBEDDED_KINDS = {"kill9": 5, "disk_full": 2}
+EMBEDDED_KINDS = {"kill9": 5, "disk_full": 2, "kill9_compaction": 2}
+
+# A claimed migration of a study whose packs hold dead entries (a delete's): a compaction.
+_COMPACTING = ("SELECT m.node, m.study_uid FROM migrations m WHERE m.state IN ('claimed', 'uploaded') AND m.study_uid IN"
+               " (SELECT p.study_uid FROM packs p WHERE p.entries >"
+               "  (SELECT COUNT(*) FROM instances i WHERE i.pack_key = p.pack_key AND i.tier = 1))")
 
 
 class Faults:
@@ -54,6 +59,27 @@ class Faults:
             time.sleep(r.uniform(0.2, 2))
             self.restart(node)
             return "node " + node.name
+        if kind == "kill9_compaction":
+            # kill -9 of the node that is compacting a study right now (waits up to 4 s for one:
+            # a compaction of these small packs lasts a fraction of a second); without one to
+            # hit, an ordinary kill -9.
+            names = {n.name: n for n in s.nodes}
+            deadline, hit = time.time() + 4, None
+            while time.time() < deadline and hit is None:
+                try:
+                    hit = next(((names[n], st) for n, st in s.sql(_COMPACTING) if n in names and names[n].alive()),
+                               None)
+                except Exception:
+                    pass
+                if hit is None:
+                    time.sleep(0.01)
+            victim = hit[0] if hit else node
+            victim.kill9()
+            time.sleep(r.uniform(0.2, 1))
+            self.restart(victim)
+            if hit:
+                self.ledger.count("kill9_during_compaction")
+            return "node %s %s" % (victim.name, "compacting " + hit[1] if hit else "(no compaction running)")
         if kind == "pg_restart":
             p = run([ROOT / "scripts" / "pg-dev.sh", "restart", s.pg_dir], timeout=120)
             return "rc %d" % p.returncode

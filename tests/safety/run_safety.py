@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from checker import Violations, catalog_rows, check_catalog, check_reads  # noqa: E402
+from checker import (Violations, catalog_rows, check_catalog, check_deleted, check_reads,  # noqa: E402
+                     resolve_deletes)
 from cluster import SetupError, System  # noqa: E402
 from faults import EMBEDDED_KINDS, FULL_KINDS, Faults  # noqa: E402
 from workload import Clients, Ledger, generate  # noqa: E402
@@ -38,6 +39,8 @@ def parse():
     ap.add_argument("--slices", type=int, default=12, help="per series (2 series per study)")
     ap.add_argument("--late-slices", type=int, default=2, help="of each series, sent after the study is packed")
     ap.add_argument("--ingest-threads", type=int, default=3)
+    ap.add_argument("--delete-share", type=float, default=0.2,
+                    help="at most this share of the studies is deleted from (instance, series or study); 0: none")
     ap.add_argument("--interval", default="1s")
     ap.add_argument("--older-than", default="3s")
     ap.add_argument("--lease", default="8s")
@@ -170,10 +173,16 @@ def main():
             " (a skewed node's clock): %s" % (dict(tiers), dict(migs), future[0][0] if future else "?"))
         if args.sabotage:
             say("sabotage: " + sabotage(system))
+        expected, gone = resolve_deletes(ledger, catalog_rows(system))
+        say("deletes: %d acknowledged (%d instances), %d instances unsure -> %d gone, %d expected" % (
+            sum(1 for d in ledger.deletes if d[-1] == "acked"), len(ledger.deleted), len(ledger.delete_unsure),
+            len(gone), len(expected)))
         say("checking reads from every node")
-        check_reads(system, ledger, v)
+        check_reads(system, expected, gone, v)
         say("checking catalog, stores and hot dir")
-        rows = check_catalog(system, ledger, v)
+        rows = check_catalog(system, expected, gone, v)
+        say("checking deletes: C-FIND, QIDO-RS, pack entries")
+        opened = check_deleted(system, expected, gone, rows, v)
         for route, sop, why in ledger.bad_reads:
             v.add("corrupt_during_run", "%s: %s %s" % (route, sop, why), sop)
         for route, sop, why in ledger.flags:
@@ -187,6 +196,10 @@ def main():
         for t, k, d in faults.done:
             print("  %7.1f %-14s %s" % (t, k, d))
         say("faults: " + " ".join("%s=%d" % kv for kv in sorted(kinds.items())))
+        say("deletes (t, kind, tiers, route, study, series, instances, outcome):")
+        t_start = ledger.deletes[0][0] if ledger.deletes else 0
+        for d in ledger.deletes:
+            print("  %7.1f %-8s %-6s %-3s %s %s %d %s" % ((d[0] - t_start,) + d[1:]))
         say("events: " + " ".join("%s=%d" % kv for kv in sorted(ledger.events.items())))
         say("routes: c-store=%d stow-rs=%d; read back during the run: hot=%d packed=%d; rows=%d (before final %d)"
             " packed=%d" % (sum(1 for e in ledger.acked.values() if "c-store" in e["routes"]),
@@ -205,10 +218,13 @@ def main():
         # lost: acknowledged, and the catalog has no row or its row points at bytes that are gone;
         # unreadable: a row and bytes, but some node did not give it back (counted per instance).
         print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d unreadable=%d corrupt=%d "
-              "orphans=%d two_locations=%d resend_flagged=%d violations=%d" % (
+              "orphans=%d two_locations=%d resend_flagged=%d deleted=%d deleted_visible=%d stale_entries=%d "
+              "packs_opened=%d kill9_during_compaction=%d violations=%d" % (
                   args.mode, args.seed, len(faults.done), len(ledger.acked), v.distinct("lost", "dangling"),
                   v.distinct("unreadable"), v.distinct("corrupt", "corrupt_during_run"), v.n("orphan"),
-                  v.n("two_locations"), v.n("resend_flagged"), v.total()), flush=True)
+                  v.n("two_locations"), v.n("resend_flagged"), len(gone), v.distinct("deleted_visible"),
+                  v.n("stale_entry"), opened, ledger.events.get("kill9_during_compaction", 0), v.total()),
+              flush=True)
         ok = v.total() == 0 and len(faults.done) >= args.faults and len(ledger.acked) > 0
         if len(ledger.acked) == 0:
             print("safety: nothing was acknowledged: the run proves nothing")

@@ -1,6 +1,7 @@
 """The clients of a run: C-STORE (storescu) and STOW-RS ingest, re-sends of acknowledged
-instances by both routes, late images for studies already packed, C-FIND / C-GET / WADO-RS
-readers, and CLI commands beside the servers. Each records what it was told in the Ledger."""
+instances by both routes, late images for studies already packed, deletes (DELETE on DICOMweb
+and `strata delete`) of instances, series and studies, C-FIND / C-GET / WADO-RS readers, and
+CLI commands beside the servers. Each records what it was told in the Ledger."""
 import http.client
 import json
 import random
@@ -56,6 +57,9 @@ class Ledger:
         self.flags = []  # re-sends reported as different content (defect 8 of issue 10)
         self.bad_reads = []  # reads during the run that returned other bytes than acknowledged
         self.read_tiers = {}  # sop -> set of tiers it was read back (verified) from during the run
+        self.deleted = {}  # sop -> {"study", "route", "kind", "t"}: a delete of it was acknowledged
+        self.delete_unsure = {}  # sop -> same: a delete was sent, never confirmed (may or may not have run)
+        self.deletes = []  # (t, kind, tiers, route, study, target, n sops, outcome)
 
     def count(self, what, n=1):
         with self.lock:
@@ -66,6 +70,23 @@ class Ledger:
             e = self.acked.setdefault(inst.sop, {"sha": inst.sha, "study": inst.study, "routes": set(),
                                                  "t": time.time()})
             e["routes"].add(route)
+
+    def delete_sent(self, sops, info):
+        with self.lock:
+            for sop in sops:
+                self.delete_unsure[sop] = info
+
+    def delete_acked(self, sops, info):
+        with self.lock:
+            for sop in sops:
+                self.delete_unsure.pop(sop, None)
+                self.deleted[sop] = info
+
+    def expected(self):
+        """SOP -> entry of every instance that must be there at the end: acknowledged, and no
+        delete of it acknowledged or left unsure (the checker resolves the unsure ones)."""
+        with self.lock:
+            return {s: e for s, e in self.acked.items() if s not in self.deleted and s not in self.delete_unsure}
 
     def is_acked(self, sop):
         with self.lock:
@@ -86,13 +107,34 @@ class Clients:
         for i in instances:
             if i.late:
                 self.late.setdefault(i.study, []).append(i)
+        self.by_study = {}
+        for i in instances:
+            self.by_study.setdefault(i.study, []).append(i)
         self.queue_lock = threading.Lock()
+        # Deletes and stores of one study never overlap, so that the ledger can say what must
+        # be there: a study picked for a delete has every instance acknowledged, none in a
+        # client's hands (inflight), and is never sent again (doomed).
+        self.inflight = {}  # study -> batches being sent
+        self.doomed = set()
         self.tmp = Path(tempfile.mkdtemp(prefix="safety-reads-", dir=str(system.work)))
         self.threads = []
 
     def node(self, rng):
         alive = [n for n in self.sys.nodes if n.alive()]
         return rng.choice(alive) if alive else None
+
+    def _take(self, batch):
+        """BATCH minus the instances of doomed studies, marked in flight (release with _give)."""
+        with self.queue_lock:
+            batch = [i for i in batch if i.study not in self.doomed]
+            for i in batch:
+                self.inflight[i.study] = self.inflight.get(i.study, 0) + 1
+        return batch
+
+    def _give(self, batch):
+        with self.queue_lock:
+            for i in batch:
+                self.inflight[i.study] -= 1
 
     # --- ingest ----------------------------------------------------------------------------------
     def cstore(self, node, batch, resend=False):
@@ -169,7 +211,11 @@ class Clients:
                     self.early.extend(batch)
                 continue
             route = "stow" if rng.random() < 0.35 else "cstore"
-            got = self.stow(node, batch) if route == "stow" else self.cstore(node, batch)
+            self._take(batch)  # never doomed: a doomed study has nothing left to ingest
+            try:
+                got = self.stow(node, batch) if route == "stow" else self.cstore(node, batch)
+            finally:
+                self._give(batch)
             self.ledger.count(route + "_sent", len(batch))
             # Not acknowledged: the client retries later, as a modality would.
             missing = [i for i in batch if not self.ledger.is_acked(i.sop)]
@@ -194,7 +240,11 @@ class Clients:
                 if node is None:
                     self.late[study] = batch
                     continue
-                (self.stow if rng.random() < 0.5 else self.cstore)(node, batch)
+                self._take(batch)
+                try:
+                    (self.stow if rng.random() < 0.5 else self.cstore)(node, batch)
+                finally:
+                    self._give(batch)
                 self.ledger.count("late_sent", len(batch))
                 if any(not self.ledger.is_acked(i.sop) for i in batch):
                     self.late[study] = [i for i in batch if not self.ledger.is_acked(i.sop)]
@@ -207,9 +257,111 @@ class Clients:
             node = self.node(rng)
             if not sops or node is None:
                 continue
-            batch = [self.by_sop[s] for s in sops]
-            (self.stow if rng.random() < 0.5 else self.cstore)(node, batch, resend=True)
+            batch = self._take([self.by_sop[s] for s in sops])
+            if not batch:
+                continue
+            try:
+                (self.stow if rng.random() < 0.5 else self.cstore)(node, batch, resend=True)
+            finally:
+                self._give(batch)
             self.ledger.count("resent", len(batch))
+
+    # --- deletes --------------------------------------------------------------------------------
+    def _doom(self, rng):
+        """A study to delete from, now doomed: every instance acknowledged, nothing in flight.
+        Prefers the tier mix drawn (hot, packed, both) so each kind is exercised."""
+        want = rng.choice(["hot", "packed", "both", "both"])
+        with self.queue_lock:
+            ready = [st for st, insts in self.by_study.items() if st not in self.doomed
+                     and not self.inflight.get(st) and st not in self.late
+                     and all(self.ledger.is_acked(i.sop) for i in insts)]
+        if not ready:
+            return None, None
+        rng.shuffle(ready)
+        pick, pick_mix = None, None
+        for st in ready[:12]:
+            try:
+                tiers = set(self.tier_of([i.sop for i in self.by_study[st]]).values())
+            except Exception:
+                continue
+            mix = "both" if len(tiers) > 1 else ("hot" if tiers == {0} else "packed")
+            if pick is None or mix == want:
+                pick, pick_mix = st, mix
+            if mix == want:
+                break
+        if pick is None:
+            return None, None
+        with self.queue_lock:  # again under the lock: a re-send may have started meanwhile
+            if self.inflight.get(pick) or pick in self.doomed:
+                return None, None
+            self.doomed.add(pick)
+        return pick, pick_mix
+
+    def delete_once(self, node, study, series, sop, route):
+        """'acked' (deleted, or nothing left to delete: 404 / exit 3), or 'failed'."""
+        if route == "web":
+            url = node.url() + "/dicomweb/studies/" + study
+            if series:
+                url += "/series/" + series
+            if sop:
+                url += "/instances/" + sop
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=60) as r:
+                    code = r.status
+            except urllib.error.HTTPError as e:
+                code = e.code
+            except (OSError, http.client.HTTPException):
+                code = None
+            return "acked" if code in (200, 204, 404) else "failed"
+        extra = ["--study", study] + (["--series", series] if series else []) + (["--sop", sop] if sop else [])
+        p = self.sys.cli("delete", *extra, timeout=120)
+        return "acked" if p.returncode in (0, 3) else "failed"
+
+    def _delete(self, seed):
+        """Deletes of instances, series and whole studies, hot, packed and both, while the faults
+        run; retried until acknowledged (a delete of what is gone answers 404 / exit 3)."""
+        rng = random.Random(seed)
+        budget = self.args.delete_share * len(self.by_study)
+        gap = max(1.0, self.args.duration / max(1.0, budget))  # spread over the faults' duration
+        while not self.stop.is_set():
+            self.stop.wait(rng.uniform(0.5, 1.5) * gap)
+            if self.stop.is_set() or len(self.doomed) >= budget:
+                continue
+            study, mix = self._doom(rng)
+            if study is None:
+                continue
+            kind = rng.choice(["instance", "instance", "series", "study"])
+            insts = self.by_study[study]
+            series = sop = None
+            if kind == "study":
+                target = insts
+            else:
+                series = Path(rng.choice(insts).path).parent.name
+                target = [i for i in insts if Path(i.path).parent.name == series]
+                if kind == "instance":
+                    target = [rng.choice(target)]
+                    sop = target[0].sop
+            sops = [i.sop for i in target]
+            route = rng.choice(["web", "cli"])
+            info = {"study": study, "kind": kind, "route": route, "mix": mix, "t": time.time()}
+            self.ledger.delete_sent(sops, info)
+            outcome = "unsure"
+            for _ in range(20):
+                node = self.node(rng)
+                if node is None and route == "web":
+                    time.sleep(0.5)
+                    continue
+                if self.delete_once(node, study, series, sop, route) == "acked":
+                    outcome = "acked"
+                    self.ledger.delete_acked(sops, info)
+                    break
+                self.ledger.count("delete_retry")
+                if self.stop.wait(0.5):
+                    break
+            self.ledger.count("delete_%s_%s_%s" % (kind, mix, outcome))
+            with self.ledger.lock:
+                self.ledger.deletes.append((round(time.time(), 1), kind, mix, route, study, series or "", len(sops),
+                                            outcome))
 
     # --- reads during the run ----------------------------------------------------------------------
     def tier_of(self, sops):
@@ -282,6 +434,8 @@ class Clients:
     def start(self, seed):
         jobs = [self._ingest] * self.args.ingest_threads + [self._late, self._resend, self._reader, self._reader,
                                                             self._cli]
+        if self.args.delete_share > 0:
+            jobs.append(self._delete)
         for k, job in enumerate(jobs):
             t = threading.Thread(target=job, args=(seed * 100 + k,), daemon=True)
             t.start()
