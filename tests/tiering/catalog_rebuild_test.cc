@@ -160,9 +160,19 @@ class RebuildTest : public ::testing::Test {
     }
     Query studies;
     studies.level = QueryLevel::kStudy;
-    for (const auto& m : cat->Find(studies).value()) {
-      auto recs = cat->ListInstances(m.at(tags::kStudyInstanceUID), "", "");
-      EXPECT_TRUE(recs.ok());
+    studies.keys.emplace_back(tags::kStudyInstanceUID, "");  // a Find returns only the keys asked for
+    auto study_matches = cat->Find(studies);
+    EXPECT_TRUE(study_matches.ok()) << study_matches.status().ToString();
+    std::vector<std::string> study_uids;
+    for (const auto& m : study_matches.value()) {
+      auto uid = m.find(tags::kStudyInstanceUID);
+      EXPECT_TRUE(uid != m.end() && !uid->second.empty());
+      if (uid != m.end()) study_uids.push_back(uid->second);
+    }
+    std::sort(study_uids.begin(), study_uids.end());
+    for (const auto& study_uid : study_uids) {
+      auto recs = cat->ListInstances(study_uid, "", "");
+      EXPECT_TRUE(recs.ok()) << recs.status().ToString();
       for (const auto& r : recs.value()) {  // in ListInstances order: series pk order matters
         out << "instance " << r.patient_id << "|" << r.issuer << "|" << r.patient_name << "|" << r.birth_date << "|"
             << r.sex << "|" << r.study_uid << "|" << r.study_date << "|" << r.study_time << "|" << r.accession << "|"
@@ -234,6 +244,7 @@ TEST_F(RebuildTest, EveryStudyComesBackIdentical) {
   ExpectAllReadable();
   const std::string before = Dump();
   ASSERT_NE(before.find("pack packs/"), std::string::npos);
+  ASSERT_NE(before.find("instance P1|"), std::string::npos);  // the rows themselves are compared
 
   DeleteCatalog();
   EXPECT_EQ(a_->catalog()->Stats().value().instances, 0u);
