@@ -361,6 +361,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {2, kSchemaV2},
       {3, kSchemaV3},
       {4, LifecycleSchemaV4()},
+      {8, ReplicaSchemaV8()},  // 5-7 are other branches' steps
   };
   return steps;
 }

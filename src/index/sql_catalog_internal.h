@@ -26,6 +26,8 @@ inline constexpr const char* kInstanceFrom =
 InstanceRecord RowToInstance(const SqlRow& r);
 // Schema step v4 (sql_lifecycle.cc): the tombstones of deleted instances.
 const char* LifecycleSchemaV4();
+// Schema step v8 (sql_replica_queue.cc): the replica backup queue.
+const char* ReplicaSchemaV8();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -69,6 +71,13 @@ class SqlCatalog : public Catalog {
                                            const std::string& sop_uid) override;
   Result<bool> IsDeleted(const std::string& sop_uid) override;
   Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
+
+  // --- replica backup queue: sql_replica_queue.cc ---
+  Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) override;
+  Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) override;
+  Status FinishReplicaTask(const std::string& pack_key, const std::string& error, int64_t retry_in_ms) override;
+  Result<ReplicaQueueStats> GetReplicaQueueStats() override;
+  Result<std::vector<ReplicaTask>> ListReplicaTasks(const std::string& study_uid, size_t limit) override;
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
