@@ -1,0 +1,181 @@
+// The replica backup queue (issue 16): packs copied to a second store and counted
+// "replicated" only once the replica's copy was read back and verified; failures (a store
+// down, a copy silently damaged on its way) are retried with backoff; packs that go are
+// removed from the replica; tombstones follow.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "archive/delete_tombstone.h"
+#include "tiering/converter.h"
+#include "tiering/replicator.h"
+#include "tiering_fixture.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A replica store whose writes can fail (kUnavailable) or be damaged (one byte flipped, as a
+// faulty disk or proxy would) a given number of times.
+class FlakyStore : public ColdStore {
+ public:
+  explicit FlakyStore(std::unique_ptr<ColdStore> base) : base_(std::move(base)) {}
+  std::atomic<int> fail_writes{0}, damage_writes{0};
+  std::string Describe() const override { return "flaky:" + base_->Describe(); }
+  Status Put(const std::string& key, std::string_view data) override {
+    if (fail_writes > 0) {
+      --fail_writes;
+      return Status::Unavailable("injected: replica down");
+    }
+    if (damage_writes > 0 && data.size() > 100) {
+      --damage_writes;
+      std::string bad(data);
+      bad[bad.size() / 3] ^= 0x20;
+      return base_->Put(key, bad);
+    }
+    return base_->Put(key, data);
+  }
+  Result<std::unique_ptr<ObjectUpload>> StartUpload(const std::string& key) override {
+    if (fail_writes > 0) {
+      --fail_writes;
+      return Status::Unavailable("injected: replica down");
+    }
+    return base_->StartUpload(key);
+  }
+  uint64_t min_part_size() const override { return base_->min_part_size(); }
+  Result<std::string> GetRange(const std::string& k, uint64_t o, uint64_t l) override { return base_->GetRange(k, o, l); }
+  Result<std::string> Get(const std::string& k) override { return base_->Get(k); }
+  Result<ObjectInfo> Head(const std::string& k) override { return base_->Head(k); }
+  Result<std::vector<ObjectInfo>> List(const std::string& p) override { return base_->List(p); }
+  Status Delete(const std::string& k) override { return base_->Delete(k); }
+  Result<std::vector<PendingUpload>> ListPendingUploads(const std::string& p) override {
+    return base_->ListPendingUploads(p);
+  }
+  Status AbortPendingUpload(const PendingUpload& u) override { return base_->AbortPendingUpload(u); }
+
+ private:
+  std::unique_ptr<ColdStore> base_;
+};
+
+class ReplicatorTest : public testing::TwoNodes {
+ protected:
+  void SetUp() override {
+    TwoNodes::SetUp();
+    ColdStoreOptions o;
+    o.url = "file:" + (dir_ / "replica").string();
+    auto s = OpenColdStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    replica_ = std::make_unique<FlakyStore>(std::move(s).value());
+  }
+  void Migrate(const std::string& study) {
+    Converter conv(a_.get(), Options("n1"));
+    auto r = conv.RunOnce(study, 0, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->failed, 0u);
+  }
+  ReplicatorOptions Opts() {
+    ReplicatorOptions o;
+    o.retry_base_ms = 0;  // due again at once: the test drives the passes
+    o.part_size = 1;      // multipart copies (the local store's minimum part size applies)
+    return o;
+  }
+  std::unique_ptr<FlakyStore> replica_;
+};
+
+TEST_F(ReplicatorTest, CopiesVerifiesRetriesAndFollowsDeletes) {
+  const std::string s1 = "1.2.826.0.1.3680043.10.994.1", s2 = "1.2.826.0.1.3680043.10.994.2";
+  StoreImages(s1, 1, 3);
+  StoreImages(s2, 1, 2);
+  Migrate(s1);
+  Migrate(s2);
+  Catalog* cat = a_->catalog();
+  auto stats = cat->GetReplicaQueueStats().value();
+  EXPECT_EQ(stats.studies, 2u);
+  EXPECT_EQ(stats.studies_replicated, 0u);
+
+  Replicator rep(a_.get(), replica_.get(), Opts());
+  replica_->fail_writes = 1;    // the first copy fails outright
+  replica_->damage_writes = 1;  // the next one arrives damaged: the read-back must catch it
+  auto r1 = rep.RunOnce();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->queued, 2u);
+  EXPECT_EQ(r1->replicated, 0u);
+  EXPECT_EQ(r1->failed, 2u);
+  stats = cat->GetReplicaQueueStats().value();
+  EXPECT_EQ(stats.pending, 2u);
+  EXPECT_EQ(stats.failing, 2u);
+  EXPECT_EQ(stats.studies_replicated, 0u);
+  EXPECT_NE(stats.last_error.find("pack"), std::string::npos) << stats.last_error;
+
+  auto r2 = rep.RunOnce();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->replicated, 2u);
+  EXPECT_EQ(r2->failed, 0u);
+  stats = cat->GetReplicaQueueStats().value();
+  EXPECT_EQ(stats.replicated, 2u);
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_EQ(stats.studies_replicated, 2u);
+  auto packs = cat->ListPacks("");
+  ASSERT_TRUE(packs.ok());
+  ASSERT_EQ(packs->size(), 2u);
+  for (const auto& p : packs.value()) {
+    EXPECT_TRUE(Replicator::VerifyPackObject(replica_.get(), p.pack_key, p.size, p.checksum).ok()) << p.pack_key;
+    std::ifstream x(dir_ / "cold" / p.pack_key, std::ios::binary), y(dir_ / "replica" / p.pack_key, std::ios::binary);
+    std::stringstream xs, ys;
+    xs << x.rdbuf();
+    ys << y.rdbuf();
+    EXPECT_EQ(xs.str(), ys.str()) << p.pack_key;
+  }
+  auto tasks = cat->ListReplicaTasks(s1, 0).value();
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].state, "replicated");
+  EXPECT_EQ(tasks[0].attempts, 2);  // one failure, then the copy
+
+  // Nothing more to do: no copy again.
+  auto r3 = rep.RunOnce();
+  ASSERT_TRUE(r3.ok());
+  EXPECT_EQ(r3->replicated + r3->failed + r3->bytes, 0u);
+
+  // A new generation is queued; a deleted study's pack leaves the replica, its tombstone arrives.
+  const std::string old_key = cat->ListPacks(s2).value().at(0).pack_key;
+  ASSERT_TRUE(a_->Delete(s2, "", "", "test").ok());
+  StoreImages(s1, 2, 2);
+  Migrate(s1);
+  auto r4 = rep.RunOnce();
+  ASSERT_TRUE(r4.ok()) << r4.status().ToString();
+  EXPECT_EQ(r4->queued, 1u);
+  EXPECT_EQ(r4->replicated, 1u);
+  EXPECT_EQ(r4->removed, 1u);
+  EXPECT_EQ(r4->tombstones, 1u);
+  EXPECT_TRUE(replica_->Head(old_key).status().IsNotFound());
+  stats = cat->GetReplicaQueueStats().value();
+  EXPECT_EQ(stats.studies, 1u);
+  EXPECT_EQ(stats.studies_replicated, 1u);
+}
+
+TEST_F(ReplicatorTest, BackoffDelaysTheRetry) {
+  const std::string s = "1.2.826.0.1.3680043.10.994.3";
+  StoreImages(s, 1, 2);
+  Migrate(s);
+  ReplicatorOptions o = Opts();
+  o.retry_base_ms = 3600 * 1000;
+  Replicator rep(a_.get(), replica_.get(), o);
+  replica_->fail_writes = 1;
+  auto r1 = rep.RunOnce();
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->failed, 1u);
+  auto r2 = rep.RunOnce();  // not due for an hour
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->replicated + r2->failed, 0u);
+  auto t = a_->catalog()->ListReplicaTasks(s, 0).value().at(0);
+  EXPECT_EQ(t.state, "pending");
+  EXPECT_GT(t.next_attempt_ms, t.queued_ms + 3500 * 1000);
+}
+
+}  // namespace
+}  // namespace strata
