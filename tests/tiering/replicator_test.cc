@@ -13,6 +13,7 @@
 #include "archive/delete_tombstone.h"
 #include "tiering/converter.h"
 #include "tiering/replicator.h"
+#include "tiering/scrub_repair.h"
 #include "tiering_fixture.h"
 
 namespace strata {
@@ -175,6 +176,71 @@ TEST_F(ReplicatorTest, BackoffDelaysTheRetry) {
   auto t = a_->catalog()->ListReplicaTasks(s, 0).value().at(0);
   EXPECT_EQ(t.state, "pending");
   EXPECT_GT(t.next_attempt_ms, t.queued_ms + 3500 * 1000);
+}
+
+void FlipByte(const fs::path& file, uint64_t at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.put(static_cast<char>(c ^ 0x5a));
+}
+
+// A corrupt entry in the primary is read from the replica at once; a pass of the repair
+// restores the primary (and, the other way round, a lost replica copy); bad in both is
+// reported, never "repaired".
+TEST_F(ReplicatorTest, ReadsFallBackAndRepairRestoresEitherStore) {
+  const std::string s = "1.2.826.0.1.3680043.10.994.4";
+  StoreImages(s, 1, 3);
+  Migrate(s);
+  Replicator rep(a_.get(), replica_.get(), Opts());
+  ASSERT_EQ(rep.RunOnce().value().replicated, 1u);
+  const PackRecord pack = a_->catalog()->ListPacks(s).value().at(0);
+  const auto rec = a_->catalog()->GetInstance(s + ".1.2").value();
+  ASSERT_EQ(rec.location.tier, Location::Tier::kCold);
+  FlipByte(dir_ / "cold" / pack.pack_key, rec.location.offset + rec.location.length / 2);
+
+  // Without a replica the read fails; with one it returns the right bytes.
+  ASSERT_EQ(a_->Read(rec).status().code(), Status::Code::kCorruption);
+  {
+    ArchiveOptions o = a_->options();
+    o.replica.url = "file:" + (dir_ / "replica").string();
+    auto with = Archive::Open(o);
+    ASSERT_TRUE(with.ok()) << with.status().ToString();
+    auto got = (*with)->Read(rec);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got.value(), stored_[rec.sop_uid]);
+  }
+  RepairOptions dry;
+  dry.dry_run = true;
+  auto d = RepairPacks(a_.get(), replica_.get(), dry);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->problems.size(), 1u);
+  EXPECT_EQ(d->primary_restored, 0u);
+  auto r = RepairPacks(a_.get(), replica_.get(), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ok()) << r->problems.at(0);
+  EXPECT_EQ(r->primary_restored, 1u);
+  EXPECT_TRUE(Replicator::VerifyPackObject(a_->cold(), pack.pack_key, pack.size, pack.checksum).ok());
+  EXPECT_EQ(a_->Read(rec).value(), stored_[rec.sop_uid]);
+
+  // The replica's copy lost: restored from the primary.
+  fs::remove(dir_ / "replica" / pack.pack_key);
+  r = RepairPacks(a_.get(), replica_.get(), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->replica_restored, 1u);
+  EXPECT_TRUE(Replicator::VerifyPackObject(replica_.get(), pack.pack_key, pack.size, pack.checksum).ok());
+
+  // Missing in the primary and corrupt in the replica: unrecoverable, nothing written.
+  fs::remove(dir_ / "cold" / pack.pack_key);
+  FlipByte(dir_ / "replica" / pack.pack_key, rec.location.offset + 1);
+  r = RepairPacks(a_.get(), replica_.get(), {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_NE(r->problems[0].find("unrecoverable"), std::string::npos) << r->problems[0];
+  EXPECT_EQ(r->primary_restored + r->replica_restored, 0u);
+  EXPECT_FALSE(fs::exists(dir_ / "cold" / pack.pack_key));
 }
 
 }  // namespace
