@@ -1,0 +1,75 @@
+"""The replica and self-repair (issue 16) against a real `strata serve` with a file: replica:
+packs are copied by the backup queue and counted replicated once read back (/api/stats); a
+byte corrupted in the primary's pack is not noticed by C-GET and WADO-RS clients (the reads
+fall back to the replica); `strata verify` restores the primary from the replica; a pack lost
+in the replica is restored from the primary."""
+import hashlib
+import json
+import time
+import urllib.request
+
+import pydicom
+
+from conftest import STRATA, free_port, gen, run, storescu, study_uid_of
+from test_rebuild import cget_instances, wado_instances
+
+
+def api_stats(server):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/stats" % server.http_port, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_replica_copy_fallback_and_repair(server_factory, tmp_path):
+    replica = tmp_path / "replica"
+    data = tmp_path / "data0"
+    extra = ["--tiering-enabled", "false", "--replica", "file:%s" % replica, "--replica-interval", "1s"]
+    server = server_factory(http_port=free_port(), extra=extra)
+    files = gen("ct", tmp_path / "ct", patients=1, studies_per_patient=1, series=2, slices=4, rows=64, cols=64, seed=31)
+    study = study_uid_of(files)
+    storescu(server, files)
+    run([STRATA, "migrate", "--data", data, "--older-than", "0s", "--replica", "file:%s" % replica])
+    packs = sorted(p.relative_to(data / "cold") for p in (data / "cold").rglob("*.zip"))
+    assert len(packs) == 1
+    # The server's replicator picks the pack up (interval 1s) and verifies the copy.
+    t0 = time.time()
+    while time.time() - t0 < 30:
+        st = api_stats(server)["replica"]
+        if st["packs_replicated"] == 1:
+            break
+        time.sleep(0.2)
+    replicate_s = time.time() - t0
+    assert st["packs_replicated"] == 1 and st["packs_pending"] == 0 and st["studies_replicated"] == 1, st
+    assert (replica / packs[0]).read_bytes() == (data / "cold" / packs[0]).read_bytes()
+    p = run([STRATA, "replicate", "--data", data, "--replica", "file:%s" % replica, "--status"])
+    assert "1 packs replicated" in p.stdout and "studies 1 of 1 replicated" in p.stdout, p.stdout
+
+    before_wado = wado_instances(server, study)
+    before_get = cget_instances(server, study, tmp_path / "get-before")
+    assert len(before_wado) == 8
+    # Corrupt one byte in the middle of the primary's pack (inside an entry's data).
+    primary = data / "cold" / packs[0]
+    raw = bytearray(primary.read_bytes())
+    raw[len(raw) // 3] ^= 0x41
+    primary.write_bytes(bytes(raw))
+    assert wado_instances(server, study) == before_wado
+    assert cget_instances(server, study, tmp_path / "get-after") == before_get
+    assert "event=read_from_replica" in server.log_text()
+
+    # verify restores the primary from the replica, then finds everything sound.
+    p = run([STRATA, "verify", "--data", data, "--replica", "file:%s" % replica], check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "RESTORED primary " + str(packs[0]) in p.stdout and "1 restored in the primary" in p.stdout, p.stdout
+    assert primary.read_bytes() == (replica / packs[0]).read_bytes()
+    # The replica's copy lost: restored from the primary.
+    (replica / packs[0]).unlink()
+    p = run([STRATA, "verify", "--data", data, "--replica", "file:%s" % replica], check=False)
+    assert p.returncode == 0 and "1 in the replica" in p.stdout, p.stdout
+    assert (replica / packs[0]).read_bytes() == primary.read_bytes()
+    # Both bad: verify says so and exits 1.
+    raw = bytearray(primary.read_bytes())
+    raw[len(raw) // 3] ^= 0x41
+    primary.write_bytes(bytes(raw))
+    (replica / packs[0]).unlink()
+    p = run([STRATA, "verify", "--data", data, "--replica", "file:%s" % replica], check=False)
+    assert p.returncode == 1 and "unrecoverable" in p.stdout, p.stdout
+    print("BENCH replicate one study (8 instances, 1 pack) via the server's queue: %.2f s" % replicate_s)
