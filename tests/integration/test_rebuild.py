@@ -224,3 +224,41 @@ def test_rebuild_time_for_n_studies(server_factory, tmp_path):
     assert sorted(str(d.SOPInstanceUID) for d in after) == sorted(str(d.SOPInstanceUID) for d in before)
     print("BENCH rebuild-catalog: %d studies, %d instances (%d packed studies), %.2f s (%.1f instances/s)"
           % (N_STUDIES, len(files), len(packed), elapsed, len(files) / elapsed))
+
+
+S3_URL = os.environ.get("STRATA_TEST_S3_ENDPOINT", "")
+
+
+@pytest.mark.skipif(not S3_URL, reason="needs STRATA_TEST_S3_ENDPOINT (scripts/ceph-dev.sh or ceph-micro.sh)")
+def test_rebuild_from_ceph(server_factory, tmp_path):
+    """The packs in an RGW bucket (two generations, a deleted packed instance), hot files beside."""
+    from s3util import S3
+    bucket = "rebuild-" + uuid.uuid4().hex[:8]
+    S3().create_bucket(bucket)
+    data = tmp_path / "data0"
+    stores = ["--cold", "s3://" + bucket, "--s3-endpoint", S3_URL]
+    server = server_factory(http_port=free_port(), extra=["--tiering-enabled", "false"] + stores)
+    a = gen("ct", tmp_path / "a", patients=1, studies_per_patient=1, series=2, slices=3, rows=64, cols=64, seed=51)
+    c = gen("mr", tmp_path / "c", patients=1, studies_per_patient=1, series=1, slices=2, rows=64, cols=64, seed=52)
+    sa, sc = study_uid_of(a), study_uid_of(c)
+    a1, a2 = series_files(a)
+    migrate = [STRATA, "migrate", "--data", data, "--older-than", "0s", "--tiering-small-pack-share", "1"] + stores
+    storescu(server, a1)
+    run(migrate)
+    storescu(server, a2)
+    run(migrate)
+    storescu(server, c)
+    dead = str(pydicom.dcmread(a1[0], stop_before_pixels=True).SOPInstanceUID)
+    run([STRATA, "delete", "--data", data, "--study", sa, "--sop", dead] + stores)
+    before = snapshot(server, [sa, sc], tmp_path, "before")
+    server.stop()
+    for suffix in ("", "-wal", "-shm"):
+        p = data / ("catalog.db" + suffix)
+        if p.exists():
+            p.unlink()
+    p = run([STRATA, "rebuild-catalog", "--data", data] + stores)
+    assert "rebuilt 2 studies, 7 instances from 2 packs" in p.stdout and "0 problem(s)" in p.stdout, p.stdout
+    server.start()
+    after = snapshot(server, [sa, sc], tmp_path, "after")
+    assert after == before
+    assert dead not in after["wado"][sa]
