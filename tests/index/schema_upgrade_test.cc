@@ -54,7 +54,10 @@ class SchemaUpgradeTest : public ::testing::Test {
 TEST_F(SchemaUpgradeTest, StepsAreOrderedAndEndAtTheBuildsVersion) {
   const auto& steps = CatalogSchemaSteps();
   ASSERT_FALSE(steps.empty());
-  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].version, static_cast<int>(i) + 1);
+  // Strictly increasing from 1 (a number may be reserved by a branch not merged yet: v8, the
+  // replica queue, was added while v5-v7 were taken elsewhere).
+  EXPECT_EQ(steps.front().version, 1);
+  for (size_t i = 1; i < steps.size(); ++i) EXPECT_GT(steps[i].version, steps[i - 1].version);
   EXPECT_EQ(steps.back().version, kCatalogSchemaVersion);
 }
 
