@@ -114,3 +114,46 @@ def test_replica_on_ceph_buckets(server_factory, tmp_path):
     assert p.returncode == 0 and "1 restored in the primary" in p.stdout, p.stdout + p.stderr
     assert s3.request("GET", "/%s/%s" % (primary_b, keys[0]))[1] == body
     print("BENCH replicate one study (6 instances, 1 pack) RGW bucket to RGW bucket: %.2f s" % replicate_s)
+
+
+@pytest.mark.skipif(not S3_URL, reason="needs STRATA_TEST_S3_ENDPOINT (scripts/ceph-dev.sh or ceph-micro.sh)")
+def test_replica_through_fault_proxy(server_factory, tmp_path):
+    """The replica's endpoint behind the fault proxy: while it is down every copy fails and stays
+    pending (nothing counts as replicated); with connections cut at random the passes retry
+    until every pack is replicated, and every replica object is the primary's, byte for byte."""
+    from faultproxy import FaultProxy
+    from s3util import S3
+    import urllib.parse
+    s3 = S3()
+    tag = uuid.uuid4().hex[:8]
+    primary_b, replica_b = "fprim-" + tag, "frepl-" + tag
+    s3.create_bucket(primary_b)
+    s3.create_bucket(replica_b)
+    u = urllib.parse.urlsplit(S3_URL)
+    data = tmp_path / "data0"
+    with FaultProxy(u.hostname, u.port, seed=int(os.environ.get("STRATA_FAULT_SEED", "1"))) as proxy:
+        stores = ["--cold", "s3://" + primary_b, "--s3-endpoint", S3_URL, "--replica", "s3://" + replica_b,
+                  "--replica-endpoint", "http://127.0.0.1:%d" % proxy.port, "--replica-retry", "0s"]
+        server = server_factory(extra=["--tiering-enabled", "false"] + stores[:4])
+        files = gen("ct", tmp_path / "ct", patients=4, studies_per_patient=1, series=1, slices=3, rows=64, cols=64,
+                    seed=61)
+        storescu(server, files)
+        run([STRATA, "migrate", "--data", data, "--older-than", "0s"] + stores[:4])
+        server.stop()
+        keys = s3.list_keys(primary_b, "packs/")
+        assert len(keys) == 4
+        proxy.down()
+        p = run([STRATA, "replicate", "--data", data] + stores, check=False)
+        assert p.returncode == 1 and "0 packs replicated" in p.stdout and "4 pending" in p.stdout, p.stdout
+        proxy.restore()
+        proxy.cut_random(0.05)
+        for attempt in range(20):
+            p = run([STRATA, "replicate", "--data", data] + stores, check=False)
+            if "4 packs replicated" in p.stdout:
+                break
+        assert "4 packs replicated" in p.stdout and "studies 4 of 4 replicated" in p.stdout, p.stdout
+        assert proxy.stats().get("refused", 0) > 0  # the down phase really refused the replica
+        print("fault proxy: %s; replicate passes after restore: %d" % (proxy.stats(), attempt + 1))
+        assert sorted(s3.list_keys(replica_b, "packs/")) == sorted(keys)
+        for k in keys:
+            assert s3.request("GET", "/%s/%s" % (replica_b, k))[1] == s3.request("GET", "/%s/%s" % (primary_b, k))[1]
