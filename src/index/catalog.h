@@ -158,8 +158,8 @@ class Catalog {
   // --- replica backup queue (sql_replica_queue.cc, schema v8) ------------------------------
   // Queues every pack row that has no queue row yet (a pack row exists only once its pack was
   // verified and switched to); returns how many were queued. Queue rows whose pack row is
-  // gone (compacted, consolidated or deleted) are removed and their keys returned in GONE,
-  // so the caller can delete the replica's copy.
+  // gone (compacted, consolidated or deleted) are removed once their study has no pack still
+  // pending, and their keys returned in GONE, so the caller can delete the replica's copy.
   virtual Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) = 0;
   // Pending tasks due now (database clock), oldest first, at most LIMIT.
   virtual Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) = 0;

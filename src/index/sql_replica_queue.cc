@@ -41,17 +41,21 @@ Result<uint64_t> SqlCatalog::QueueUnreplicatedPacks(std::vector<std::string>* go
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
   Status s = InTransaction(*conn, [&]() -> Status {
     if (gone) gone->clear();
-    STRATA_ASSIGN_OR_RETURN(auto old, conn->Query(
-        "SELECT pack_key FROM replica_queue q WHERE NOT EXISTS (SELECT 1 FROM packs p WHERE p.pack_key = q.pack_key)",
-        {}));
-    for (const auto& r : old) {
-      STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec("DELETE FROM replica_queue WHERE pack_key = ?", {r[0]}));
-      (void)n;
-      if (gone) gone->push_back(SqlText(r[0]));
-    }
     STRATA_ASSIGN_OR_RETURN(auto n, conn->Exec(
         "INSERT INTO replica_queue (pack_key, study_uid, queued_ms) SELECT p.pack_key, p.study_uid, " + now +
         " FROM packs p WHERE NOT EXISTS (SELECT 1 FROM replica_queue q WHERE q.pack_key = p.pack_key)", {}));
+    // A retired pack's replica copy goes only once its study has no pack still pending: until
+    // the consolidated or compacted pack is replicated, the old copies are the study's backup.
+    STRATA_ASSIGN_OR_RETURN(auto old, conn->Query(
+        "SELECT pack_key FROM replica_queue q WHERE NOT EXISTS (SELECT 1 FROM packs p WHERE p.pack_key = q.pack_key)"
+        " AND NOT EXISTS (SELECT 1 FROM replica_queue w JOIN packs wp ON wp.pack_key = w.pack_key"
+        "   WHERE w.study_uid = q.study_uid AND w.state = 'pending')",
+        {}));
+    for (const auto& r : old) {
+      STRATA_ASSIGN_OR_RETURN(auto d, conn->Exec("DELETE FROM replica_queue WHERE pack_key = ?", {r[0]}));
+      (void)d;
+      if (gone) gone->push_back(SqlText(r[0]));
+    }
     queued = static_cast<uint64_t>(n);
     return Status::OK();
   });

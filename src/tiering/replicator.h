@@ -7,7 +7,8 @@
 // a pack row is written only after the converter verified its pack and switched to it, so
 // every queued pack is a verified one. A failed copy or verification is retried with
 // exponential backoff (retry_base_ms doubling up to retry_max_ms); a pack whose row went
-// (compacted, consolidated, deleted) is removed from the replica too. The delete tombstones
+// (compacted, consolidated, deleted) is removed from the replica too, but only in a pass that
+// starts with no pack of its study pending (the old copies back the study up meanwhile). The delete tombstones
 // (archive/delete_tombstone.h) are copied as well, so a catalog can be rebuilt from the
 // replica alone.
 //

@@ -243,5 +243,31 @@ TEST_F(ReplicatorTest, ReadsFallBackAndRepairRestoresEitherStore) {
   EXPECT_FALSE(fs::exists(dir_ / "cold" / pack.pack_key));
 }
 
+// A compaction retires a replicated pack: its replica copy stays until the compacted pack is
+// replicated, then goes.
+TEST_F(ReplicatorTest, RetiredCopyStaysUntilItsSuccessorIsReplicated) {
+  const std::string s = "1.2.826.0.1.3680043.10.994.5";
+  StoreImages(s, 1, 3);
+  Migrate(s);
+  Replicator rep(a_.get(), replica_.get(), Opts());
+  ASSERT_EQ(rep.RunOnce().value().replicated, 1u);
+  const std::string old_key = a_->catalog()->ListPacks(s).value().at(0).pack_key;
+  ASSERT_TRUE(a_->Delete(s, "", s + ".1.2", "test").ok());
+  Migrate(s);  // compaction: a new generation without the deleted entry
+  auto packs = a_->catalog()->ListPacks(s).value();
+  ASSERT_EQ(packs.size(), 1u);
+  ASSERT_NE(packs[0].pack_key, old_key);
+  auto r1 = rep.RunOnce();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->replicated, 1u);
+  EXPECT_EQ(r1->removed, 0u);  // the successor was pending when the pass began
+  EXPECT_TRUE(replica_->Head(old_key).ok());
+  auto r2 = rep.RunOnce();
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->removed, 1u);
+  EXPECT_TRUE(replica_->Head(old_key).status().IsNotFound());
+  EXPECT_TRUE(replica_->Head(packs[0].pack_key).ok());
+}
+
 }  // namespace
 }  // namespace strata
