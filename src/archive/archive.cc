@@ -44,6 +44,13 @@ Result<std::unique_ptr<Archive>> Archive::Open(const ArchiveOptions& options, Ar
   } else {
     STRATA_ASSIGN_OR_RETURN(a->cold_, OpenColdStore(options.cold));
   }
+  if (deps.replica) {
+    a->replica_ = std::move(deps.replica);
+  } else if (!options.replica.url.empty()) {
+    auto r = OpenColdStore(options.replica);
+    if (!r.ok()) return r.status().WithContext("replica store");
+    a->replica_ = std::move(r).value();
+  }
   a->committer_ = std::make_unique<GroupCommitter>(a->catalog_.get(), a->env_, a->hot_->root(),
                                                    options.duplicates == DuplicatePolicy::kReplace);
   return a;
@@ -261,12 +268,24 @@ Result<std::string> Archive::Read(const InstanceRecord& record) {
                      now->location.offset != loc.offset))
       return Read(now.value());
   }
-  STRATA_ASSIGN_OR_RETURN(std::string bytes, std::move(got));
   const std::string& want = loc.entry_checksum.empty() ? record.checksum : loc.entry_checksum;
-  if (Xxh3Hex(bytes) != want)
-    return Status::Corruption("pack " + loc.pack_key + " entry " + record.series_uid + "/" + record.sop_uid +
-                              ".dcm does not match its checksum");
-  return bytes;
+  Status bad = got.status();
+  if (got.ok() && Xxh3Hex(got.value()) != want)
+    bad = Status::Corruption("pack " + loc.pack_key + " entry " + record.series_uid + "/" + record.sop_uid +
+                             ".dcm does not match its checksum");
+  if (bad.ok()) return std::move(got).value();
+  if (replica_ && (bad.code() == Status::Code::kCorruption || bad.IsNotFound())) {
+    // The replica holds the same pack under the same key: same range, same checksum.
+    auto copy = replica_->GetRange(loc.pack_key, loc.offset, loc.length);
+    if (copy.ok() && Xxh3Hex(copy.value()) == want) {
+      spdlog::warn("event=read_from_replica pack={} sop={} primary_error=\"{}\" note=\"the scrubber restores the "
+                   "primary copy\"", loc.pack_key, record.sop_uid, bad.ToString());
+      return std::move(copy).value();
+    }
+    spdlog::error("event=replica_read_failed pack={} sop={} error=\"{}\"", loc.pack_key, record.sop_uid,
+                  copy.ok() ? "checksum mismatch" : copy.status().ToString());
+  }
+  return bad;
 }
 
 }  // namespace strata

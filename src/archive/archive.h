@@ -35,6 +35,9 @@ struct ArchiveOptions {
   std::string node_id = "local";  // names this node's incoming directory on a shared hot tier
   CatalogOptions catalog;
   ColdStoreOptions cold;
+  // The second cold store packs are replicated to (tiering/replicator.h); url empty = none.
+  // A cold read whose entry is missing or corrupt in `cold` is served from it (Read).
+  ColdStoreOptions replica;
   DuplicatePolicy duplicates = DuplicatePolicy::kKeep;
   int read_ahead = 8;  // ranged reads in flight while streaming a cold study
   HotStoreOptions hot;  // this process's identity on the hot tier (tests inject one)
@@ -48,6 +51,7 @@ struct ArchiveDeps {
   Env* env = nullptr;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<ColdStore> cold;
+  std::unique_ptr<ColdStore> replica;  // else opened from ArchiveOptions::replica when set
 };
 
 // What ReconcileHot did.
@@ -131,12 +135,14 @@ class Archive {
   // clock); at most LIMIT of them per call. Returns how many were deleted.
   Result<size_t> DeleteRejected(int64_t grace_ms, size_t limit, const std::string& who);
   // The Part 10 bytes of one instance, verified against the catalog's checksum. A hot record
-  // whose file was packed meanwhile is read from its pack.
+  // whose file was packed meanwhile is read from its pack. A pack entry missing or corrupt in
+  // the cold store is read from the replica (when configured) at once, verified the same way.
   Result<std::string> Read(const InstanceRecord& record);
 
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }
   ColdStore* cold() { return cold_.get(); }
+  ColdStore* replica() { return replica_.get(); }  // null when none is configured
   Env* env() { return env_; }
   const ArchiveOptions& options() const { return options_; }
 
@@ -153,6 +159,7 @@ class Archive {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<HotStore> hot_;
   std::unique_ptr<ColdStore> cold_;
+  std::unique_ptr<ColdStore> replica_;
   std::unique_ptr<GroupCommitter> committer_;
 };
 

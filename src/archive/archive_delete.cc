@@ -1,11 +1,19 @@
 // Archive::Delete: rows first, then files, then objects (docs/safety.md, "Deleting").
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "archive/archive.h"
+#include "archive/delete_tombstone.h"
 #include "util/log.h"
 
 namespace strata {
+namespace {
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::string& series_uid,
                                      const std::string& sop_uid, const std::string& who) {
@@ -14,9 +22,47 @@ Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::st
     STRATA_ASSIGN_OR_RETURN(auto row, catalog_->GetInstance(sop_uid));
     if (row.study_uid != study_uid) return Status::NotFound("instance " + sop_uid + " is not in study " + study_uid);
   }
+  // The tombstone in the cold store first (archive/delete_tombstone.h): a catalog rebuilt
+  // from the stores must not bring these instances back from a pack not yet compacted.
+  std::string tombstone;
+  std::map<std::string, int64_t> covered;
+  {
+    auto rows = catalog_->ListInstances(study_uid, series_uid, sop_uid);
+    if (!rows.ok() && !rows.status().IsNotFound()) return rows.status();
+    if (rows.ok() && !rows->empty()) {
+      tombstone = TombstoneKey(study_uid, WallClockMs(), rows.value());
+      Status t = WriteTombstone(cold_.get(), tombstone, rows.value());
+      if (!t.ok())  // kept as the store said (kUnavailable, kNoSpace...): the delete may be retried
+        return t.WithContext("delete refused, nothing changed: its tombstone could not be written to the cold store");
+      for (const auto& r : rows.value()) covered[r.sop_uid] = r.received_ms;
+    }
+  }
   // Anything but OK (kUnknownOutcome included) leaves every file and object where it is: a
   // row may still name them.
-  STRATA_ASSIGN_OR_RETURN(DeletedInstances gone, catalog_->DeleteInstances(study_uid, series_uid, sop_uid));
+  auto deleted = catalog_->DeleteInstances(study_uid, series_uid, sop_uid);
+  if (!deleted.ok()) {
+    if (!tombstone.empty() && deleted.status().code() != Status::Code::kUnknownOutcome) {
+      Status d = cold_->Delete(tombstone);  // the rows stay: so must the instances at a rebuild
+      if (!d.ok()) spdlog::warn("event=delete_tombstone_left key={} error=\"{}\"", tombstone, d.ToString());
+    }
+    return deleted.status();
+  }
+  DeletedInstances gone = std::move(deleted).value();
+  {
+    std::vector<InstanceRecord> extra;  // stored while the delete ran
+    for (const auto& r : gone.instances) {
+      auto it = covered.find(r.sop_uid);
+      if (it == covered.end() || it->second < r.received_ms) extra.push_back(r);
+    }
+    if (!extra.empty()) {
+      const std::string key = TombstoneKey(study_uid, WallClockMs(), extra);
+      Status t = WriteTombstone(cold_.get(), key, extra);
+      if (!t.ok())
+        spdlog::error("event=delete_tombstone_failed key={} instances={} error=\"{}\" note=\"a catalog rebuild "
+                      "would bring them back until their pack is compacted\"",
+                      key, extra.size(), t.ToString());
+    }
+  }
   DeleteReport rep;
   uint64_t hot_failed = 0;
   for (const auto& r : gone.instances) {

@@ -37,6 +37,19 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   STRATA_ASSIGN_OR_RETURN(int64_t ahead, config.GetInt("read_ahead"));
   o.read_ahead = static_cast<int>(ahead);
   STRATA_ASSIGN_OR_RETURN(o.hot_reconcile_grace_ms, ParseDurationMs(config.Get("hot.reconcile_grace")));
+  // The replica: its own endpoint and credentials, else the primary's S3 settings.
+  o.replica = o.cold;
+  o.replica.url = config.Get("replica");
+  auto or_primary = [&](const char* key, const std::string& primary) {
+    const std::string v = config.Get(key);
+    return v.empty() ? primary : v;
+  };
+  o.replica.endpoint = or_primary("replica.endpoint", o.cold.endpoint);
+  o.replica.region = or_primary("replica.region", o.cold.region);
+  o.replica.access_key = or_primary("replica.access_key", o.cold.access_key);
+  o.replica.secret_key = or_primary("replica.secret_key", o.cold.secret_key);
+  if (!o.replica.url.empty() && o.replica.url == o.cold.url && o.replica.endpoint == o.cold.endpoint)
+    return Status::InvalidArgument("replica names the cold store itself (" + o.replica.url + ")");
   return o;
 }
 

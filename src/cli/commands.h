@@ -45,6 +45,8 @@ int RunRetention(const Config& config, const RetentionArgs& args);
 
 // Recreates an empty (or deleted) catalog from the packs and the hot tier.
 int RunRebuildCatalog(const Config& config);
+// `strata replicate [--status]`: one backup queue pass (tiering/replicator.h) and its state.
+int RunReplicate(const Config& config, bool status_only);
 
 int RunPackInspect(const std::string& file, bool json);
 int RunPackVerify(const std::string& file);

@@ -52,12 +52,17 @@ int main(int argc, char** argv) {
   migrate->add_option("--study", margs.study, "migrate just this study");
 
   VerifyArgs vargs;
-  auto* verify = archive_command("verify", "scrub every pack (and with --hot every hot file); exit 1 on problems");
+  auto* verify = archive_command("verify", "scrub every pack (and with --hot every hot file; with a replica, restore a pack bad in one store from the other); exit 1 on problems");
   verify->add_flag("--hot", vargs.hot, "also verify every hot file's checksum and report files the catalog does not know");
   verify->add_flag("--repair", vargs.repair, "with --hot: re-index or remove those files (older than --hot-reconcile-grace)");
 
   auto* rebuild = archive_command("rebuild-catalog",
                                   "recreate a lost catalog from the packs and the hot tier (the catalog must be empty)");
+
+  bool replicate_status = false;
+  auto* replicate = archive_command("replicate", "copy every verified pack not yet replicated to the replica now, "
+                                                 "verify each copy, and show the backup queue");
+  replicate->add_flag("--status", replicate_status, "only show the backup queue");
 
   FindArgs fargs;
   auto* find = archive_command("find", "query the catalog (C-FIND matching) without a server");
@@ -117,6 +122,7 @@ int main(int argc, char** argv) {
   if (del->parsed()) return RunDelete(config.value(), dargs);
   if (ret->parsed()) return RunRetention(config.value(), rargs);
   if (rebuild->parsed()) return RunRebuildCatalog(config.value());
+  if (replicate->parsed()) return RunReplicate(config.value(), replicate_status);
   if (show->parsed()) {
     std::cout << config->ToJson().dump(2) << "\n";
     return 0;

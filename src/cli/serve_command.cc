@@ -5,6 +5,7 @@
 
 #include "archive/archive.h"
 #include "cli/converter_options.h"
+#include "cli/replica_options.h"
 #include "tiering/converter.h"
 #include "net/dimse/ae_binding.h"
 #include "net/dimse/dimse_permissions.h"
@@ -47,6 +48,12 @@ int RunServe(const Config& config) {
   auto copts = ConverterOptionsFromConfig(config);
   if (!opts.ok() || !copts.ok()) {
     spdlog::error("configuration: {}", (opts.ok() ? copts.status() : opts.status()).ToString());
+    return 2;
+  }
+  auto ropts = ReplicatorOptionsFromConfig(config);
+  auto scrub_opts = RepairOptionsFromConfig(config);
+  if (!ropts.ok() || !scrub_opts.ok()) {
+    spdlog::error("configuration: {}", (ropts.ok() ? scrub_opts.status() : ropts.status()).ToString());
     return 2;
   }
   auto reconcile_interval = ParseDurationMs(config.Get("hot.reconcile_interval"));
@@ -165,12 +172,27 @@ int RunServe(const Config& config) {
   std::thread dimse_thread([&] { dimse.Serve(); });
   Converter converter(archive->get(), copts.value());
   if (config.GetBool("tiering.enabled")) converter.Start();
+  // The backup queue and the background scrubber, when a replica is configured.
+  std::unique_ptr<Replicator> replicator;
+  std::unique_ptr<PackScrubber> scrubber;
+  if (ColdStore* replica = (*archive)->replica()) {
+    replicator = std::make_unique<Replicator>(archive->get(), replica, ropts.value());
+    replicator->Start();
+    if (scrub_opts->interval_ms > 0) {
+      scrubber = std::make_unique<PackScrubber>(archive->get(), replica, scrub_opts.value());
+      scrubber->Start();
+    }
+    spdlog::info("event=replica_start replica={} window=\"{}\" scrub_interval_ms={}", replica->Describe(),
+                 ropts->window, scrub_opts->interval_ms);
+  }
   std::thread reconcile_thread(ReconcileLoop, archive->get(), opts->hot_reconcile_grace_ms,
                                reconcile_interval.value());
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("event=stopping");
   reconcile_thread.join();
   converter.Stop();
+  if (scrubber) scrubber->Stop();
+  if (replicator) replicator->Stop();
   if (web) web->Stop();
   dimse.Stop();
   dimse_thread.join();

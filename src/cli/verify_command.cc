@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/serve_command.h"
 #include "pack/pack_tool.h"
+#include "tiering/scrub_repair.h"
 #include "tiering/scrubber.h"
 
 namespace strata {
@@ -23,6 +24,22 @@ int RunVerify(const Config& config, const VerifyArgs& args) {
     std::cerr << "strata verify: --repair needs --hot\n";
     return 2;
   }
+  int rc_repair = 0;
+  if (ColdStore* replica = (*archive)->replica()) {
+    // First both stores against each other, so the scrub below reads restored packs.
+    RepairOptions ro;
+    auto rp = RepairPacks(archive->get(), replica, ro);
+    if (!rp.ok()) {
+      std::cerr << "strata verify: " << rp.status().ToString() << "\n";
+      return 1;
+    }
+    for (const auto& p : rp->repaired) std::cout << "RESTORED " << p << "\n";
+    for (const auto& p : rp->problems) std::cout << "PROBLEM " << p << "\n";
+    std::cout << "checked " << rp->packs << " packs in both stores (replica " << replica->Describe() << "): "
+              << rp->primary_restored << " restored in the primary, " << rp->replica_restored
+              << " in the replica, " << rp->problems.size() << " problem(s)\n";
+    if (!rp->ok()) rc_repair = 1;
+  }
   ScrubOptions so;
   so.hot = args.hot;
   so.repair = args.repair;
@@ -37,7 +54,7 @@ int RunVerify(const Config& config, const VerifyArgs& args) {
   std::cout << "verified " << r->packs << " packs, " << r->entries << " entries, " << r->bytes / 1e6 << " MB";
   if (args.hot) std::cout << ", " << r->hot_files << " hot files";
   std::cout << ": " << (r->ok() ? "OK" : std::to_string(r->problems.size()) + " problem(s)") << "\n";
-  return r->ok() ? 0 : 1;
+  return r->ok() && rc_repair == 0 ? 0 : 1;
 }
 
 int RunPackInspect(const std::string& file, bool json) {

@@ -44,6 +44,27 @@ struct RejectionRecord {
   int64_t rejected_ms = 0;   // the catalog's clock when the note arrived (set by the catalog)
 };
 
+// --- replica backup queue (issue 16) ------------------------------------------------------
+// One row per pack to copy to the replica store (tiering/replicator.h).
+struct ReplicaTask {
+  std::string pack_key;
+  std::string study_uid;
+  uint64_t size = 0;
+  std::string checksum;      // the pack row's manifest XXH3, which the replica's copy must carry
+  std::string state;         // "pending" or "replicated"
+  int64_t attempts = 0;
+  int64_t next_attempt_ms = 0;  // database clock
+  std::string last_error;
+  int64_t queued_ms = 0, replicated_ms = 0;
+};
+
+struct ReplicaQueueStats {
+  uint64_t pending = 0, replicated = 0, failing = 0;  // failing: pending with attempts > 0
+  uint64_t pending_bytes = 0, replicated_bytes = 0;
+  uint64_t studies = 0, studies_replicated = 0;       // a study counts once all its packs are
+  std::string last_error;                              // of the most recently failed task
+};
+
 // Selection of studies the converter may migrate.
 struct MigrationPolicy {
   int64_t received_before_ms = 0;   // last instance received before this time (0 = any)
@@ -164,6 +185,20 @@ class Catalog {
   // Rejected instances that still have a row and were rejected before BEFORE_MS (the
   // catalog's clock), oldest first: what the grace-period policy deletes.
   virtual Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) = 0;
+  // --- replica backup queue (sql_replica_queue.cc, schema v8) ------------------------------
+  // Queues every pack row that has no queue row yet (a pack row exists only once its pack was
+  // verified and switched to); returns how many were queued. Queue rows whose pack row is
+  // gone (compacted, consolidated or deleted) are removed once their study has no pack still
+  // pending, and their keys returned in GONE, so the caller can delete the replica's copy.
+  virtual Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) = 0;
+  // Pending tasks due now (database clock), oldest first, at most LIMIT.
+  virtual Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) = 0;
+  // Marks PACK_KEY replicated (ERROR empty), or records ERROR and the next attempt
+  // RETRY_IN_MS from now. kNotFound if the task is gone.
+  virtual Status FinishReplicaTask(const std::string& pack_key, const std::string& error, int64_t retry_in_ms) = 0;
+  virtual Result<ReplicaQueueStats> GetReplicaQueueStats() = 0;
+  // The tasks of one study (or all, STUDY_UID empty; at most LIMIT, 0 = all), by pack key.
+  virtual Result<std::vector<ReplicaTask>> ListReplicaTasks(const std::string& study_uid, size_t limit) = 0;
 };
 
 // How person names (PatientName, ReferringPhysicianName) match in Find (config key

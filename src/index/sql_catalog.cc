@@ -416,6 +416,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {5, CharsetSchemaV5(), CharsetSchemaV5Backfill},
       {6, QidoSchemaV6(), nullptr, "instances", "header_json"},
       {7, LifecycleSchemaV7()},
+      {8, ReplicaSchemaV8()},
   };
   return steps;
 }

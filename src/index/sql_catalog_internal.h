@@ -36,6 +36,8 @@ Status CharsetSchemaV5Backfill(SqlConnection& conn);
 const char* QidoSchemaV6();
 // Schema step v7 (sql_lifecycle_rejection.cc): IOCM rejections.
 const char* LifecycleSchemaV7();
+// Schema step v8 (sql_replica_queue.cc): the replica backup queue.
+const char* ReplicaSchemaV8();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -88,6 +90,12 @@ class SqlCatalog : public Catalog {
   Result<RejectionRecord> GetRejection(const std::string& sop_uid) override;
   Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) override;
   Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) override;
+  // --- replica backup queue: sql_replica_queue.cc ---
+  Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) override;
+  Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) override;
+  Status FinishReplicaTask(const std::string& pack_key, const std::string& error, int64_t retry_in_ms) override;
+  Result<ReplicaQueueStats> GetReplicaQueueStats() override;
+  Result<std::vector<ReplicaTask>> ListReplicaTasks(const std::string& study_uid, size_t limit) override;
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,

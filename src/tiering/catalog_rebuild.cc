@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "archive/delete_tombstone.h"
 #include "archive/instance_scan.h"
 #include "model/uid.h"
 #include "pack/pack_reader.h"
@@ -48,6 +49,7 @@ class Rebuilder {
                                      std::to_string(stats.packs) +
                                      " packs): rebuild-catalog only fills an empty catalog (remove it, or name a new "
                                      "one with --catalog)");
+    STRATA_ASSIGN_OR_RETURN(tombstones_, ReadTombstones(a_->cold()));
     STRATA_RETURN_IF_ERROR(ReadPacks());
     STRATA_RETURN_IF_ERROR(ReadHot());
     RankOldGenerations();
@@ -235,7 +237,15 @@ class Rebuilder {
 
   std::vector<InstanceRecord> Resolve() {
     std::map<std::string, std::vector<size_t>> by_sop;
-    for (size_t k = 0; k < copies_.size(); ++k) by_sop[copies_[k].rec.sop_uid].push_back(k);
+    for (size_t k = 0; k < copies_.size(); ++k) {
+      // Deleted: received at or before the row a delete removed (a later store is alive).
+      auto dead = tombstones_.find(copies_[k].rec.sop_uid);
+      if (dead != tombstones_.end() && copies_[k].rec.received_ms <= dead->second) {
+        ++rep_->deleted;
+        continue;
+      }
+      by_sop[copies_[k].rec.sop_uid].push_back(k);
+    }
     std::vector<InstanceRecord> rows;
     rows.reserve(by_sop.size());
     std::set<std::string> studies;
@@ -284,6 +294,7 @@ class Rebuilder {
   RebuildReport* rep_;
   std::vector<PackInfo> packs_;
   std::vector<Copy> copies_;
+  std::map<std::string, int64_t> tombstones_;  // SOP Instance UID -> deleted up to this received time
 };
 
 }  // namespace
@@ -293,9 +304,9 @@ Result<RebuildReport> RebuildCatalog(Archive* archive, const RebuildOptions& opt
   Rebuilder r(archive, options, &rep);
   STRATA_RETURN_IF_ERROR(r.Run());
   spdlog::info("event=rebuild_catalog packs={} pack_entries={} hot_files={} instances={} studies={} pack_rows={} "
-               "superseded={} trails={} problems={}",
+               "superseded={} trails={} deleted={} problems={}",
                rep.packs, rep.pack_entries, rep.hot_files, rep.instances, rep.studies, rep.packs_referenced,
-               rep.superseded, rep.trails, rep.problems.size());
+               rep.superseded, rep.trails, rep.deleted, rep.problems.size());
   return rep;
 }
 

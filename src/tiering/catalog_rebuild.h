@@ -17,6 +17,12 @@
 // references; other packs stay unreferenced for the janitor. Rows are added in received
 // order, so patient and study attributes come from the same first instance as before.
 //
+// Deleted instances: a copy that a delete tombstone in the cold store names
+// (archive/delete_tombstone.h) and that was received at or before the deleted row is left out,
+// so a pack entry deleted but not yet compacted, an emptied pack the janitor has not removed
+// and a hot file whose unlink failed stay deleted. A tombstone that does not parse ends the
+// run (kCorruption): guessing could resurrect or lose instances.
+//
 // Contract: the catalog must be empty (InvalidArgument otherwise) and no node may run on the
 // archive meanwhile. Nothing in the stores is changed or deleted. A bad pack, entry or file is
 // reported in RebuildReport::problems and skipped; a catalog or store failure ends the run
@@ -47,6 +53,7 @@ struct RebuildReport {
   uint64_t packs_referenced = 0; // pack rows added
   uint64_t superseded = 0;       // copies that lost to a newer one
   uint64_t trails = 0;           // hot files kept as a packed row's trail
+  uint64_t deleted = 0;          // copies of deleted instances (a tombstone names them), left out
   std::vector<std::string> problems;  // skipped packs, entries and files
   bool ok() const { return problems.empty(); }
 };

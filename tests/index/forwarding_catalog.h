@@ -72,6 +72,18 @@ class ForwardingCatalog : public Catalog {
  protected:
   Catalog* real() { return real_; }
 
+  Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) override {
+    return real_->QueueUnreplicatedPacks(gone);
+  }
+  Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) override { return real_->ReplicaTasksDue(limit); }
+  Status FinishReplicaTask(const std::string& k, const std::string& e, int64_t r) override {
+    return real_->FinishReplicaTask(k, e, r);
+  }
+  Result<ReplicaQueueStats> GetReplicaQueueStats() override { return real_->GetReplicaQueueStats(); }
+  Result<std::vector<ReplicaTask>> ListReplicaTasks(const std::string& s, size_t limit) override {
+    return real_->ListReplicaTasks(s, limit);
+  }
+
  private:
   std::unique_ptr<Catalog> owned_;
   Catalog* real_;

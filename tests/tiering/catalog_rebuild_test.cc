@@ -160,9 +160,19 @@ class RebuildTest : public ::testing::Test {
     }
     Query studies;
     studies.level = QueryLevel::kStudy;
-    for (const auto& m : cat->Find(studies).value()) {
-      auto recs = cat->ListInstances(m.at(tags::kStudyInstanceUID), "", "");
-      EXPECT_TRUE(recs.ok());
+    studies.keys.emplace_back(tags::kStudyInstanceUID, "");  // a Find returns only the keys asked for
+    auto study_matches = cat->Find(studies);
+    EXPECT_TRUE(study_matches.ok()) << study_matches.status().ToString();
+    std::vector<std::string> study_uids;
+    for (const auto& m : study_matches.value()) {
+      auto uid = m.find(tags::kStudyInstanceUID);
+      EXPECT_TRUE(uid != m.end() && !uid->second.empty());
+      if (uid != m.end()) study_uids.push_back(uid->second);
+    }
+    std::sort(study_uids.begin(), study_uids.end());
+    for (const auto& study_uid : study_uids) {
+      auto recs = cat->ListInstances(study_uid, "", "");
+      EXPECT_TRUE(recs.ok()) << recs.status().ToString();
       for (const auto& r : recs.value()) {  // in ListInstances order: series pk order matters
         out << "instance " << r.patient_id << "|" << r.issuer << "|" << r.patient_name << "|" << r.birth_date << "|"
             << r.sex << "|" << r.study_uid << "|" << r.study_date << "|" << r.study_time << "|" << r.accession << "|"
@@ -234,6 +244,7 @@ TEST_F(RebuildTest, EveryStudyComesBackIdentical) {
   ExpectAllReadable();
   const std::string before = Dump();
   ASSERT_NE(before.find("pack packs/"), std::string::npos);
+  ASSERT_NE(before.find("instance P1|"), std::string::npos);  // the rows themselves are compared
 
   DeleteCatalog();
   EXPECT_EQ(a_->catalog()->Stats().value().instances, 0u);
@@ -292,6 +303,72 @@ TEST_F(RebuildTest, CorruptEntryIsReportedAndSkipped) {
   EXPECT_EQ(rep->instances, 2u);
   EXPECT_TRUE(a_->catalog()->GetInstance(s + ".1.2").status().IsNotFound());
   EXPECT_TRUE(a_->catalog()->GetInstance(s + ".1.1").ok());
+}
+
+// Deletes leave bytes behind (a pack entry until compaction, an emptied pack until the
+// janitor, a hot file whose unlink failed): the tombstones in the cold store keep them dead,
+// and an instance stored again after its delete comes back.
+TEST_F(RebuildTest, DeletedInstancesStayDeleted) {
+  const std::string s1 = "1.2.826.0.1.3680043.10.996.1", s2 = "1.2.826.0.1.3680043.10.996.2",
+                    s3 = "1.2.826.0.1.3680043.10.996.3";
+  for (int k = 1; k <= 4; ++k) Store({"P1", "A^B", s1, s1 + ".1", "OT", 1, k, 0});
+  for (int k = 1; k <= 2; ++k) Store({"P2", "C^D", s2, s2 + ".1", "OT", 1, k, 0});
+  Migrate(s1);
+  Migrate(s2);
+  for (int k = 1; k <= 3; ++k) Store({"P1", "A^B", s3, s3 + ".1", "MR", 1, k, 0});  // hot only
+  // One packed instance of S1 deleted: its pack is thinned, not compacted.
+  auto d1 = a_->Delete(s1, "", s1 + ".1.2", "test");
+  ASSERT_TRUE(d1.ok()) << d1.status().ToString();
+  ASSERT_EQ(d1->packs_to_compact.size(), 1u);
+  // All of S2: its pack object is put back, as if the process died before deleting it.
+  const auto s2_pack = a_->catalog()->ListPacks(s2).value().at(0).pack_key;
+  const std::string s2_bytes = ReadAll(dir_ / "cold" / s2_pack);
+  ASSERT_TRUE(a_->Delete(s2, "", "", "test").ok());
+  ASSERT_FALSE(fs::exists(dir_ / "cold" / s2_pack));
+  WriteAll(dir_ / "cold" / s2_pack, s2_bytes);
+  // A hot instance of S3 whose file "could not be unlinked": put back with its time.
+  const auto hot = a_->catalog()->GetInstance(s3 + ".1.2").value();
+  const fs::path hot_file = a_->hot()->AbsolutePath(hot.location.hot_path);
+  const std::string hot_bytes = ReadAll(hot_file);
+  const auto hot_time = fs::last_write_time(hot_file);
+  ASSERT_TRUE(a_->Delete(s3, "", s3 + ".1.2", "test").ok());
+  ASSERT_FALSE(fs::exists(hot_file));
+  WriteAll(hot_file, hot_bytes);
+  fs::last_write_time(hot_file, hot_time);
+  // Deleted, then stored again: alive.
+  ASSERT_TRUE(a_->Delete(s3, "", s3 + ".1.3", "test").ok());
+  Store({"P1", "A^B", s3, s3 + ".1", "MR", 1, 3, 0});
+  for (const auto& sop : {s1 + ".1.2", s2 + ".1.1", s2 + ".1.2", s3 + ".1.2"}) stored_.erase(sop);
+  ExpectAllReadable();
+  const std::string before = Dump();
+  ASSERT_EQ(before.find(s2), std::string::npos);
+
+  DeleteCatalog();
+  auto rep = RebuildCatalog(a_.get());
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  for (const auto& p : rep->problems) ADD_FAILURE() << p;
+  EXPECT_EQ(rep->deleted, 4u);  // S1's entry, S2's two entries, S3's restored file
+  EXPECT_EQ(rep->studies, 2u);
+  EXPECT_EQ(Dump(), before);
+  ExpectAllReadable();
+  for (const auto& sop : {s1 + ".1.2", s2 + ".1.1", s3 + ".1.2"})
+    EXPECT_TRUE(a_->catalog()->GetInstance(sop).status().IsNotFound()) << sop;
+  EXPECT_TRUE(a_->catalog()->GetInstance(s3 + ".1.3").ok());
+}
+
+// A tombstone that cannot be read ends the rebuild: it must not guess what was deleted.
+TEST_F(RebuildTest, UnreadableTombstoneStopsTheRebuild) {
+  const std::string s = "1.2.826.0.1.3680043.10.995.1";
+  for (int k = 1; k <= 2; ++k) Store({"P1", "A^B", s, s + ".1", "OT", 1, k, 0});
+  ASSERT_TRUE(a_->Delete(s, "", s + ".1.1", "test").ok());
+  std::vector<fs::path> tombs;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "cold" / "tombstones"))
+    if (e.is_regular_file()) tombs.push_back(e.path());
+  ASSERT_EQ(tombs.size(), 1u);
+  WriteAll(tombs[0], "{\"format\": \"strata-tombstone-1\", \"instances\": [{\"sop_uid\": 5}]}");
+  DeleteCatalog();
+  auto rep = RebuildCatalog(a_.get());
+  EXPECT_EQ(rep.status().code(), Status::Code::kCorruption) << rep.status().ToString();
 }
 
 }  // namespace

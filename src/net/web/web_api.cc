@@ -78,6 +78,16 @@ void Stats(WebContext& ctx, const httplib::Request&, httplib::Response& res) {
   auto s = ctx.archive->catalog()->Stats();
   if (!s.ok()) return SendStatus(res, s.status());
   auto m = ctx.metadata->stats();
+  json replica = nullptr;  // the backup queue (tiering/replicator.h), when a replica is configured
+  if (ColdStore* r = ctx.archive->replica()) {
+    auto q = ctx.archive->catalog()->GetReplicaQueueStats();
+    if (!q.ok()) return SendStatus(res, q.status());
+    replica = {{"store", r->Describe()},          {"packs_replicated", q->replicated},
+               {"packs_pending", q->pending},     {"packs_failing", q->failing},
+               {"bytes_replicated", q->replicated_bytes}, {"bytes_pending", q->pending_bytes},
+               {"studies_with_packs", q->studies}, {"studies_replicated", q->studies_replicated},
+               {"last_error", q->last_error}};
+  }
   Reply(res, {{"patients", s->patients},
               {"studies", s->studies},
               {"series", s->series},
@@ -90,6 +100,7 @@ void Stats(WebContext& ctx, const httplib::Request&, httplib::Response& res) {
               {"pack_bytes", s->pack_bytes},
               {"cold_store", ctx.archive->cold()->Describe()},
               {"time_zone", ctx.time_zone},
+              {"replica", replica},
               {"metadata_cache", {{"hits", m.hits}, {"misses", m.misses}, {"entries", m.entries}, {"bytes", m.bytes}}}});
 }
 
