@@ -127,7 +127,12 @@ kill-primary)
   pid=$(postmaster_pid "$DIR/primary") || { echo "primary of $DIR is not running" >&2; exit 1; }
   kids=$(ps -o pid= --ppid "$pid" || true)
   kill -KILL "$pid" $kids 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  # gone, or a zombie nobody reaps (PID 1 of a container)
+  for _ in $(seq 100); do
+    st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null || true)
+    [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ] && break
+    sleep 0.05
+  done
   echo killed
   ;;
 promote)
