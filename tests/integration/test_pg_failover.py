@@ -122,3 +122,52 @@ def test_primary_killed_during_migration(pg_ha, tmp_path):
         assert v.total() == 0, ha.describe(v)
     finally:
         system.close()
+
+
+def test_commit_answer_lost_in_the_switch(pg_ha, tmp_path):
+    """A COMMIT that the old primary never answered, while the standby already holds it: the
+    standby's replay is paused and the primary waits for remote_apply, so a store hangs in its
+    COMMIT; the standby is promoted (it replays what it has), then the primary is killed. The
+    node's inquiry lands on another server instance, so it must not trust a transaction id
+    there: kUnknownOutcome, read-back from the new primary, and the client's answer must match
+    what the new primary holds."""
+    p1, p2 = pg_ha["PGDEV_PRIMARY_PORT"], pg_ha["PGDEV_STANDBY_PORT"]
+    primary = "postgresql://strata@127.0.0.1:%s/strata" % p1
+    standby = "postgresql://strata@127.0.0.1:%s/strata" % p2
+    system = ha.HaSystem(tmp_path / "w", ha.args(), pg_ha["STRATA_TEST_PG_URL"], "file:%s" % (tmp_path / "w" / "cold"),
+                         names=("a",))
+    try:
+        ha.start_nodes(system)
+        insts = ha.instances(tmp_path / "gen", studies=1, slices=3, seed=18)
+        ledger = ha.Ledger()
+        first, last = insts[:-1], insts[-1]
+        ha.Ingest(system, ledger, first, threads=1, batch=len(first)).start().join()
+        assert len(ledger.acked) == len(first)
+        for sql in ("ALTER SYSTEM SET synchronous_commit = 'remote_apply'", "SELECT pg_reload_conf()"):
+            ha.cluster.run(["psql", primary, "-tAc", sql])
+        ha.cluster.run(["psql", standby, "-tAc", "SELECT pg_wal_replay_pause()"])
+        time.sleep(1)
+        node = system.nodes[0]
+        store = ha.subprocess.Popen(["storescu", "-v", "-aec", node.aet, *node.addr(), last.path],
+                                    stdout=ha.subprocess.PIPE, stderr=ha.subprocess.STDOUT, text=True)
+        time.sleep(3)
+        assert store.poll() is None, "the store did not wait for the paused standby:\n" + store.stdout.read()
+        p = ha.cluster.run([PG_DEV, "promote", pg_ha["dir"]], timeout=120)
+        assert p.returncode == 0, p.stderr
+        ha.cluster.run([PG_DEV, "kill-primary", pg_ha["dir"]])
+        out, _ = store.communicate(timeout=120)
+        m = ha._RSP.search(out)
+        assert m, out
+        acked = m.group(1).startswith("Success") or m.group(1).startswith("Warning")
+        if acked:
+            ledger.ack(last, "c-store")
+        held = system.sql("SELECT count(*) FROM instances WHERE sop_uid = '%s'" % last.sop)[0][0] == "1"
+        log = node.log.read_text()
+        assert "is gone" in log and "read_back=" in log, "the lost COMMIT was not settled by a read-back:\n" + log[-3000:]
+        assert acked == held, "client told %s, the new primary %s the row" % (m.group(1), "has" if held else "lacks")
+        print("failover: lost COMMIT settled by read-back (%s; row %s on the promoted standby)" % (
+            m.group(1), "present" if held else "absent"))
+        v = ha.verdict(system, ledger)
+        assert v.total() == 0, ha.describe(v)
+    finally:
+        system.close()
