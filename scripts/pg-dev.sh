@@ -126,13 +126,20 @@ ENV
 kill-primary)
   pid=$(postmaster_pid "$DIR/primary") || { echo "primary of $DIR is not running" >&2; exit 1; }
   kids=$(ps -o pid= --ppid "$pid" || true)
-  kill -KILL "$pid" $kids 2>/dev/null || true
+  # Frozen first, then the postmaster (and its listening socket) gone before the backends'
+  # connections drop: a client that sees its session die finds the port closed, as when a
+  # machine dies, instead of a half-dead server that accepts and hangs up.
+  # shellcheck disable=SC2086
+  kill -STOP "$pid" $kids 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
   # gone, or a zombie nobody reaps (PID 1 of a container)
   for _ in $(seq 100); do
     st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null || true)
     [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ] && break
     sleep 0.05
   done
+  # shellcheck disable=SC2086
+  [ -z "$kids" ] || kill -KILL $kids 2>/dev/null || true
   echo killed
   ;;
 promote)

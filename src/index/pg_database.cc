@@ -208,13 +208,6 @@ class PgConnection : public SqlConnection {
     const char* keys[] = {"connect_timeout", "dbname", nullptr};
     const char* vals[] = {"5", url_.c_str(), nullptr};
     PGconn* q = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
-    // A server dying that very moment may still accept the TCP connection and then drop it;
-    // a few tries, a moment apart, reach whatever serves next (a multi-host URL's next host).
-    for (int attempt = 1; attempt < 4 && PQstatus(q) != CONNECTION_OK; ++attempt) {
-      PQfinish(q);
-      usleep(300 * 1000);
-      q = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
-    }
     Status out = Status::UnknownOutcome(base + "; the server could not be asked: " + PQerrorMessage(q));
     bool same_instance = false;
     if (PQstatus(q) == CONNECTION_OK) {
