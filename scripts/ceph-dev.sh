@@ -10,6 +10,9 @@
 #                                    manager and monitor; each pid file is checked against
 #                                    the process's command line before any signal.
 #   scripts/ceph-dev.sh status DIR   which daemons run, their ports, and `ceph -s`.
+#   scripts/ceph-dev.sh kill-osd DIR ID   SIGKILLs osd.ID of DIR (a disk that died: memstore
+#                                    loses that OSD's copies); prints "killed". With
+#                                    CEPH_DEV_OSDS=3 the other two keep every object.
 #   scripts/ceph-dev.sh restart-rgw DIR   kills radosgw of DIR (SIGKILL, or SIGTERM with
 #                                    CEPH_DEV_RGW_SIGNAL=TERM), starts it again with the same
 #                                    command line (same ceph.conf, so the same port), waits
@@ -25,6 +28,10 @@
 # Settings (environment, optional):
 #   CEPH_DEV_PORT_BASE    first of 16 consecutive ports to use (default: a free random block
 #                         in 20000-31999, below Linux's ephemeral range)
+#   CEPH_DEV_OSDS         number of OSDs (default 1: pools of size 1). 3 = pools of size 3,
+#                         min_size 2, one copy per OSD, so the cluster serves reads and writes
+#                         with any one OSD dead; failure detection tuned for a test (a killed
+#                         OSD is marked down within seconds). Costs RAM and CPU: CI's default is 1.
 #   CEPH_DEV_MGR          1 = also run ceph-mgr (default 0: S3 does not need it; saves memory)
 #   CEPH_DEV_OSD_BYTES    memstore capacity (default 2 GiB; only what is written uses RAM)
 #   CEPH_DEV_ACCESS_KEY / CEPH_DEV_SECRET_KEY   S3 credentials (defaults below)
@@ -41,13 +48,18 @@ WITH_MGR=${CEPH_DEV_MGR:-0}
 OSD_BYTES=${CEPH_DEV_OSD_BYTES:-2147483648}
 TIMEOUT=${CEPH_DEV_TIMEOUT:-60}
 IP=127.0.0.1
-PORT_BLOCK=16
+OSDS=${CEPH_DEV_OSDS:-1}
+[[ $OSDS =~ ^[1-9]$ ]] || { echo "ceph-dev: CEPH_DEV_OSDS must be 1-9" >&2; exit 2; }
+# each OSD binds 8 ports (public, cluster, two heartbeats; msgr v1 and v2)
+PORT_BLOCK=$((8 + 8 * OSDS))
+((PORT_BLOCK >= 16)) || PORT_BLOCK=16
+OSD_NAMES=$(for ((i = 0; i < OSDS; i++)); do printf 'osd.%d ' "$i"; done)
 # Daemon names in start order; DIR/run/NAME.pid is each one's pid file.
-DAEMONS="mon.a mgr.x osd.0 client.rgw.dev"
+DAEMONS="mon.a mgr.x $OSD_NAMES client.rgw.dev"
 
 say() { printf 'ceph-dev: %s\n' "$*" >&2; }
 fail() { say "error: $*"; exit 1; }
-usage() { echo "usage: $0 start|stop|status|restart-rgw DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|status|restart-rgw DIR | kill-osd DIR ID" >&2; exit 2; }
 
 # --- processes ---------------------------------------------------------------------------
 
@@ -105,7 +117,8 @@ stop_tier() {
 # radosgw needs the OSD while it shuts down; the OSD tells the monitor it is going.
 stop_all() {
     stop_tier client.rgw.dev
-    stop_tier osd.0
+    # shellcheck disable=SC2086
+    stop_tier $OSD_NAMES
     stop_tier mgr.x mon.a
 }
 
@@ -134,7 +147,7 @@ choose_ports() {
         block_free "$base" || fail "ports $base-$((base + PORT_BLOCK - 1)) are not all free"
     else
         for _ in $(seq 50); do
-            base=$((20000 + (RANDOM % 750) * PORT_BLOCK))
+            base=$((20000 + (RANDOM % (12000 / PORT_BLOCK)) * PORT_BLOCK))
             block_free "$base" && break
             base=""
         done
@@ -159,6 +172,8 @@ wait_until() {  # WHAT COMMAND...
 }
 
 write_conf() {
+    POOL_SIZE=$OSDS
+    POOL_MIN_SIZE=$((OSDS >= 3 ? 2 : 1))
     cat >"$CONF" <<EOF
 # Written by scripts/ceph-dev.sh: a single-node test cluster, not for real data.
 [global]
@@ -179,9 +194,9 @@ crash dir = $DIR/crash
 log file = $DIR/log/\$name.log
 pid file = $DIR/run/\$name.pid
 keyring = $DIR/keyring
-# one OSD: pools of size 1 with few placement groups, no autoscaler
-osd pool default size = 1
-osd pool default min size = 1
+# $OSDS OSD(s) on one host: one copy per OSD, few placement groups, no autoscaler
+osd pool default size = $POOL_SIZE
+osd pool default min size = $POOL_MIN_SIZE
 osd pool default pg num = 8
 osd pool default pgp num = 8
 osd pool default pg autoscale mode = off
@@ -192,6 +207,14 @@ mon max pg per osd = 1000
 mon warn on pool no redundancy = false
 mon warn on insecure global id reclaim = false
 mon warn on insecure global id reclaim allowed = false
+# a killed OSD: its peers see refused connections and report it; one report from any OSD
+# (all share one host) is enough, and a silent one is declared dead after a few seconds
+mon osd min down reporters = 1
+mon osd reporter subtree level = osd
+osd heartbeat interval = 1
+osd heartbeat grace = 6
+# a dead OSD stays "in" (its placement is not remapped: the test cluster has no spare)
+mon osd down out interval = 0
 # do not refuse to run on a fullish disk
 mon data avail warn = 1
 mon data avail crit = 0
@@ -247,7 +270,7 @@ start() {
     mkdir -p "$DIR"
     DIR=$(cd "$DIR" && pwd)
     CONF=$DIR/ceph.conf
-    mkdir -p "$DIR"/{mon/mon.a,mgr/mgr.x,osd/osd.0,rgw,log,run,crash}
+    mkdir -p "$DIR"/{mon/mon.a,mgr/mgr.x,rgw,log,run,crash}
     FSID=$(cat /proc/sys/kernel/random/uuid)
     trap 'if [[ ! -e $DIR/ready ]]; then say "start failed; stopping what was started (logs: $DIR/log)"; stop_all; fi' EXIT
 
@@ -271,13 +294,19 @@ start() {
         ceph-mgr -c "$CONF" -i x </dev/null >>"$DIR/log/setup.log" 2>&1
     fi
 
-    say "OSD (memstore, $((OSD_BYTES >> 20)) MiB)"
-    uuid=$(cat /proc/sys/kernel/random/uuid)
-    id=$(ceph -c "$CONF" osd new "$uuid" 2>>"$DIR/log/setup.log")
-    [[ $id == 0 ]] || fail "expected OSD id 0, got '$id'"
-    ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$uuid" >>"$DIR/log/setup.log" 2>&1
-    ceph-osd -c "$CONF" -i 0 </dev/null >>"$DIR/log/setup.log" 2>&1
-    wait_until "osd.0 up" sh -c "ceph -c '$CONF' osd dump 2>/dev/null | grep -q '^osd.0 up'"
+    local i
+    for ((i = 0; i < OSDS; i++)); do
+        say "OSD $i (memstore, $((OSD_BYTES >> 20)) MiB)"
+        mkdir -p "$DIR/osd/osd.$i"
+        uuid=$(cat /proc/sys/kernel/random/uuid)
+        id=$(ceph -c "$CONF" osd new "$uuid" 2>>"$DIR/log/setup.log")
+        [[ $id == "$i" ]] || fail "expected OSD id $i, got '$id'"
+        ceph-osd -c "$CONF" -i "$i" --mkfs --osd-uuid "$uuid" >>"$DIR/log/setup.log" 2>&1
+        ceph-osd -c "$CONF" -i "$i" </dev/null >>"$DIR/log/setup.log" 2>&1
+    done
+    for ((i = 0; i < OSDS; i++)); do
+        wait_until "osd.$i up" sh -c "ceph -c '$CONF' osd dump 2>/dev/null | grep -q '^osd.$i up'"
+    done
 
     say "radosgw on http://$IP:$RGW_PORT"
     radosgw -c "$CONF" -n client.rgw.dev </dev/null >>"$DIR/log/setup.log" 2>&1
@@ -296,9 +325,11 @@ start() {
     "${s3[@]}" -X DELETE "http://$IP:$RGW_PORT/ceph-dev-probe" 2>>"$DIR/log/setup.log" ||
         fail "radosgw rejected a signed DELETE bucket (see $DIR/log)"
 
+    echo "$OSDS" >"$DIR/osds"
     cat >"$DIR/env" <<EOF
 # source this file: the S3 endpoint of the ceph-dev cluster in $DIR
 export CEPH_CONF='$CONF'
+export CEPH_DEV_OSDS='$OSDS'
 export S3_ENDPOINT='http://$IP:$RGW_PORT'
 export AWS_ENDPOINT_URL='http://$IP:$RGW_PORT'
 export AWS_ACCESS_KEY_ID='$ACCESS_KEY'
@@ -329,7 +360,9 @@ restart_rgw() {
     port=$(sed -n 's/.* rgw=\([0-9]*\).*/\1/p' "$DIR/ports")
     [[ -n $port ]] || fail "no rgw port in $DIR/ports"
     daemon_pid mon.a >/dev/null || fail "the monitor of $DIR is not running"
-    daemon_pid osd.0 >/dev/null || fail "the OSD of $DIR is not running"
+    local n=0 name
+    for name in $OSD_NAMES; do daemon_pid "$name" >/dev/null && n=$((n + 1)); done
+    ((n > 0)) || fail "no OSD of $DIR is running"
     if pid=$(daemon_pid client.rgw.dev); then
         if [[ $sig == KILL ]]; then
             say "radosgw (pid $pid): SIGKILL"
@@ -354,9 +387,15 @@ restart_rgw() {
 
 # --- main --------------------------------------------------------------------------------
 
-[[ $# -eq 2 ]] || usage
+[[ $# -eq 2 || ($# -eq 3 && $1 == kill-osd) ]] || usage
 ACTION=$1
 DIR=$2
+# the OSD count of an existing cluster is its own, whatever the environment says
+if [[ $ACTION != start && -s $DIR/osds ]]; then
+    OSDS=$(<"$DIR/osds")
+    OSD_NAMES=$(for ((i = 0; i < OSDS; i++)); do printf 'osd.%d ' "$i"; done)
+    DAEMONS="mon.a mgr.x $OSD_NAMES client.rgw.dev"
+fi
 case $ACTION in
     start)
         start
@@ -379,6 +418,18 @@ case $ACTION in
         [[ -f $DIR/ports ]] && echo "ports: $(<"$DIR/ports")"
         [[ -f $DIR/ready ]] && echo "ready: $(grep '^export S3_ENDPOINT=' "$DIR/env" | cut -d"'" -f2)"
         timeout 15 ceph -c "$CONF" --connect-timeout 5 -s 2>/dev/null || echo "ceph -s: no answer"
+        ;;
+    kill-osd)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        [[ ${3:-} =~ ^[0-9]$ ]] || fail "usage: $0 kill-osd DIR ID"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        pid=$(daemon_pid "osd.$3") || fail "osd.$3 of $DIR is not running"
+        say "osd.$3 (pid $pid): SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_until "exit of osd.$3 pid $pid" gone "$pid"
+        rm -f "$DIR/run/osd.$3.pid"
+        echo killed
         ;;
     restart-rgw)
         [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"

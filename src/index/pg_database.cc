@@ -28,6 +28,14 @@ std::string ToDollarParams(std::string_view sql) {
   return out;
 }
 
+// Names the running server process tree: where the postmaster started and when. A transaction
+// id means something only to the instance that assigned it: after a crash restart or a failover
+// to a standby, ids that never reached the WAL (or the standby) are handed out again, so
+// txid_status() there may describe somebody else's transaction.
+constexpr const char* kServerInstanceSql =
+    "coalesce(host(inet_server_addr()), 'socket') || ':' || coalesce(inet_server_port(), 0)::text || '@' || "
+    "pg_postmaster_start_time()::text";
+
 // True if a statement failed because the session is gone (as opposed to an error answer).
 bool SessionLost(PGconn* c) { return PQstatus(c) != CONNECTION_OK; }
 
@@ -50,7 +58,10 @@ bool IdleSessionAlive(PGconn* c) {
 //   an open transaction is lost, every statement and the COMMIT fail (the server rolls back a
 //   transaction whose session ended without COMMIT).
 // - A COMMIT whose answer did not arrive is kUnknownOutcome unless the server, asked on a new
-//   session about the transaction id, says it committed or aborted (txid_status).
+//   session about the transaction id, says it committed or aborted (txid_status), and that
+//   server is the very instance that ran the transaction. After a restart or a failover (a
+//   multi-host URL lands on the promoted standby) the id is not asked about: kUnknownOutcome,
+//   and the caller reads its rows back from the server that now holds the truth.
 // - A COMMIT answered by the server is judged by its answer: the "COMMIT" tag with the session
 //   idle afterwards is success; an error, or the "ROLLBACK" tag of a failed transaction, is a
 //   definite failure.
@@ -97,10 +108,13 @@ class PgConnection : public SqlConnection {
     // txid_current() in the same round trip names the transaction for a lost COMMIT's inquiry.
     for (int attempt = 0;; ++attempt) {
       STRATA_RETURN_IF_ERROR(EnsureSession());
-      PGresult* res = PQexec(conn_, "BEGIN; SELECT txid_current()");
+      const std::string begin = std::string("BEGIN; SELECT txid_current(), ") + kServerInstanceSql;
+      PGresult* res = PQexec(conn_, begin.c_str());
       Status st = Check(res);
       if (st.ok()) {
-        xid_ = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+        const bool one = PQntuples(res) == 1 && PQnfields(res) == 2;
+        xid_ = one ? PQgetvalue(res, 0, 0) : "";
+        instance_ = one ? PQgetvalue(res, 0, 1) : "";
         pid_ = PQbackendPID(conn_);
       }
       PQclear(res);
@@ -194,8 +208,20 @@ class PgConnection : public SqlConnection {
     const char* keys[] = {"connect_timeout", "dbname", nullptr};
     const char* vals[] = {"5", url_.c_str(), nullptr};
     PGconn* q = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
-    Status out = Status::UnknownOutcome(base + "; the server could not be asked");
+    Status out = Status::UnknownOutcome(base + "; the server could not be asked: " + PQerrorMessage(q));
+    bool same_instance = false;
     if (PQstatus(q) == CONNECTION_OK) {
+      PGresult* r = PQexec(q, (std::string("SELECT ") + kServerInstanceSql).c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        const std::string now = PQgetvalue(r, 0, 0);
+        same_instance = !instance_.empty() && now == instance_;
+        if (!same_instance)
+          out = Status::UnknownOutcome(base + "; the server that ran it (" + instance_ + ") is gone, now " + now +
+                                       " (restart or failover): the caller must read back");
+      }
+      PQclear(r);
+    }
+    if (same_instance) {
       const std::string pid = std::to_string(pid_);
       for (int round = 0; round < 50; ++round) {
         const char* xp[1] = {xid_.c_str()};
@@ -311,6 +337,7 @@ class PgConnection : public SqlConnection {
   bool in_txn_ = false;
   bool broken_ = false;  // abandoned: replaced by EnsureSession before the next use
   std::string xid_;      // the open (or last) transaction's id, for SettleLostCommit
+  std::string instance_; // the server instance that assigned xid_ (kServerInstanceSql)
   int pid_ = 0;          // its backend
 };
 
