@@ -627,8 +627,12 @@ TEST_P(CatalogTest, V4CatalogIsUpgradedToV6) {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     auto c = (*db)->Acquire(true);
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE((*c)->ExecScript("DROP INDEX IF EXISTS instances_no_header").ok());
-    for (const char* drop : {"studies DROP COLUMN timezone_offset", "series DROP COLUMN pps_start_date",
+    // As a v4 build left it: without v5's folded names, v6's columns, v7's and v8's tables.
+    for (const char* drop : {"DROP INDEX IF EXISTS instances_no_header", "DROP INDEX IF EXISTS patients_name_fold",
+                             "DROP TABLE IF EXISTS rejected_instances", "DROP TABLE IF EXISTS replica_queue"})
+      ASSERT_TRUE((*c)->ExecScript(drop).ok()) << drop;
+    for (const char* drop : {"patients DROP COLUMN patient_name_fold", "studies DROP COLUMN referring_fold",
+                             "studies DROP COLUMN timezone_offset", "series DROP COLUMN pps_start_date",
                              "series DROP COLUMN pps_start_time", "series DROP COLUMN request_attributes",
                              "instances DROP COLUMN bits_allocated", "instances DROP COLUMN header_json"})
       ASSERT_TRUE((*c)->ExecScript(std::string("ALTER TABLE ") + drop).ok()) << drop;

@@ -154,10 +154,13 @@ def test_cfind_agrees_with_qido(web, files):
 
 
 def to_v4(db):
-    """Rewrites a catalog as a v4 build left it: without the v6 columns, version 4."""
+    """Rewrites a catalog as a v4 build left it: without v5's folded names, the v6 columns and
+    the v7/v8 tables, version 4."""
     con = sqlite3.connect(str(db))
-    con.execute("DROP INDEX IF EXISTS instances_no_header")
-    for table, col in (("studies", "timezone_offset"), ("series", "pps_start_date"), ("series", "pps_start_time"),
+    for stmt in ("DROP INDEX IF EXISTS instances_no_header", "DROP INDEX IF EXISTS patients_name_fold",
+                 "DROP TABLE IF EXISTS rejected_instances", "DROP TABLE IF EXISTS replica_queue"):
+        con.execute(stmt)
+    for table, col in (("patients", "patient_name_fold"), ("studies", "referring_fold"), ("studies", "timezone_offset"), ("series", "pps_start_date"), ("series", "pps_start_time"),
                        ("series", "request_attributes"), ("instances", "bits_allocated"),
                        ("instances", "header_json")):
         con.execute("ALTER TABLE %s DROP COLUMN %s" % (table, col))
@@ -184,7 +187,8 @@ def test_v4_catalog_is_upgraded_and_backfilled(server_factory, files, tmp_path):
     assert "event=header_backfill instances=3 skipped=0" in s.log_text()
     check_defaults(w, ds)
     con = sqlite3.connect(str(s.data / "catalog.db"))
-    assert con.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
+    (version,), = con.execute("SELECT version FROM schema_version").fetchall()
+    assert version >= 6, version  # the build's version (later steps may follow v6)
     assert con.execute("SELECT COUNT(*) FROM instances WHERE header_json = ''").fetchone() == (0,)
     con.close()
     # A second start has nothing left to backfill.
