@@ -68,6 +68,11 @@ function readViewport() {
       if (spec.token) {
         // What the Strata web page keeps after the user signed in with a bearer token.
         await context.addInitScript((t) => { sessionStorage.setItem('strata-auth', t); }, spec.token);
+        // With auth on, the viewer's own files want credentials too (issue 17): the browser's
+        // navigation and script loads carry the token here as a signed-in session would. The
+        // DICOMweb requests are left alone: OHIF must add the token itself (app-config.js).
+        await context.route((url) => url.pathname === '/viewer' || url.pathname.startsWith('/viewer/'),
+          (route) => route.continue({ headers: { ...route.request().headers(), authorization: spec.token } }));
       }
       const page = await context.newPage();
       page.setDefaultTimeout(60000);

@@ -71,9 +71,17 @@ def test_viewer_files(server_factory):
     index = (VIEWER_DIR / "index.html").read_text()
     bundle = re.search(r'src="/(app\.bundle\.[0-9a-f]+\.js)"', index).group(1)
 
-    # The page itself needs no credentials (it holds no patient data); SPA routes get index.html.
+    # With auth on, the viewer's files want credentials like every route (issue 17: the page's
+    # assets included); a browser sends them (basic) or the page's bearer token.
+    assert http(s.base + "/viewer").status == 401
+    assert http(s.base + "/viewer/app-config.js").status == 401
+
+    def get(path, headers=None):
+        return http(s.base + path, headers={**AUTH, **(headers or {})})
+
+    # SPA routes get index.html.
     for path in ("/viewer", "/viewer?StudyInstanceUIDs=1.2.3", "/viewer/", "/viewer/segmentation"):
-        r = http(s.base + path)
+        r = get(path)
         assert r.status == 200 and r.type.startswith("text/html"), (path, r.status)
         html = r.body.decode()
         assert 'window.PUBLIC_URL="/viewer/"' in html and 'src="/viewer/app-config.js"' in html
@@ -81,7 +89,7 @@ def test_viewer_files(server_factory):
         assert r.headers["Cache-Control"] == "no-cache"
 
     # The generated config: this server's own DICOMweb, same origin, the viewer mode at /viewer.
-    r = http(s.base + "/viewer/app-config.js")
+    r = get("/viewer/app-config.js")
     assert r.status == 200 and r.type.startswith("text/javascript")
     cfg = r.body.decode()
     assert "window.location.origin + '/dicomweb'" in cfg and "routerBasename: '/'" in cfg
@@ -89,32 +97,32 @@ def test_viewer_files(server_factory):
     assert cfg != (VIEWER_DIR / "app-config.js").read_text()
 
     # Content-hashed bundles are immutable; the public path is rewritten to /viewer/.
-    r = http(s.base + "/viewer/" + bundle, headers={"Accept-Encoding": "identity"})
+    r = get("/viewer/" + bundle, {"Accept-Encoding": "identity"})
     assert r.status == 200 and r.type.startswith("text/javascript")
     assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert b'__webpack_require__.p = "/viewer/"' in r.body and b'__webpack_require__.p = "/"' not in r.body
     etag = r.headers["ETag"]
-    assert http(s.base + "/viewer/" + bundle, headers={"If-None-Match": etag, "Accept-Encoding": "identity"}).status == 304
+    assert get("/viewer/" + bundle, {"If-None-Match": etag, "Accept-Encoding": "identity"}).status == 304
     # gzip, compressed once (not per request); the body is the same script.
     import gzip
     t0 = time.time()
-    g = http(s.base + "/viewer/" + bundle, headers={"Accept-Encoding": "gzip, deflate, br"})
+    g = get("/viewer/" + bundle, {"Accept-Encoding": "gzip, deflate, br"})
     assert g.status == 200 and g.headers["Content-Encoding"] == "gzip" and time.time() - t0 < 10
     assert gzip.decompress(g.body) == r.body and g.headers["ETag"] != etag
     assert "Accept-Encoding" in g.headers.get("Vary", "")
 
     wasm = sorted(VIEWER_DIR.glob("*.wasm"))[0]
-    r = http(s.base + "/viewer/" + wasm.name)
+    r = get("/viewer/" + wasm.name)
     assert r.status == 200 and r.type == "application/wasm" and r.body == wasm.read_bytes()
     assert "immutable" in r.headers["Cache-Control"]
-    css = http(s.base + "/viewer/app.bundle.css", headers={"Accept-Encoding": "identity"})
+    css = get("/viewer/app.bundle.css", {"Accept-Encoding": "identity"})
     assert css.type.startswith("text/css") and b"url(/viewer/" in css.body and b"url(/a" not in css.body
-    assert http(s.base + "/viewer/assets/favicon.ico").type == "image/vnd.microsoft.icon"
+    assert get("/viewer/assets/favicon.ico").type == "image/vnd.microsoft.icon"
 
     # Missing files are 404 (not index.html); nothing outside the viewer's directory is reachable.
     for path in ("/viewer/no-such-bundle.js", "/viewer/assets/none.png", "/viewer/..%2f..%2fetc%2fpasswd",
                  "/viewer/.ohif-version", "/viewer/%2e%2e/index.html"):
-        r = http(s.base + path)
+        r = get(path)
         assert r.status == 404, (path, r.status)
     # DICOMweb still wants the token.
     assert http(s.base + "/dicomweb/studies").status == 401
