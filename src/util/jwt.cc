@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/base64.h"
+
 namespace strata {
 namespace {
 
@@ -167,35 +169,6 @@ bool TimeClaim(const json& p, const char* name, bool* present, int64_t* value) {
 struct JwtValidator::KeySet {
   std::vector<Jwk> keys;
 };
-
-Result<std::string> Base64UrlDecode(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  std::string s = in;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  if (s.size() % 4 == 1) return Status::InvalidArgument("malformed base64url");
-  std::string out;
-  out.reserve(s.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    const int v = value(c);
-    if (v < 0) return Status::InvalidArgument("malformed base64url");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
 
 JwtValidator::JwtValidator(JwtOptions options) : options_(std::move(options)), keys_(std::make_shared<KeySet>()) {}
 JwtValidator::~JwtValidator() = default;

@@ -32,9 +32,6 @@ struct JwtClaims {
   int64_t expires_s = 0;           // "exp"
 };
 
-// Standard (RFC 4648 §5) base64url without padding; InvalidArgument when malformed.
-Result<std::string> Base64UrlDecode(const std::string& in);
-
 class JwtValidator {
  public:
   explicit JwtValidator(JwtOptions options);

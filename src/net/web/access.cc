@@ -7,6 +7,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "util/base64.h"
+
 namespace strata::web {
 namespace {
 
@@ -26,34 +28,6 @@ std::string Strip(const std::string& s) {
 }
 
 }  // namespace
-
-Result<std::string> Base64Decode(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string s = in;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  if (s.size() % 4 == 1) return Status::InvalidArgument("malformed base64");
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    const int v = value(c);
-    if (v < 0) return Status::InvalidArgument("malformed base64");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
 
 Result<unsigned> ParseRoles(const std::string& text) {
   unsigned roles = 0;

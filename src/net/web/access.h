@@ -101,7 +101,5 @@ class AccessPolicy {
   std::vector<std::string> origins_;
 };
 
-// Standard base64 decoding; InvalidArgument for malformed input.
-Result<std::string> Base64Decode(const std::string& in);
 
 }  // namespace strata::web

@@ -1,4 +1,5 @@
 #include "net/web/access.h"
+#include "util/base64.h"
 
 #include <gtest/gtest.h>
 
