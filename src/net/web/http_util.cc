@@ -189,4 +189,16 @@ Result<std::optional<uint64_t>> UintParam(const httplib::Request& req, const std
   return std::optional<uint64_t>(std::stoull(v));
 }
 
+void DrainBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
+  size_t seen = 0;
+  auto drop = [&](const char*, size_t len) {
+    seen += len;
+    return seen <= kMaxDrainBytes;
+  };
+  if (req.is_multipart_form_data())
+    content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
+  else
+    content_reader(drop);
+}
+
 }  // namespace strata::web

@@ -20,6 +20,13 @@ namespace strata::web {
 int HttpStatusFor(const Status& s);
 // Sets STATUS and a body {"error": MESSAGE, "status": STATUS} (application/json).
 void SendError(httplib::Response& res, int status, const std::string& message);
+
+// Reads and drops a request body (up to kMaxDrainBytes; past that the connection is dropped)
+// before the request is refused, so that a client still sending reads the answer instead of a
+// reset connection. A multipart/form-data body is only readable through cpp-httplib's form
+// reader (its plain reader is unset then), so it is drained through that.
+inline constexpr size_t kMaxDrainBytes = 64u << 20;
+void DrainBody(const httplib::Request& req, const httplib::ContentReader& content_reader);
 void SendStatus(httplib::Response& res, const Status& s);
 void SendJson(httplib::Response& res, const std::string& body, const char* content_type = "application/json");
 

@@ -41,19 +41,6 @@ void FillWhat(const httplib::Request& req, AuditEvent* e) {
   }
 }
 
-void DrainBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
-  constexpr size_t kMaxDrain = 64u << 20;  // then the connection is dropped instead
-  size_t seen = 0;
-  auto drop = [&](const char*, size_t len) {
-    seen += len;
-    return seen <= kMaxDrain;
-  };
-  if (req.is_multipart_form_data())
-    content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
-  else
-    content_reader(drop);
-}
-
 // Authenticates and authorizes; false after writing the 401/403 (and its audit record).
 bool Admit(const AccessPolicy* policy, AuditLog* audit, const RouteInfo& route, const httplib::Request& req,
            httplib::Response& res) {

@@ -221,22 +221,8 @@ class StowSession {
   std::vector<StowItem> done_;
 };
 
-// Reads and drops the body (up to kMaxDrain) before a request is refused, so that the client,
-// still sending, reads the answer instead of a reset connection.
-constexpr size_t kMaxDrain = 64u << 20;
-// A multipart/form-data body is only readable through cpp-httplib's form reader (its plain
-// reader is unset then), so it is drained through that.
-void DrainBody(const httplib::Request& req, const httplib::ContentReader& content_reader) {
-  size_t seen = 0;
-  auto drop = [&](const char*, size_t len) {
-    seen += len;
-    return seen <= kMaxDrain;
-  };
-  if (req.is_multipart_form_data())
-    content_reader([](const httplib::MultipartFormData&) { return true; }, drop);
-  else
-    content_reader(drop);
-}
+// After a malformed part the rest of the body is dropped up to this much (as DrainBody does).
+constexpr size_t kMaxDrain = kMaxDrainBytes;
 
 void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& content_reader) {
