@@ -7,6 +7,7 @@
 #include <set>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ struct ArchiveOptions {
   ColdStoreOptions replica;
   DuplicatePolicy duplicates = DuplicatePolicy::kKeep;
   int read_ahead = 8;  // ranged reads in flight while streaming a cold study
+  // Adjacent entries of one pack that one ranged read may cover while streaming a study
+  // (archive/read_run.h); 0 = one read per entry.
+  uint64_t read_run_bytes = 2 << 20;
   HotStoreOptions hot;  // this process's identity on the hot tier (tests inject one)
   int64_t hot_reconcile_grace_ms = 3600 * 1000;  // see ReconcileHot
 };
@@ -138,6 +142,12 @@ class Archive {
   // whose file was packed meanwhile is read from its pack. A pack entry missing or corrupt in
   // the cold store is read from the replica (when configured) at once, verified the same way.
   Result<std::string> Read(const InstanceRecord& record);
+  // Read for RUN: consecutive entries of one pack (same pack_key, ascending offsets, as
+  // CoalesceRun groups them), fetched with ONE ranged read of the cold store from the first
+  // entry's start to the last one's end, then each entry verified as Read verifies it. An
+  // entry whose bytes fail (or the whole range failing) falls back to Read for that entry, so
+  // moves, retired packs and the replica are handled the same way. One result per record.
+  std::vector<Result<std::string>> ReadRun(std::span<const InstanceRecord> run);
 
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }

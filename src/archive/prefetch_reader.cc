@@ -1,5 +1,9 @@
 #include "archive/prefetch_reader.h"
 
+#include <span>
+
+#include "archive/read_run.h"
+
 namespace strata {
 
 PrefetchReader::PrefetchReader(Archive* archive, std::vector<InstanceRecord> records, Transform transform)
@@ -7,27 +11,58 @@ PrefetchReader::PrefetchReader(Archive* archive, std::vector<InstanceRecord> rec
       records_(std::move(records)),
       transform_(std::move(transform)),
       ahead_(static_cast<size_t>(std::max(2, archive->options().read_ahead))) {
-  while (inflight_.size() < ahead_ && next_launch_ < records_.size()) Launch();
+  while (CanLaunch()) Launch();
 }
 
 PrefetchReader::~PrefetchReader() {
-  for (auto& f : inflight_) f.wait();
+  for (auto& t : inflight_)
+    if (!t.fetched) t.results.wait();
+}
+
+// At most AHEAD tasks, and about AHEAD MB of stored bytes, in flight (the first task always
+// goes, whatever its size).
+bool PrefetchReader::CanLaunch() const {
+  return next_launch_ < records_.size() && inflight_.size() < ahead_ &&
+         (inflight_.empty() || inflight_bytes_ < uint64_t{ahead_} << 20);
 }
 
 void PrefetchReader::Launch() {
-  const InstanceRecord* rec = &records_[next_launch_++];
-  inflight_.push_back(std::async(std::launch::async, [this, rec]() -> Result<std::string> {
-    auto bytes = archive_->Read(*rec);
-    if (!bytes.ok() || !transform_) return bytes;
-    return transform_(*rec, std::move(bytes).value());
-  }));
+  const std::span<const InstanceRecord> rest(records_.data() + next_launch_, records_.size() - next_launch_);
+  // With a transform (decoding), short runs: each task transforms its entries one after the
+  // other, and more tasks in flight keep both cores decoding.
+  RunLimits limits;
+  limits.max_bytes = archive_->options().read_run_bytes;
+  if (transform_) limits.max_entries = 4;
+  const std::span<const InstanceRecord> run = rest.first(PackRunLength(rest, limits));
+  next_launch_ += run.size();
+  Task task;
+  for (const InstanceRecord& r : run) task.bytes += r.location.tier == Location::Tier::kCold ? r.location.length : r.size;
+  inflight_bytes_ += task.bytes;
+  task.results = std::async(std::launch::async, [this, run]() {
+    std::vector<Result<std::string>> out = archive_->ReadRun(run);
+    if (transform_) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        if (out[i].ok()) out[i] = transform_(run[i], std::move(out[i]).value());
+      }
+    }
+    return out;
+  });
+  inflight_.push_back(std::move(task));
 }
 
 Result<std::string> PrefetchReader::Next() {
   if (inflight_.empty()) return Status::Internal("PrefetchReader::Next called past the end");
-  Result<std::string> r = inflight_.front().get();
-  inflight_.pop_front();
-  if (next_launch_ < records_.size()) Launch();
+  Task& front = inflight_.front();
+  if (!front.fetched) {
+    front.ready = front.results.get();
+    front.fetched = true;
+  }
+  Result<std::string> r = std::move(front.ready[front.next++]);
+  if (front.next == front.ready.size()) {
+    inflight_bytes_ -= front.bytes;
+    inflight_.pop_front();
+  }
+  while (CanLaunch()) Launch();
   return r;
 }
 

@@ -36,6 +36,9 @@ Result<ArchiveOptions> ArchiveOptionsFromConfig(const Config& config) {
   STRATA_ASSIGN_OR_RETURN(o.duplicates, ParseDuplicatePolicy(config.Get("duplicates")));
   STRATA_ASSIGN_OR_RETURN(int64_t ahead, config.GetInt("read_ahead"));
   o.read_ahead = static_cast<int>(ahead);
+  STRATA_ASSIGN_OR_RETURN(int64_t run_bytes, config.GetInt("read_run_bytes"));
+  if (run_bytes < 0) return Status::InvalidArgument("read_run_bytes must be >= 0");
+  o.read_run_bytes = static_cast<uint64_t>(run_bytes);
   STRATA_ASSIGN_OR_RETURN(o.hot_reconcile_grace_ms, ParseDurationMs(config.Get("hot.reconcile_grace")));
   // The replica: its own endpoint and credentials, else the primary's S3 settings.
   o.replica = o.cold;

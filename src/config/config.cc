@@ -25,6 +25,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"duplicates", "keep", "re-sent SOP Instance UID with other bytes: keep (warn), replace or reject", T::kString},
       {"query.pn_match", "exact", "person names in C-FIND/QIDO: exact (decoded text, ASCII case ignored) or insensitive (case and accents ignored: muller finds Müller)", T::kString},
       {"read_ahead", "8", "cold reads in flight while streaming a study", T::kInt},
+      {"read_run_bytes", "2097152", "bytes of adjacent pack entries one cold read may cover while streaming a study (0 = one read per entry)", T::kInt},
       {"hot.reconcile_grace", "1h", "hot files no catalog row references are re-indexed or removed once this old (a live store renames, then commits)", T::kString},
       {"hot.reconcile_interval", "1h", "how often the server reconciles the hot tier with the catalog (0 = only at start)", T::kString},
       {"dimse.max_associations", "32", "associations served at once; more are rejected (transient)", T::kInt},
