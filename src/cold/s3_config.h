@@ -3,8 +3,7 @@
 // value (ColdStoreOptions), then the environment (AWS_REGION, AWS_DEFAULT_REGION;
 // AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, whose pair
 // is used only when no key is configured, with AWS_SESSION_TOKEN unless a token is configured),
-// then the default (region
-// us-east-1, AWS's regional endpoint).
+// then the default (region us-east-1, AWS's regional endpoint).
 #pragma once
 
 #include <cstdint>
