@@ -2,7 +2,7 @@
 
 #include "archive/archive.h"
 #include "cli/commands.h"
-#include "cli/converter_options.h"
+#include "cli/tiering_options.h"
 #include "cli/serve_command.h"
 #include "util/duration.h"
 #include "util/progress.h"
@@ -11,7 +11,7 @@ namespace strata {
 
 int RunMigrate(const Config& config, const MigrateArgs& args) {
   auto aopts = ArchiveOptionsFromConfig(config);
-  auto copts = ConverterOptionsFromConfig(config);
+  auto copts = TieringOptionsFromConfig(config);
   if (!aopts.ok() || !copts.ok()) {
     std::cerr << "strata migrate: " << (aopts.ok() ? copts.status() : aopts.status()).ToString() << "\n";
     return 2;
@@ -30,7 +30,7 @@ int RunMigrate(const Config& config, const MigrateArgs& args) {
     std::cerr << "strata migrate: " << archive.status().ToString() << "\n";
     return 1;
   }
-  Converter conv(archive->get(), copts.value());
+  MigrationScheduler conv(archive->get(), copts.value());
   ProgressLine line("migrate", 0, 0);
   auto r = conv.RunOnce(args.study, older, [&](uint64_t n, uint64_t b, const std::string&) { line.Add(n, b); });
   if (!r.ok()) {

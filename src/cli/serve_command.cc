@@ -4,9 +4,9 @@
 #include <thread>
 
 #include "archive/archive.h"
-#include "cli/converter_options.h"
+#include "cli/tiering_options.h"
 #include "cli/replica_options.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 #include "net/dimse/ae_binding.h"
 #include "net/dimse/dimse_permissions.h"
 #include "net/dimse/dimse_server.h"
@@ -45,7 +45,7 @@ void ReconcileLoop(Archive* archive, int64_t grace_ms, int64_t interval_ms) {
 
 int RunServe(const Config& config) {
   auto opts = ArchiveOptionsFromConfig(config);
-  auto copts = ConverterOptionsFromConfig(config);
+  auto copts = TieringOptionsFromConfig(config);
   if (!opts.ok() || !copts.ok()) {
     spdlog::error("configuration: {}", (opts.ok() ? copts.status() : opts.status()).ToString());
     return 2;
@@ -170,7 +170,7 @@ int RunServe(const Config& config) {
                dimse.tls_port(),
                opts->catalog.url, opts->hot_dir, (*archive)->cold()->Describe());
   std::thread dimse_thread([&] { dimse.Serve(); });
-  Converter converter(archive->get(), copts.value());
+  MigrationScheduler converter(archive->get(), copts.value());
   if (config.GetBool("tiering.enabled")) converter.Start();
   // The backup queue and the background scrubber, when a replica is configured.
   std::unique_ptr<Replicator> replicator;

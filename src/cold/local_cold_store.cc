@@ -1,6 +1,5 @@
 #include "cold/local_cold_store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,49 +12,32 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <tuple>
 #include <spdlog/spdlog.h>
 
 #include "cold/object_key.h"
 #include "util/clock.h"
+#include "util/dir_walk.h"
+#include "util/fd_io.h"
 #include "util/file_util.h"
+#include "util/temp_name.h"
 
 namespace strata {
 namespace {
 
 constexpr const char* kUploadsDir = ".uploads";
 constexpr const char* kMarkerName = "upload.json";
-constexpr std::string_view kTmpPrefix = ".tmp-";
 constexpr std::string_view kTmpUploadIdPrefix = "tmp:";
-constexpr size_t kTmpRandomHex = 16;
 constexpr size_t kUploadIdHex = 32;
-
-std::string RandomHex(size_t digits) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(digits);
-  while (out.size() < digits) {
-    uint64_t r = rng();
-    for (int i = 0; i < 16 && out.size() < digits; ++i, r >>= 4) out += kHex[r & 0xf];
-  }
-  return out;
-}
 
 bool IsLowerHex(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-int64_t MtimeMs(const struct stat& st) {
-  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
-}
-
-std::string EtagOf(const struct stat& st) {
+std::string EtagOf(const DirEntry& e) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%llx-%llx", static_cast<unsigned long long>(st.st_size),
-                static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull +
-                    static_cast<unsigned long long>(st.st_mtim.tv_nsec));
+  std::snprintf(buf, sizeof(buf), "%llx-%llx", static_cast<unsigned long long>(e.size),
+                static_cast<unsigned long long>(e.mtime_ns));
   return buf;
 }
 
@@ -76,56 +58,6 @@ bool ParsePartName(std::string_view name, int* n) {
   return v >= 1 && v <= LocalColdStore::kMaxPartNumber;
 }
 
-// ".tmp-<16 hex>-<base>" -> base.
-bool ParseTempName(std::string_view name, std::string* base) {
-  if (name.substr(0, kTmpPrefix.size()) != kTmpPrefix) return false;
-  name.remove_prefix(kTmpPrefix.size());
-  if (name.size() < kTmpRandomHex + 2 || name[kTmpRandomHex] != '-') return false;
-  if (!IsLowerHex(name.substr(0, kTmpRandomHex))) return false;
-  *base = std::string(name.substr(kTmpRandomHex + 1));
-  return true;
-}
-
-std::string TempName(std::string_view base) {
-  return std::string(kTmpPrefix) + RandomHex(kTmpRandomHex) + "-" + std::string(base);
-}
-
-// Appends the whole of file IN_PATH to FD (kernel copy when the file system allows it).
-Status AppendFile(int out_fd, const std::string& in_path, const std::string& what) {
-  int in = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return Status::FromErrno(errno, "open " + in_path);
-  Status s;
-  bool fallback = false;
-  while (true) {
-    ssize_t n = ::copy_file_range(in, nullptr, out_fd, nullptr, 64u << 20, 0);
-    if (n > 0) continue;
-    if (n == 0) break;
-    if (errno == EINTR) continue;
-    if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
-      fallback = true;
-    } else {
-      s = Status::FromErrno(errno, "copy " + in_path + " to " + what);
-    }
-    break;
-  }
-  if (s.ok() && fallback) {
-    std::string buf(1u << 20, '\0');
-    while (true) {
-      ssize_t n = ::read(in, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        s = Status::FromErrno(errno, "read " + in_path);
-        break;
-      }
-      if (n == 0) break;
-      s = WriteAll(out_fd, std::string_view(buf.data(), static_cast<size_t>(n)), what);
-      if (!s.ok()) break;
-    }
-  }
-  ::close(in);
-  return s;
-}
-
 // Splits "a/b/c" into ("a/b", "c") and "c" into ("", "c").
 std::pair<std::string, std::string> SplitKey(const std::string& key) {
   size_t slash = key.rfind('/');
@@ -137,54 +69,21 @@ std::string JoinRel(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
-// Calls VISIT(rel_dir, name, stat) for every regular file below ROOT/REL_DIR, descending
-// only into directories that do not start with '.' and whose keys can match PREFIX.
-Status Walk(const std::string& root, const std::string& rel_dir, const std::string& prefix,
-            const std::function<void(const std::string&, const std::string&,
-                                      const struct stat&)>& visit) {
-  std::string dir = JoinRel(root, rel_dir);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::OK();  // gone meanwhile
-    return Status::FromErrno(errno, "opendir " + dir);
-  }
-  std::vector<std::string> subdirs;
-  Status s;
-  while (true) {
-    errno = 0;
-    struct dirent* e = ::readdir(d);
-    if (e == nullptr) {
-      if (errno != 0) s = Status::FromErrno(errno, "readdir " + dir);
-      break;
-    }
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    struct stat st{};
-    if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished
-    if (S_ISDIR(st.st_mode)) {
-      if (name[0] == '.') continue;
-      std::string sub = JoinRel(rel_dir, name) + "/";
-      if (sub.compare(0, prefix.size(), prefix) == 0 ||
-          prefix.compare(0, sub.size(), sub) == 0) {
-        subdirs.push_back(JoinRel(rel_dir, name));
-      }
-    } else if (S_ISREG(st.st_mode)) {
-      visit(rel_dir, name, st);
-    }
-  }
-  ::closedir(d);
-  if (!s.ok()) return s;
-  for (const auto& sub : subdirs) STRATA_RETURN_IF_ERROR(Walk(root, sub, prefix, visit));
-  return Status::OK();
-}
-
-// The directory in which a walk for PREFIX starts ("a/b/c" and "a/b/" -> "a/b").
-std::string PrefixDir(const std::string& prefix) {
-  size_t slash = prefix.rfind('/');
-  return slash == std::string::npos ? "" : prefix.substr(0, slash);
-}
-
 bool StartsWith(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+// Walks the files whose keys can start with PREFIX: from the directory of PREFIX ("a/b/c"
+// and "a/b/" -> "a/b") into the directories (never dot-directories such as .uploads) whose
+// keys can match it.
+Status WalkPrefix(const std::string& root, const std::string& prefix, const WalkVisit& visit) {
+  size_t slash = prefix.rfind('/');
+  const std::string start = slash == std::string::npos ? "" : prefix.substr(0, slash);
+  auto descend = [&prefix](const std::string& rel_sub, const std::string& name) {
+    if (name[0] == '.') return false;
+    const std::string sub = rel_sub + "/";
+    return StartsWith(sub, prefix) || StartsWith(prefix, sub);
+  };
+  return WalkFiles(root, start, descend, visit);
+}
 
 // Opens KEY's file for reading; kNotFound unless it is a regular file.
 Result<int> OpenObject(const std::string& path, const std::string& key, struct stat* st) {
@@ -203,20 +102,6 @@ Result<int> OpenObject(const std::string& path, const std::string& key, struct s
     return Status::NotFound("no object " + key);
   }
   return fd;
-}
-
-Status PreadExact(int fd, char* out, uint64_t offset, uint64_t length, const std::string& path) {
-  uint64_t got = 0;
-  while (got < length) {
-    ssize_t r = ::pread(fd, out + got, length - got, static_cast<off_t>(offset + got));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "read " + path);
-    }
-    if (r == 0) return Status::Corruption("short read of " + path + " (file shrank?)");
-    got += static_cast<uint64_t>(r);
-  }
-  return Status::OK();
 }
 
 }  // namespace
@@ -267,20 +152,16 @@ class LocalObjectUpload final : public ObjectUpload {
       return Status::InvalidArgument("upload of " + key_ + " was aborted");
     }
     // The parts on disk, by number.
+    auto entries = ListDirEntries(dir_);
+    if (!entries.ok()) {
+      if (entries.status().IsNotFound()) return Status::NotFound("upload " + id_ + " of " + key_ + " no longer exists");
+      return entries.status();
+    }
     std::vector<std::pair<int, uint64_t>> parts;
-    DIR* d = ::opendir(dir_.c_str());
-    if (d == nullptr) {
-      if (errno == ENOENT) return Status::NotFound("upload " + id_ + " of " + key_ + " no longer exists");
-      return Status::FromErrno(errno, "opendir " + dir_);
-    }
-    while (struct dirent* e = ::readdir(d)) {
+    for (const DirEntry& e : entries.value()) {
       int n;
-      struct stat st{};
-      if (ParsePartName(e->d_name, &n) && ::fstatat(dirfd(d), e->d_name, &st, 0) == 0) {
-        parts.emplace_back(n, static_cast<uint64_t>(st.st_size));
-      }
+      if (e.type == DirEntry::Type::kFile && ParsePartName(e.name, &n)) parts.emplace_back(n, e.size);
     }
-    ::closedir(d);
     if (parts.empty()) return Status::InvalidArgument("upload of " + key_ + " has no parts");
     std::sort(parts.begin(), parts.end());
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -293,7 +174,7 @@ class LocalObjectUpload final : public ObjectUpload {
     }
     STRATA_RETURN_IF_ERROR(store_->WriteObject(key_, [&](int fd, const std::string& tmp) {
       for (const auto& [n, size] : parts) {
-        STRATA_RETURN_IF_ERROR(AppendFile(fd, dir_ + "/" + PartName(n), tmp));
+        STRATA_RETURN_IF_ERROR(AppendFileTo(fd, dir_ + "/" + PartName(n), tmp));
       }
       return Status::OK();
     }));
@@ -464,7 +345,7 @@ Result<std::string> LocalColdStore::GetRange(const std::string& key, uint64_t of
                                    " (" + std::to_string(size) + " bytes)");
   }
   std::string out(length, '\0');
-  Status s = PreadExact(fd, out.data(), offset, length, path);
+  Status s = PreadExact(fd, out.data(), out.size(), offset, path);
   ::close(fd);
   if (!s.ok()) return s;
   return out;
@@ -476,7 +357,7 @@ Result<std::string> LocalColdStore::Get(const std::string& key) {
   struct stat st{};
   STRATA_ASSIGN_OR_RETURN(int fd, OpenObject(path, key, &st));
   std::string out(static_cast<size_t>(st.st_size), '\0');
-  Status s = PreadExact(fd, out.data(), 0, out.size(), path);
+  Status s = PreadExact(fd, out.data(), out.size(), 0, path);
   ::close(fd);
   if (!s.ok()) return s;
   return out;
@@ -484,27 +365,21 @@ Result<std::string> LocalColdStore::Get(const std::string& key) {
 
 Result<ObjectInfo> LocalColdStore::Head(const std::string& key) {
   STRATA_RETURN_IF_ERROR(ValidateObjectKey(key));
-  struct stat st{};
-  if (::stat(PathOf(key).c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound("no object " + key);
-    return Status::FromErrno(errno, "stat " + PathOf(key));
-  }
-  if (!S_ISREG(st.st_mode)) return Status::NotFound("no object " + key);
-  return ObjectInfo{key, static_cast<uint64_t>(st.st_size), EtagOf(st), MtimeMs(st)};
+  auto e = StatPath(PathOf(key));
+  if (!e.ok()) return e.status().IsNotFound() ? Status::NotFound("no object " + key) : e.status();
+  if (e->type != DirEntry::Type::kFile) return Status::NotFound("no object " + key);
+  return ObjectInfo{key, e->size, EtagOf(*e), e->mtime_ms()};
 }
 
 Result<std::vector<ObjectInfo>> LocalColdStore::List(const std::string& prefix) {
   STRATA_RETURN_IF_ERROR(ValidateKeyPrefix(prefix));
   std::vector<ObjectInfo> out;
-  STRATA_RETURN_IF_ERROR(Walk(root_, PrefixDir(prefix), prefix,
-                              [&](const std::string& rel_dir, const std::string& name,
-                                  const struct stat& st) {
-                                if (name[0] == '.') return;
-                                std::string key = JoinRel(rel_dir, name);
-                                if (!StartsWith(key, prefix)) return;
-                                out.push_back({key, static_cast<uint64_t>(st.st_size),
-                                               EtagOf(st), MtimeMs(st)});
-                              }));
+  STRATA_RETURN_IF_ERROR(WalkPrefix(root_, prefix, [&](const std::string& rel_dir, const DirEntry& f) {
+    if (f.name[0] == '.') return;
+    std::string key = JoinRel(rel_dir, f.name);
+    if (!StartsWith(key, prefix)) return;
+    out.push_back({key, f.size, EtagOf(f), f.mtime_ms()});
+  }));
   std::sort(out.begin(), out.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
@@ -530,44 +405,33 @@ Result<std::vector<PendingUpload>> LocalColdStore::ListPendingUploads(const std:
   std::vector<PendingUpload> out;
   // Multipart uploads.
   std::string uploads = root_ + "/" + kUploadsDir;
-  if (DIR* d = ::opendir(uploads.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string id = e->d_name;
-      if (id[0] == '.') continue;
-      struct stat st{};
-      if (::fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISDIR(st.st_mode)) continue;
-      PendingUpload p{"", id, MtimeMs(st)};
-      auto marker = ReadFile(uploads + "/" + id + "/" + kMarkerName);
-      if (marker.ok()) {
-        auto j = nlohmann::json::parse(*marker, nullptr, /*allow_exceptions=*/false);
-        if (j.is_object() && j.contains("key") && j["key"].is_string()) {
-          p.key = j["key"].get<std::string>();
-        }
-        if (j.is_object() && j.contains("initiated_ms") && j["initiated_ms"].is_number_integer()) {
-          p.initiated_ms = j["initiated_ms"].get<int64_t>();
-        }
+  auto staged = ListDirEntries(uploads);
+  if (!staged.ok() && !staged.status().IsNotFound()) return staged.status();
+  for (const DirEntry& e : staged.ok() ? staged.value() : std::vector<DirEntry>{}) {
+    if (e.name[0] == '.' || e.type != DirEntry::Type::kDir) continue;
+    PendingUpload p{"", e.name, e.mtime_ms()};
+    auto marker = ReadFile(uploads + "/" + e.name + "/" + kMarkerName);
+    if (marker.ok()) {
+      auto j = nlohmann::json::parse(*marker, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("key") && j["key"].is_string()) {
+        p.key = j["key"].get<std::string>();
       }
-      // An upload whose marker never got written has key "": only an unfiltered listing
-      // (a full cleanup sweep) sees it.
-      if (StartsWith(p.key, prefix)) out.push_back(std::move(p));
+      if (j.is_object() && j.contains("initiated_ms") && j["initiated_ms"].is_number_integer()) {
+        p.initiated_ms = j["initiated_ms"].get<int64_t>();
+      }
     }
-    ::closedir(d);
-  } else if (errno != ENOENT) {
-    return Status::FromErrno(errno, "opendir " + uploads);
+    // An upload whose marker never got written has key "": only an unfiltered listing
+    // (a full cleanup sweep) sees it.
+    if (StartsWith(p.key, prefix)) out.push_back(std::move(p));
   }
   // Temp files of interrupted Puts and Completes.
-  STRATA_RETURN_IF_ERROR(Walk(root_, PrefixDir(prefix), prefix,
-                              [&](const std::string& rel_dir, const std::string& name,
-                                  const struct stat& st) {
-                                std::string base;
-                                if (!ParseTempName(name, &base)) return;
-                                std::string key = JoinRel(rel_dir, base);
-                                if (!StartsWith(key, prefix)) return;
-                                out.push_back({key,
-                                               std::string(kTmpUploadIdPrefix) +
-                                                   JoinRel(rel_dir, name),
-                                               MtimeMs(st)});
-                              }));
+  STRATA_RETURN_IF_ERROR(WalkPrefix(root_, prefix, [&](const std::string& rel_dir, const DirEntry& f) {
+    std::string base;
+    if (!ParseTempName(f.name, &base)) return;
+    std::string key = JoinRel(rel_dir, base);
+    if (!StartsWith(key, prefix)) return;
+    out.push_back({key, std::string(kTmpUploadIdPrefix) + JoinRel(rel_dir, f.name), f.mtime_ms()});
+  }));
   std::sort(out.begin(), out.end(), [](const PendingUpload& a, const PendingUpload& b) {
     return std::tie(a.key, a.upload_id) < std::tie(b.key, b.upload_id);
   });

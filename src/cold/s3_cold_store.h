@@ -11,12 +11,15 @@
 // and jitter (retry_policy.h) and end as kUnavailable when retries run out; other 4xx are not
 // retried and come back with S3's Code and Message ("HTTP 403 AccessDenied: ..."): 404 and
 // NoSuch* are kNotFound, 400/416 kInvalidArgument, BadDigest kCorruption, 409 kConflict,
-// quota kNoSpace, the rest (403, redirects) kIOError.
+// quota kNoSpace, the rest (403, redirects) kIOError. (s3_client.h sends and retries.)
 //
 // Multipart: parts may be uploaded from many threads at once (each request borrows a pooled
 // keep-alive connection). Complete does not depend on the ETag in the response (radosgw
 // sends an empty one); a Complete retried after a lost response that finds NoSuchUpload
 // checks with HEAD that the object is there with the expected size.
+//
+// Files: s3_cold_store.cc (objects, listing, buckets), s3_multipart.cc (S3ObjectUpload and
+// pending uploads), s3_client.cc (signed requests, retries, error mapping), s3_config.cc.
 //
 // Keys: the store's prefix is prepended on the way out and stripped from listings, so
 // several stores (tests, tenants) can share a bucket.
@@ -26,31 +29,10 @@
 #include <string>
 
 #include "cold/cold_store.h"
-#include "cold/http_client.h"
-#include "cold/retry_policy.h"
-#include "cold/s3_endpoint.h"
-#include "cold/sigv4_signer.h"
+#include "cold/s3_client.h"
+#include "cold/s3_config.h"
 
 namespace strata {
-
-struct S3Config {
-  std::string endpoint;       // "http[s]://host[:port]"
-  std::string bucket;
-  std::string prefix;         // "" or "a/b" (no leading or trailing '/')
-  std::string region = "us-east-1";
-  SigV4Credentials credentials;
-  bool path_style = true;
-  bool sign_payload = true;
-  bool endpoint_is_aws = false;  // no endpoint was configured: AWS's regional one is used
-  HttpClientOptions http;
-  RetryPolicy retry;
-  int list_page_size = 1000;  // max-keys / max-uploads per listing request
-  uint64_t min_part_size = 5ull << 20;
-
-  // From OPTIONS (url "s3://bucket[/prefix]") with the environment fallbacks described in
-  // ColdStoreOptions. Missing credentials are kInvalidArgument.
-  static Result<S3Config> FromOptions(const ColdStoreOptions& options);
-};
 
 class S3ColdStore final : public ColdStore {
  public:
@@ -59,7 +41,7 @@ class S3ColdStore final : public ColdStore {
   std::string Describe() const override;
   Status Put(const std::string& key, std::string_view data) override;
   Result<std::unique_ptr<ObjectUpload>> StartUpload(const std::string& key) override;
-  uint64_t min_part_size() const override { return config_.min_part_size; }
+  uint64_t min_part_size() const override { return client_.config().min_part_size; }
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
   Result<std::string> Get(const std::string& key) override;
   Result<ObjectInfo> Head(const std::string& key) override;
@@ -73,37 +55,18 @@ class S3ColdStore final : public ColdStore {
   // Deletes the bucket (it must be empty); OK if it does not exist.
   Status DeleteBucket();
 
-  const S3Config& config() const { return config_; }
-  const HttpClient& http() const { return http_; }
+  const S3Config& config() const { return client_.config(); }
+  const HttpClient& http() const { return client_.http(); }
 
  private:
   friend class S3ObjectUpload;
 
-  struct Call {
-    std::string method;
-    std::string key;                 // full bucket key; "" = the bucket itself
-    QueryList query;
-    HeaderList headers;              // besides host, x-amz-*, authorization
-    std::string_view body;
-    bool body_may_hold_error = false;  // a 200 that can carry <Error> (CompleteMultipartUpload)
-    size_t expected_response_bytes = 0;
-    long pass_status = 0;            // a non-2xx status returned as a response, not an error
-  };
-
   S3ColdStore(S3Config config, S3Endpoint endpoint);
-  // Signs and sends CALL, retrying transient failures. ATTEMPTS (if given) gets the number of
-  // requests sent.
-  Result<HttpResponse> Execute(const Call& call, int* attempts = nullptr);
-  Status ErrorFrom(const Call& call, const HttpResponse& resp) const;
   std::string FullKey(const std::string& key) const;
   // FULL with the store's prefix removed; false if FULL is outside the prefix.
   bool StripPrefix(const std::string& full, std::string* key) const;
-  std::string What(const Call& call) const;
 
-  const S3Config config_;
-  const S3Endpoint endpoint_;
-  const SigV4Signer signer_;
-  HttpClient http_;
+  S3Client client_;
 };
 
 }  // namespace strata

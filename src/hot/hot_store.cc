@@ -6,12 +6,12 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <random>
 #include <sstream>
 
 #include "util/checksum.h"
 #include "util/file_util.h"
 #include "util/log.h"
+#include "util/temp_name.h"
 
 namespace strata {
 namespace {
@@ -135,15 +135,13 @@ Status HotStore::RemoveDeadIncoming(const std::string& node_dir) {
 
 std::string HotStore::NewIncomingPath() {
   static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return JoinPath(incoming_, std::to_string(counter++) + "-" + HexU64(rng()).substr(0, 8) + ".part");
+  return JoinPath(incoming_, std::to_string(counter++) + "-" + RandomHex(8) + ".part");
 }
 
 std::string HotStore::NewRelativePath(const InstanceRecord& r) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::string h = HexU64(Xxh3(r.study_uid));
   return h.substr(0, 2) + "/" + h.substr(2, 2) + "/" + r.study_uid + "/" + r.series_uid + "/" + r.sop_uid + "." +
-         r.checksum.substr(0, 8) + "." + HexU64(rng()).substr(0, 8) + ".dcm";
+         r.checksum.substr(0, 8) + "." + RandomHex(8) + ".dcm";
 }
 
 std::string HotStore::AbsolutePath(const std::string& relative) const { return JoinPath(root_, relative); }

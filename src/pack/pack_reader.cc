@@ -1,5 +1,4 @@
 #include "pack/pack_reader.h"
-#include "model/uid.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,30 +6,18 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <memory>
 #include <unordered_set>
 #include <utility>
 
-#include "pack/zip_format.h"
+#include "model/uid.h"
 #include "util/checksum.h"
+#include "util/fd_io.h"
 
 namespace strata {
 namespace {
 
 constexpr uint64_t kVerifyWindow = 8ull << 20;
-constexpr uint64_t kMaxCentralDirectoryBytes = 1ull << 30;
-constexpr uint16_t kUnsupportedFlags = zip::kFlagEncrypted | zip::kFlagDataDescriptor;
-
-bool HasSignature(std::string_view b, size_t pos, uint32_t sig) {
-  if (pos + 4 > b.size()) return false;
-  char s[4] = {static_cast<char>(sig & 0xFF), static_cast<char>((sig >> 8) & 0xFF),
-               static_cast<char>((sig >> 16) & 0xFF), static_cast<char>((sig >> 24) & 0xFF)};
-  return std::memcmp(b.data() + pos, s, 4) == 0;
-}
-
-std::string Hex32(uint32_t v) { return "0x" + HexU32(v); }
-
 // Serves consecutive byte ranges of [0, limit) from large windows, so that checking every
 // entry of a pack costs a few big reads instead of one read per entry.
 class WindowReader {
@@ -129,264 +116,88 @@ Result<std::string> PackReader::ReadExact(uint64_t offset, uint64_t length) cons
   return bytes;
 }
 
-Status PackReader::CheckLocalHeader(const Member& m, std::string_view bytes) const {
-  auto lh = zip::DecodeLocalHeader(bytes);
-  if (!lh.ok()) return Status::Corruption("local header: " + lh.status().message());
-  if (lh->name != m.name)
-    return Status::Corruption("local header names '" + lh->name.substr(0, 200) + "'");
-  if (lh->method != 0)
-    return Status::Corruption("local header: compression method " + std::to_string(lh->method));
-  if (lh->flags & kUnsupportedFlags)
-    return Status::Corruption("local header: unsupported flags " + std::to_string(lh->flags));
-  if (lh->crc32 != m.crc32)
-    return Status::Corruption("local header CRC-32 " + Hex32(lh->crc32) +
-                              " differs from the directory's " + Hex32(m.crc32));
-  if (lh->compressed_size != m.size || lh->uncompressed_size != m.size)
-    return Status::Corruption("local header size " + std::to_string(lh->uncompressed_size) +
-                              " differs from the directory's " + std::to_string(m.size));
-  if (m.header_offset + lh->header_size != m.data_offset)
-    return Status::Corruption("local header is " + std::to_string(lh->header_size) +
-                              " bytes, so the data is not at offset " +
-                              std::to_string(m.data_offset));
+Status PackReader::Load() {
+  STRATA_ASSIGN_OR_RETURN(
+      PackDirectory dir,
+      ReadPackDirectory([this](uint64_t offset, uint64_t length) { return ReadExact(offset, length); }, size_));
+  zip64_ = dir.zip64;
+  cd_offset_ = dir.cd_offset;
+  members_ = std::move(dir.members);
+  for (const PackProblem& p : dir.problems) AddProblem(p.entry, p.message, p.code);
+  STRATA_RETURN_IF_ERROR(LoadManifest(dir.manifest));
+  CrossCheckManifest(dir.by_name);
   return Status::OK();
 }
 
-Status PackReader::Load() {
-  using namespace zip;
-  if (size_ < kEndSize)
-    return Status::Corruption("too small to be a ZIP file (" + std::to_string(size_) + " bytes)");
-
-  // 1. The end of central directory record: the last 22 bytes, unless a comment follows it.
-  uint64_t tail_len =
-      std::min<uint64_t>(size_, kEndSize + kMaxCommentSize + kZip64LocatorSize + kZip64EndSize);
-  uint64_t tail_start = size_ - tail_len;
-  STRATA_ASSIGN_OR_RETURN(std::string tail, ReadExact(tail_start, tail_len));
-  std::string_view tv(tail);
-  int64_t found = -1;
-  for (int64_t p = static_cast<int64_t>(tail_len - kEndSize);
-       p >= 0 && tail_len - kEndSize - p <= kMaxCommentSize; --p) {
-    if (!HasSignature(tv, static_cast<size_t>(p), kEndSignature)) continue;
-    auto e = DecodeEndRecord(tv.substr(static_cast<size_t>(p)));
-    if (e.ok() && e->comment_length == tail_len - kEndSize - static_cast<uint64_t>(p)) {
-      found = p;
-      break;
-    }
-  }
-  if (found < 0)
-    return Status::Corruption("no end of central directory record (truncated, or not a ZIP file)");
-  uint64_t eocd_pos = tail_start + static_cast<uint64_t>(found);
-  STRATA_ASSIGN_OR_RETURN(EndRecord eocd, DecodeEndRecord(tv.substr(static_cast<size_t>(found))));
-  if ((eocd.disk != 0 && eocd.disk != kMask16) || (eocd.cd_disk != 0 && eocd.cd_disk != kMask16))
-    return Status::Corruption("multi-volume ZIP archives are not packs");
-
-  // Reads a small record at an absolute offset, from the tail when it is there.
-  auto read_small = [&](uint64_t off, uint64_t len) -> Result<std::string> {
-    if (off >= tail_start && off + len <= size_)
-      return std::string(tv.substr(static_cast<size_t>(off - tail_start), len));
-    return ReadExact(off, len);
-  };
-
-  // 2. The ZIP64 locator and record, when present.
-  uint64_t entries = eocd.entries, cd_size = eocd.cd_size, cd_offset = eocd.cd_offset;
-  uint64_t end_records_start = eocd_pos;
-  bool has_locator = false;
-  if (eocd_pos >= kZip64LocatorSize) {
-    STRATA_ASSIGN_OR_RETURN(std::string loc_bytes,
-                            read_small(eocd_pos - kZip64LocatorSize, kZip64LocatorSize));
-    has_locator = HasSignature(loc_bytes, 0, kZip64LocatorSignature);
-    if (has_locator) {
-      STRATA_ASSIGN_OR_RETURN(Zip64Locator loc, DecodeZip64Locator(loc_bytes));
-      uint64_t loc_pos = eocd_pos - kZip64LocatorSize;
-      if (loc.disk != 0 || loc.total_disks > 1)
-        return Status::Corruption("multi-volume ZIP64 archives are not packs");
-      if (loc.end_offset > loc_pos || loc_pos - loc.end_offset < kZip64EndSize)
-        return Status::Corruption("ZIP64 locator points outside the pack");
-      STRATA_ASSIGN_OR_RETURN(std::string z_bytes, read_small(loc.end_offset, kZip64EndSize));
-      STRATA_ASSIGN_OR_RETURN(Zip64End z, DecodeZip64End(z_bytes));
-      if (z.record_size < kZip64EndSize - 12 || z.record_size != loc_pos - loc.end_offset - 12)
-        return Status::Corruption("ZIP64 end record size does not match its locator");
-      if (z.disk != 0 || z.cd_disk != 0 || z.entries_on_disk != z.entries)
-        return Status::Corruption("multi-volume ZIP64 archives are not packs");
-      entries = z.entries;
-      cd_size = z.cd_size;
-      cd_offset = z.cd_offset;
-      end_records_start = loc.end_offset;
-      zip64_ = true;
-    }
-  }
-  if (!has_locator) {
-    if (eocd.entries == kMask16 || eocd.cd_size == kMask32 || eocd.cd_offset == kMask32)
-      return Status::Corruption("end record needs ZIP64 records, but there is no ZIP64 locator");
-    if (eocd.entries_on_disk != eocd.entries)
-      return Status::Corruption("multi-volume ZIP archives are not packs");
-  }
-
-  // 3. The central directory: it ends exactly where the end records begin.
-  if (cd_offset > end_records_start || cd_size != end_records_start - cd_offset)
-    return Status::Corruption("central directory (offset " + std::to_string(cd_offset) +
-                              ", size " + std::to_string(cd_size) +
-                              ") does not end where the end records begin (" +
-                              std::to_string(end_records_start) + ")");
-  if (entries == 0) return Status::Corruption("the ZIP archive is empty (no manifest)");
-  if (entries > cd_size / kCentralHeaderFixedSize)
-    return Status::Corruption(std::to_string(entries) + " entries cannot fit in a " +
-                              std::to_string(cd_size) + "-byte central directory");
-  if (cd_size > kMaxCentralDirectoryBytes)
-    return Status::Corruption("central directory of " + std::to_string(cd_size) +
-                              " bytes is larger than the " +
-                              std::to_string(kMaxCentralDirectoryBytes) + "-byte limit");
-  STRATA_ASSIGN_OR_RETURN(std::string cd, ReadExact(cd_offset, cd_size));
-  cd_offset_ = cd_offset;
-
-  std::string_view cdv(cd);
-  uint64_t pos = 0;
-  uint64_t prev_end = 0;
-  std::unordered_set<std::string> member_names;
-  std::unordered_map<std::string, size_t> member_index;
-  bool have_manifest = false;
-  Member manifest_member;
-  for (uint64_t k = 0; k < entries; ++k) {
-    auto h = DecodeCentralHeader(cdv.substr(pos));
-    if (!h.ok())
-      return Status::Corruption("central directory entry #" + std::to_string(k) + ": " +
-                                h.status().message());
-    pos += h->record_size;
-    Member m;
-    m.name = h->name;
-    m.header_offset = h->local_header_offset;
-    m.size = h->uncompressed_size;
-    m.crc32 = h->crc32;
-    uint64_t header_size = LocalHeaderSize(m.name, h->zip64_sizes);
-    m.in_bounds = m.header_offset <= cd_offset && header_size <= cd_offset - m.header_offset &&
-                  m.size <= cd_offset - m.header_offset - header_size;
-    m.data_offset = m.in_bounds ? m.header_offset + header_size : 0;
-    bool is_manifest = m.name == kPackManifestName;
-
-    if (is_manifest) {
-      if (k + 1 != entries)
-        return Status::Corruption(std::string(kPackManifestName) +
-                                  " is not the last member of the archive");
-      if (h->method != 0 || (h->flags & kUnsupportedFlags) ||
-          h->compressed_size != h->uncompressed_size)
-        return Status::Corruption(std::string(kPackManifestName) +
-                                  " is compressed, encrypted or has a data descriptor");
-      if (!m.in_bounds || m.data_offset + m.size != cd_offset)
-        return Status::Corruption(std::string(kPackManifestName) +
-                                  " does not end where the central directory begins");
-      if (m.header_offset != prev_end)
-        AddProblem("", "manifest does not start where the previous member ends (offset " +
-                           std::to_string(m.header_offset) + ", expected " +
-                           std::to_string(prev_end) + ")");
-      manifest_member = m;
-      have_manifest = true;
-      break;
-    }
-
-    std::string problem;
-    if (h->method != 0) {
-      problem = "compressed (method " + std::to_string(h->method) + "); packs store entries";
-    } else if (h->flags & kUnsupportedFlags) {
-      problem = "encrypted or has a data descriptor (flags " + std::to_string(h->flags) + ")";
-    } else if (h->compressed_size != h->uncompressed_size) {
-      problem = "compressed size differs from size";
-    } else if (Status st = ParsePackEntryName(m.name, nullptr, nullptr); !st.ok()) {
-      problem = st.message();
-    } else if (member_names.count(m.name)) {
-      problem = "duplicate member name in the ZIP directory";
-    } else if (!m.in_bounds) {
-      problem = "data extends beyond the start of the central directory";
-    } else if (m.header_offset != prev_end) {
-      problem = "member starts at offset " + std::to_string(m.header_offset) +
-                ", not where the previous one ends (" + std::to_string(prev_end) + ")";
-    }
-    if (!problem.empty()) AddProblem(m.name, problem);
-    if (m.in_bounds) prev_end = m.data_offset + m.size;
-    member_names.insert(m.name);
-    member_index.emplace(m.name, members_.size());
-    members_.push_back(std::move(m));
-  }
-  if (!have_manifest)
-    return Status::Corruption(std::string("no ") + std::string(kPackManifestName) +
-                              " as the last member: not a Strata pack");
-  if (pos != cd_size)
-    return Status::Corruption("central directory has " + std::to_string(cd_size - pos) +
-                              " bytes after its declared " + std::to_string(entries) + " entries");
-
-  // 4. The manifest: local header + data in one read, CRC-32 checked, then parsed.
-  if (manifest_member.size > kPackMaxManifestBytes)
-    return Status::Corruption("manifest of " + std::to_string(manifest_member.size) +
-                              " bytes is larger than the limit");
-  STRATA_ASSIGN_OR_RETURN(
-      std::string mbytes,
-      ReadExact(manifest_member.header_offset,
-                manifest_member.data_offset + manifest_member.size - manifest_member.header_offset));
-  uint64_t mhdr = manifest_member.data_offset - manifest_member.header_offset;
-  Status st = CheckLocalHeader(manifest_member, std::string_view(mbytes).substr(0, mhdr));
+Status PackReader::LoadManifest(const Member& m) {
+  if (m.size > kPackMaxManifestBytes)
+    return Status::Corruption("manifest of " + std::to_string(m.size) + " bytes is larger than the limit");
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadExact(m.header_offset, m.data_offset + m.size - m.header_offset));
+  const uint64_t header = m.data_offset - m.header_offset;
+  Status st = CheckLocalHeader(m, std::string_view(bytes).substr(0, header));
   if (!st.ok()) return st.WithContext("manifest");
-  std::string_view mdata = std::string_view(mbytes).substr(mhdr);
-  uint32_t mcrc = Crc32(mdata);
-  if (mcrc != manifest_member.crc32)
-    return Status::Corruption("manifest CRC-32 mismatch (directory " + Hex32(manifest_member.crc32) +
-                              ", data " + Hex32(mcrc) + ")");
-  manifest_offset_ = manifest_member.data_offset;
-  manifest_length_ = manifest_member.size;
-  manifest_xxh3_ = Xxh3(mdata);
-  STRATA_ASSIGN_OR_RETURN(manifest_, DecodeManifest(mdata));
-  mbytes.clear();
+  std::string_view data = std::string_view(bytes).substr(header);
+  uint32_t crc = Crc32(data);
+  if (crc != m.crc32)
+    return Status::Corruption("manifest CRC-32 mismatch (directory " + Hex32(m.crc32) + ", data " + Hex32(crc) + ")");
+  manifest_offset_ = m.data_offset;
+  manifest_length_ = m.size;
+  manifest_xxh3_ = Xxh3(data);
+  STRATA_ASSIGN_OR_RETURN(manifest_, DecodeManifest(data));
+  return Status::OK();
+}
 
-  // 5. Manifest versus directory, entry by entry.
-  member_of_entry_.assign(manifest_.entries.size(), -1);
-  std::vector<bool> member_listed(members_.size(), false);
-  for (size_t i = 0; i < manifest_.entries.size(); ++i) {
-    const PackEntry& e = manifest_.entries[i];
-    std::string series, sop;
-    if (Status s = ParsePackEntryName(e.name, &series, &sop); !s.ok()) {
-      AddProblem(e.name, "manifest: " + s.message());
-      continue;
-    }
-    if (by_name_.count(e.name)) {
-      AddProblem(e.name, "listed twice in the manifest");
-      continue;
-    }
-    by_name_.emplace(e.name, i);
-    if (series != e.series_instance_uid || sop != e.sop_instance_uid)
-      AddProblem(e.name, "manifest UIDs (series " + e.series_instance_uid.substr(0, 80) +
-                             ", instance " + e.sop_instance_uid.substr(0, 80) +
-                             ") disagree with the entry name");
-    if (auto it = by_sop_.find(sop); it != by_sop_.end())
-      AddProblem(e.name, "SOP Instance UID also used by " + manifest_.entries[it->second].name);
-    else
-      by_sop_.emplace(sop, i);
-    if (Status s = ValidateUid(e.sop_class_uid, "sop_class_uid"); !s.ok())
-      AddProblem(e.name, "manifest: " + s.message());
-    if (Status s = ValidateUid(e.transfer_syntax, "transfer_syntax"); !s.ok())
-      AddProblem(e.name, "manifest: " + s.message());
-    auto mi = member_index.find(e.name);
-    if (mi == member_index.end()) {
-      AddProblem(e.name, "listed in the manifest but missing from the ZIP directory");
-      continue;
-    }
-    member_of_entry_[i] = static_cast<int64_t>(mi->second);
-    member_listed[mi->second] = true;
-    const Member& m = members_[mi->second];
-    if (!m.in_bounds) continue;  // already a problem
-    std::string diff;
-    if (e.offset != m.data_offset)
-      diff += " offset " + std::to_string(e.offset) + " vs " + std::to_string(m.data_offset) + ";";
-    if (e.length != m.size)
-      diff += " length " + std::to_string(e.length) + " vs " + std::to_string(m.size) + ";";
-    if (e.crc32 != m.crc32) diff += " crc32 " + Hex32(e.crc32) + " vs " + Hex32(m.crc32) + ";";
-    if (!diff.empty()) {
-      diff.pop_back();
-      AddProblem(e.name, "manifest disagrees with the ZIP directory (manifest vs directory):" + diff);
-    }
+void PackReader::CheckManifestEntry(size_t i, const std::unordered_map<std::string, size_t>& by_name,
+                                    std::vector<bool>* listed) {
+  const PackEntry& e = manifest_.entries[i];
+  std::string series, sop;
+  if (Status s = ParsePackEntryName(e.name, &series, &sop); !s.ok()) {
+    AddProblem(e.name, "manifest: " + s.message());
+    return;
   }
+  if (by_name_.count(e.name)) {
+    AddProblem(e.name, "listed twice in the manifest");
+    return;
+  }
+  by_name_.emplace(e.name, i);
+  if (series != e.series_instance_uid || sop != e.sop_instance_uid)
+    AddProblem(e.name, "manifest UIDs (series " + e.series_instance_uid.substr(0, 80) + ", instance " +
+                           e.sop_instance_uid.substr(0, 80) + ") disagree with the entry name");
+  if (auto it = by_sop_.find(sop); it != by_sop_.end())
+    AddProblem(e.name, "SOP Instance UID also used by " + manifest_.entries[it->second].name);
+  else
+    by_sop_.emplace(sop, i);
+  if (Status s = ValidateUid(e.sop_class_uid, "sop_class_uid"); !s.ok()) AddProblem(e.name, "manifest: " + s.message());
+  if (Status s = ValidateUid(e.transfer_syntax, "transfer_syntax"); !s.ok())
+    AddProblem(e.name, "manifest: " + s.message());
+  auto mi = by_name.find(e.name);
+  if (mi == by_name.end()) {
+    AddProblem(e.name, "listed in the manifest but missing from the ZIP directory");
+    return;
+  }
+  member_of_entry_[i] = static_cast<int64_t>(mi->second);
+  (*listed)[mi->second] = true;
+  const Member& m = members_[mi->second];
+  if (!m.in_bounds) return;  // already a problem
+  std::string diff;
+  if (e.offset != m.data_offset) diff += " offset " + std::to_string(e.offset) + " vs " + std::to_string(m.data_offset) + ";";
+  if (e.length != m.size) diff += " length " + std::to_string(e.length) + " vs " + std::to_string(m.size) + ";";
+  if (e.crc32 != m.crc32) diff += " crc32 " + Hex32(e.crc32) + " vs " + Hex32(m.crc32) + ";";
+  if (!diff.empty()) {
+    diff.pop_back();
+    AddProblem(e.name, "manifest disagrees with the ZIP directory (manifest vs directory):" + diff);
+  }
+}
+
+void PackReader::CrossCheckManifest(const std::unordered_map<std::string, size_t>& by_name) {
+  member_of_entry_.assign(manifest_.entries.size(), -1);
+  std::vector<bool> listed(members_.size(), false);
+  for (size_t i = 0; i < manifest_.entries.size(); ++i) CheckManifestEntry(i, by_name, &listed);
   std::unordered_set<std::string> manifest_names;
   for (const PackEntry& e : manifest_.entries) manifest_names.insert(e.name);
   for (size_t k = 0; k < members_.size(); ++k)
-    if (!member_listed[k] && !manifest_names.count(members_[k].name))
+    if (!listed[k] && !manifest_names.count(members_[k].name))
       AddProblem(members_[k].name, "in the ZIP directory but not in the manifest");
-  return Status::OK();
 }
 
 const PackEntry* PackReader::Find(std::string_view key) const {
@@ -514,17 +325,7 @@ Result<PackReader> OpenPackFile(const std::string& path) {
     if (offset > size || length > size - offset)
       return Status::InvalidArgument("read beyond the end of " + path);
     std::string out(length, '\0');
-    uint64_t done = 0;
-    while (done < length) {
-      ssize_t n = ::pread(*handle, out.data() + done, length - done,
-                          static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "read " + path);
-      }
-      if (n == 0) return Status::IOError("unexpected end of file in " + path);
-      done += static_cast<uint64_t>(n);
-    }
+    STRATA_RETURN_IF_ERROR(PreadExact(*handle, out.data(), out.size(), offset, path));
     return out;
   };
   return PackReader::Open(std::move(source), size, path);

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pack/pack_directory.h"  // PackProblem, PackMember
 #include "pack/pack_format.h"
 #include "util/status.h"
 
@@ -25,12 +26,6 @@ namespace strata {
 
 // Random access to a pack: returns exactly LENGTH bytes at OFFSET (or an error).
 using PackSource = std::function<Result<std::string>(uint64_t offset, uint64_t length)>;
-
-struct PackProblem {
-  std::string entry;    // entry (member) name; empty for a problem of the pack as a whole
-  Status::Code code = Status::Code::kCorruption;
-  std::string message;  // what is wrong, without the entry name
-};
 
 struct PackVerifyReport {
   std::string pack;               // the reader's label
@@ -45,8 +40,9 @@ struct PackVerifyReport {
 
 class PackReader {
  public:
-  // Reads the end records, the central directory and the manifest. SIZE is the pack's size in
-  // bytes; LABEL (a path or object key) prefixes error messages.
+  // Reads the ZIP structure (pack_directory.h), then the manifest, then checks the two
+  // against each other (see Load). SIZE is the pack's size in bytes; LABEL (a path or object
+  // key) prefixes error messages.
   static Result<PackReader> Open(PackSource source, uint64_t size, std::string label = "");
 
   const PackManifest& manifest() const { return manifest_; }
@@ -83,23 +79,29 @@ class PackReader {
                                           std::string_view what);
 
  private:
-  // One member of the ZIP central directory.
-  struct Member {
-    std::string name;
-    uint64_t header_offset = 0;
-    uint64_t data_offset = 0;
-    uint64_t size = 0;
-    uint32_t crc32 = 0;
-    bool in_bounds = false;
-  };
+  using Member = PackMember;
 
   PackReader(PackSource source, uint64_t size, std::string label);
+  // Open's steps: ReadPackDirectory, LoadManifest, CrossCheckManifest.
   Status Load();
+  // The manifest member M (the directory's last): local header and data in one read, the
+  // header checked, the data's CRC-32 checked, then decoded into manifest_. Any failure is
+  // one of the whole pack.
+  Status LoadManifest(const Member& m);
+  // Manifest against directory, entry by entry (CheckManifestEntry), then the members the
+  // manifest does not list. Records problems only; never fails. BY_NAME: member name ->
+  // index in members_.
+  void CrossCheckManifest(const std::unordered_map<std::string, size_t>& by_name);
+  // Manifest entry I: its name and UIDs, unique name and SOP UID, a member of that name
+  // whose offset, length and CRC-32 are the manifest's. Sets member_of_entry_[I] and
+  // *LISTED for the member found.
+  void CheckManifestEntry(size_t i, const std::unordered_map<std::string, size_t>& by_name,
+                          std::vector<bool>* listed);
+  // Exactly LENGTH bytes at OFFSET; a range past SIZE is kCorruption, a short answer kIOError.
   Result<std::string> ReadExact(uint64_t offset, uint64_t length) const;
   void AddProblem(const std::string& entry, const std::string& message,
                   Status::Code code = Status::Code::kCorruption);
   std::string EntryLabel(std::string_view name) const;
-  Status CheckLocalHeader(const Member& m, std::string_view header_bytes) const;
 
   PackSource source_;
   uint64_t size_ = 0;

@@ -18,7 +18,7 @@ bool OwnerIsDeadLocalProcess(const std::string& owner, const std::string& node) 
   return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-Janitor::Janitor(Archive* archive, const ConverterOptions& options, Catalog* catalog)
+Janitor::Janitor(Archive* archive, const TieringOptions& options, Catalog* catalog)
     : archive_(archive), catalog_(catalog ? catalog : archive->catalog()), opt_(options) {}
 
 Status Janitor::Run() {

@@ -1,4 +1,4 @@
-// Janitor: finishes or undoes what interrupted migrations left behind (Converter::Cleanup).
+// Janitor: finishes or undoes what interrupted migrations left behind (MigrationScheduler::Cleanup).
 //
 // Deleting a pack object is the one dangerous thing it does, so it is done in this order:
 //   1. ListStore: list the cold store (objects and pending uploads) FIRST;
@@ -30,7 +30,7 @@ namespace strata {
 class Janitor {
  public:
   // CATALOG (default: the archive's) is the ledger it reads and writes.
-  Janitor(Archive* archive, const ConverterOptions& options, Catalog* catalog = nullptr);
+  Janitor(Archive* archive, const TieringOptions& options, Catalog* catalog = nullptr);
 
   // Everything below, in order (a second round when claims were marked failed).
   Status Run();
@@ -45,7 +45,7 @@ class Janitor {
  private:
   Archive* archive_;
   Catalog* catalog_;
-  const ConverterOptions& opt_;
+  const TieringOptions& opt_;
   bool listed_ = false, read_ = false;
   int64_t listed_at_ms_ = 0;
   std::vector<ObjectInfo> objects_;

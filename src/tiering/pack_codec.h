@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "codec/transcode_options.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 
 namespace strata {
 

@@ -6,7 +6,7 @@
 
 #include "archive/delete_tombstone.h"
 #include "pack/pack_reader.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 #include "util/checksum.h"
 #include "util/log.h"
 
@@ -134,7 +134,7 @@ void Replicator::Start() {
       std::time_t t = std::time(nullptr);
       std::tm tm{};
       localtime_r(&t, &tm);
-      if (!Converter::InWindow(opt_.window, tm.tm_hour * 60 + tm.tm_min)) continue;
+      if (!MigrationScheduler::InWindow(opt_.window, tm.tm_hour * 60 + tm.tm_min)) continue;
       auto r = RunOnce([this] {
         std::lock_guard<std::mutex> lk(mu_);
         return stop_;

@@ -50,9 +50,58 @@ struct Prepared {
   bool proof_failed = false;  // re-encoded, but the lossless proof failed: stored as received
 };
 
+// Reads source R (verified against the catalog's checksum) and, for a hot source with a
+// TRANSCODER, re-encodes it with the lossless proof; a carried (cold) entry is copied as
+// stored, never re-encoded. A failed proof stores the entry as received. A read error is in
+// the result's status.
+Prepared PrepareEntry(Archive* archive, const EntryTranscoder& transcoder, const InstanceRecord& r) {
+  Prepared p;
+  const bool carried = r.location.tier == Location::Tier::kCold;
+  p.info = carried ? CarriedEntryInfo(r)
+                   : PackEntryInfo{r.series_uid, r.sop_uid, r.sop_class_uid, r.transfer_syntax, "", std::nullopt,
+                                   std::nullopt};
+  p.info.received_ms = r.received_ms;  // the row's own fields, for rebuild-catalog
+  p.info.dataset_xxh3 = r.dataset_checksum;
+  auto bytes = archive->Read(r);
+  if (!bytes.ok()) {
+    p.status = bytes.status();
+    return p;
+  }
+  p.stored = std::move(bytes).value();
+  p.original_size = carried ? r.size : p.stored.size();
+  if (carried || !transcoder.fn) return p;
+  auto t = transcoder.fn(r, p.stored);
+  if (t.ok()) {
+    p.info.original_transfer_syntax = r.transfer_syntax;
+    p.info.original_size = p.original_size;
+    uint64_t x = 0;
+    if (ParseHexU64(r.checksum, &x)) p.info.original_xxh3 = x;
+    p.stored = std::move(t.value().bytes);
+    p.info.transfer_syntax = t.value().transfer_syntax;
+    p.info.lossless_verified = t.value().lossless_verified;
+  } else if (IsLosslessProofFailure(t.status())) {
+    p.proof_failed = true;  // stored as received
+  }
+  return p;
+}
+
+// Where the switch points source R: ENTRY of the pack KEY; a hot source keeps its path as
+// the trail the janitor follows if the hot file outlives the switch.
+Location PackLocation(const PackEntry& entry, const std::string& key, const InstanceRecord& r) {
+  Location loc;
+  loc.tier = Location::Tier::kCold;
+  loc.pack_key = key;
+  loc.offset = entry.offset;
+  loc.length = entry.length;
+  loc.entry_checksum = HexU64(entry.xxh3);
+  loc.entry_syntax = entry.transfer_syntax;
+  loc.hot_path = r.location.tier == Location::Tier::kHot ? r.location.hot_path : "";
+  return loc;
+}
+
 }  // namespace
 
-StudyMigration::StudyMigration(Archive* archive, const ConverterOptions& options, std::string study_uid,
+StudyMigration::StudyMigration(Archive* archive, const TieringOptions& options, std::string study_uid,
                                Catalog* catalog)
     : archive_(archive), catalog_(catalog ? catalog : archive->catalog()), opt_(options), study_uid_(std::move(study_uid)),
       owner_(options.node_id + "/" + std::to_string(getpid())), key_(NewPackKey()) {}
@@ -141,39 +190,26 @@ Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
   const uint64_t part = std::max<uint64_t>(opt_.part_size, cold->min_part_size());
   auto uploader = std::make_unique<PartUploader>(upload_.get(), part, opt_.parallel_parts);
   PackWriter writer([&](std::string_view b) { return uploader->Write(b); });
-  auto prepare = [this](const InstanceRecord& r) {
-    Prepared p;
-    const bool carried = r.location.tier == Location::Tier::kCold;
-    p.info = carried ? CarriedEntryInfo(r)
-                     : PackEntryInfo{r.series_uid, r.sop_uid, r.sop_class_uid, r.transfer_syntax, "", std::nullopt,
-                                     std::nullopt};
-    p.info.received_ms = r.received_ms;  // the row's own fields, for rebuild-catalog
-    p.info.dataset_xxh3 = r.dataset_checksum;
-    auto bytes = archive_->Read(r);  // verified against the catalog's checksum
-    if (!bytes.ok()) {
-      p.status = bytes.status();
-      return p;
-    }
-    p.stored = std::move(bytes).value();
-    p.original_size = carried ? r.size : p.stored.size();
-    if (!carried && opt_.transcoder.fn) {  // a carried entry is copied as stored, never re-encoded
-      auto t = opt_.transcoder.fn(r, p.stored);
-      if (t.ok()) {
-        p.info.original_transfer_syntax = r.transfer_syntax;
-        p.info.original_size = p.original_size;
-        uint64_t x = 0;
-        if (ParseHexU64(r.checksum, &x)) p.info.original_xxh3 = x;
-        p.stored = std::move(t.value().bytes);
-        p.info.transfer_syntax = t.value().transfer_syntax;
-        p.info.lossless_verified = t.value().lossless_verified;
-      } else if (IsLosslessProofFailure(t.status())) {
-        p.proof_failed = true;  // stored as received
-      }
-    }
-    return p;
-  };
+  Status st = WriteEntries(&writer, progress);
+  if (st.ok()) {
+    packed_at_ms_ = NowMs();
+    auto summary = writer.Finish(StudyMetadata(sources_.front(), opt_.node_id, packed_at_ms_, generation_));
+    if (summary.ok()) summary_ = std::move(summary).value();
+    else st = summary.status();
+  }
+  if (st.ok()) st = uploader->Finish();
+  uploader.reset();
+  if (st.ok()) st = upload_->Complete();
+  if (!st.ok()) return st;  // Fail() aborts the upload
+  uploaded_ = true;
+  // Recorded, fenced: a claim lost by now stops here rather than at the switch.
+  return catalog_->RenewMigration(study_uid_, token_, "uploaded", opt_.lease_ms);
+}
+
+Status StudyMigration::WriteEntries(PackWriter* writer, const MigrationProgress& progress) {
   // Reading (and encoding) runs ahead on worker threads; entries are added strictly in order.
   const size_t ahead = std::max<size_t>(2, std::thread::hardware_concurrency() + 1);
+  auto prepare = [this](const InstanceRecord& r) { return PrepareEntry(archive_, opt_.transcoder, r); };
   std::deque<std::future<Prepared>> inflight;
   size_t next = 0;
   Status st;
@@ -193,38 +229,17 @@ Status StudyMigration::BuildAndUpload(const MigrationProgress& progress) {
       st = Status::Conflict("claim on " + study_uid_ + " lost during upload");
       break;
     }
-    auto entry = writer.AddEntry(prep.info, prep.stored);
+    auto entry = writer->AddEntry(prep.info, prep.stored);
     if (!entry.ok()) {
       st = entry.status();
       break;
     }
-    const InstanceRecord& r = sources_[idx];
-    Location loc;
-    loc.tier = Location::Tier::kCold;
-    loc.pack_key = key_;
-    loc.offset = entry->offset;
-    loc.length = entry->length;
-    loc.entry_checksum = HexU64(entry->xxh3);
-    loc.entry_syntax = entry->transfer_syntax;
-    loc.hot_path = r.location.tier == Location::Tier::kHot ? r.location.hot_path : "";  // the trail
-    locations_.push_back(loc);
+    locations_.push_back(PackLocation(*entry, key_, sources_[idx]));
     bytes_in_ += prep.original_size;
     if (progress) progress(1, prep.original_size, study_uid_);
   }
   for (auto& f : inflight) f.wait();  // stopped early: let the readers finish before unwinding
-  if (st.ok()) {
-    packed_at_ms_ = NowMs();
-    auto summary = writer.Finish(StudyMetadata(sources_.front(), opt_.node_id, packed_at_ms_, generation_));
-    if (summary.ok()) summary_ = std::move(summary).value();
-    else st = summary.status();
-  }
-  if (st.ok()) st = uploader->Finish();
-  uploader.reset();
-  if (st.ok()) st = upload_->Complete();
-  if (!st.ok()) return st;  // Fail() aborts the upload
-  uploaded_ = true;
-  // Recorded, fenced: a claim lost by now stops here rather than at the switch.
-  return catalog_->RenewMigration(study_uid_, token_, "uploaded", opt_.lease_ms);
+  return st;
 }
 
 Status StudyMigration::Verify() {

@@ -37,7 +37,7 @@ class LeaseKeeper;
 class StudyMigration {
  public:
   // CATALOG (default: the archive's) is the ledger it writes; tests pass a fault-injecting one.
-  StudyMigration(Archive* archive, const ConverterOptions& options, std::string study_uid,
+  StudyMigration(Archive* archive, const TieringOptions& options, std::string study_uid,
                  Catalog* catalog = nullptr);
   ~StudyMigration();
 
@@ -77,10 +77,13 @@ class StudyMigration {
   Status ReadBackSwitch();
   bool ClaimLost() const;
   Status RetireEmptyPacks();
+  // BuildAndUpload's loop: every source prepared ahead on worker threads, added to WRITER in
+  // order, its pack location recorded in locations_. Stops at the first failure or lost claim.
+  Status WriteEntries(PackWriter* writer, const MigrationProgress& progress);
 
   Archive* archive_;
   Catalog* catalog_;
-  const ConverterOptions& opt_;
+  const TieringOptions& opt_;
   std::string study_uid_;
   std::string owner_;
   std::string key_;

@@ -1,4 +1,5 @@
-// What the converter's parts share: its options, its report and the progress callback.
+// What the tiering parts (MigrationScheduler, StudyMigration, Janitor, ...) share: their
+// options, the migration report and the progress callback.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,9 @@ struct ConsolidationPolicy {
   double small_share = 0.25;
 };
 
-struct ConverterOptions {
+struct TieringOptions {
+  // Names this node in claims and pack keys. `strata` passes the `node_id` setting, or the
+  // host name when it is empty (cli/archive_options.cc); "local" is for tests and tools.
   std::string node_id = "local";
   int64_t older_than_ms = 7LL * 86400 * 1000;  // last image received longer ago than this
   int64_t study_date_older_than_ms = 0;        // StudyDate older than this (0 = not used)

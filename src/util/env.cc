@@ -6,12 +6,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <filesystem>
-#include <random>
 
+#include "util/dir_walk.h"
 #include "util/file_util.h"
+#include "util/temp_name.h"
 
 namespace strata {
 namespace {
@@ -110,15 +109,7 @@ class PosixEnv : public Env {
   }
   Result<uint64_t> FileSize(const std::string& path) override { return strata::FileSize(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    std::error_code ec;
-    std::vector<std::string> out;
-    std::filesystem::directory_iterator it(dir, ec), end;
-    if (ec) return Status::FromErrno(ec.value(), "list " + dir);
-    for (; it != end; it.increment(ec)) {
-      if (ec) return Status::FromErrno(ec.value(), "list " + dir);
-      out.push_back(it->path().filename().string());
-    }
-    return out;
+    return ListDirNames(dir);
   }
   bool IsDirectory(const std::string& path) override {
     struct stat st{};
@@ -131,13 +122,6 @@ class PosixEnv : public Env {
   }
 };
 
-std::string TempNameBeside(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-         std::to_string(rng() & 0xffffff);
-}
-
 }  // namespace
 
 Env* Env::Default() {
@@ -146,7 +130,7 @@ Env* Env::Default() {
 }
 
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
-  const std::string tmp = TempNameBeside(path);
+  const std::string tmp = TempPathBeside(path);
   STRATA_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
   Status s = file->Append(data);
   if (s.ok()) s = file->Sync();

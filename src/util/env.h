@@ -81,7 +81,7 @@ class Env {
   virtual Result<int64_t> ModifiedMs(const std::string& path) = 0;
 };
 
-// Writes DATA to PATH durably through ENV: a unique temp file beside it, fsync, rename,
+// Writes DATA to PATH durably through ENV: a temp file beside it (util/temp_name.h), fsync, rename,
 // fsync of the directory. On failure nothing is left behind.
 [[nodiscard]] Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
 

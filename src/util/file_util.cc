@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
-#include <random>
+
+#include "util/temp_name.h"
 
 namespace strata {
 
@@ -48,30 +48,8 @@ Status SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
-static std::string TempName(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-         std::to_string(rng() & 0xffffff);
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& what) {
-  const char* p = data.data();
-  size_t n = data.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write " + what);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return Status::OK();
-}
-
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  std::string tmp = TempName(path);
+  std::string tmp = TempPathBeside(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
   Status s = WriteAll(fd, data, tmp);
@@ -85,21 +63,6 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   return SyncDir(DirName(path));
 }
 
-// pread() into OUT until it is full or the file ends; returns the bytes read.
-static Result<size_t> PreadAll(int fd, std::string* out, uint64_t offset, const std::string& path) {
-  size_t got = 0;
-  while (got < out->size()) {
-    ssize_t r = ::pread(fd, out->data() + got, out->size() - got, static_cast<off_t>(offset + got));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "read " + path);
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  return got;
-}
-
 static Result<std::string> ReadWhole(const std::string& path, bool sync) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
@@ -110,7 +73,7 @@ static Result<std::string> ReadWhole(const std::string& path, bool sync) {
     return Status::FromErrno(err, "stat " + path);
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
-  auto got = PreadAll(fd, &out, 0, path);
+  auto got = PreadUpTo(fd, out.data(), out.size(), 0, path);
   if (got.ok() && sync && ::fdatasync(fd) != 0) got = Status::FromErrno(errno, "fdatasync " + path);
   ::close(fd);
   if (!got.ok()) return got.status();
@@ -125,10 +88,9 @@ Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, uint
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
   std::string out(length, '\0');
-  auto got = PreadAll(fd, &out, offset, path);
+  Status s = PreadExact(fd, out.data(), out.size(), offset, path);
   ::close(fd);
-  if (!got.ok()) return got.status();
-  if (got.value() != length) return Status::Corruption("short read of " + path);
+  if (!s.ok()) return s;
   return out;
 }
 

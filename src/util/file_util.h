@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/fd_io.h"  // WriteAll, for the callers that found it here
 #include "util/status.h"
 
 namespace strata {
@@ -19,11 +20,9 @@ Status SyncFilesystem(const std::string& path);
 Status SyncDir(const std::string& dir);
 // fdatasync() of the file at PATH (opened read-only for it).
 Status SyncFileData(const std::string& path);
-// Writes DATA to PATH durably: a unique temp file in the same directory, fsync, rename, and
+// Writes DATA to PATH durably: a temp file beside it (util/temp_name.h), fsync, rename, and
 // fsync of the directory. On failure nothing is left behind.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
-// write() until all of DATA is written (EINTR-safe); WHAT names the file in errors.
-Status WriteAll(int fd, std::string_view data, const std::string& what);
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
 // Reads a whole file and makes its data durable (fdatasync) with one open.

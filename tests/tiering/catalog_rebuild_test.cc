@@ -18,7 +18,7 @@
 
 #include "archive/archive.h"
 #include "tiering/catalog_rebuild.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 #include "tiering/pack_codec.h"
 #include "util/checksum.h"
 
@@ -116,7 +116,7 @@ class RebuildTest : public ::testing::Test {
   }
 
   void Migrate(const std::string& study, int max_packs = 4) {
-    ConverterOptions co;
+    TieringOptions co;
     co.node_id = "n1";
     co.older_than_ms = 0;
     co.part_size = 1;
@@ -127,7 +127,7 @@ class RebuildTest : public ::testing::Test {
     auto t = MakeEntryTranscoder(policy);
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     co.transcoder = t.value();
-    Converter conv(a_.get(), co);
+    MigrationScheduler conv(a_.get(), co);
     auto r = conv.RunOnce(study, 0, nullptr);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->failed, 0u);

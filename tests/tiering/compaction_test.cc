@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "pack/pack_reader.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 #include "tiering/janitor.h"
 #include "tiering/study_migration.h"
 #include "tiering_fixture.h"
@@ -24,7 +24,7 @@ const std::string kStudy = "1.2.826.0.1.3680043.10.1337.7";
 
 class CompactionTest : public TwoNodes {
  protected:
-  void Migrate(const ConverterOptions& opt) {
+  void Migrate(const TieringOptions& opt) {
     MigrationReport rep;
     Status s = StudyMigration(a_.get(), opt, kStudy).Run(&rep);
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -109,7 +109,7 @@ TEST_F(CompactionTest, PackedDeleteHidesAtOnceAndCompactionRewritesThePack) {
   EXPECT_EQ(d.packs_to_compact, std::vector<std::string>{old_key});
   ExpectListed();                                  // both nodes, at once
   EXPECT_EQ(Entries(old_key).size(), 4u);          // the bytes are still in the old pack
-  Converter conv(a_.get(), opt);
+  MigrationScheduler conv(a_.get(), opt);
   auto rep = conv.RunOnce("", -1);                 // nothing hot: only the compaction runs
   ASSERT_TRUE(rep.ok()) << rep.status().ToString();
   EXPECT_EQ(rep->compacted_packs, 1u);
@@ -176,7 +176,7 @@ TEST_F(CompactionTest, DeleteDuringACompaction) {
   ASSERT_TRUE(m.DeleteHotCopies().ok());
   EXPECT_EQ(m.moved(), 2u);
   ExpectListed();
-  Converter conv(a_.get(), opt);
+  MigrationScheduler conv(a_.get(), opt);
   ASSERT_TRUE(conv.RunOnce("", -1).ok());
   auto packs = PackRows();
   ASSERT_EQ(packs.size(), 1u);
@@ -203,7 +203,7 @@ TEST_F(CompactionTest, InterruptedCompactionLosesNothing) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its lease runs out
     ExpectListed();
-    Converter conv(b_.get(), Options("nodeB"));
+    MigrationScheduler conv(b_.get(), Options("nodeB"));
     auto rep = conv.RunOnce("", -1);
     ASSERT_TRUE(rep.ok()) << rep.status().ToString();
     ASSERT_TRUE(conv.RunOnce("", -1).ok());

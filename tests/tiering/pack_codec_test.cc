@@ -209,10 +209,10 @@ TEST_F(PackCodecMigrationTest, FailedProofStoresTheEntryAsReceived) {
     if (part10.find(victim) != std::string_view::npos) return FlipOnePixelBit(part10, target, o);
     return transcoder->Transcode(part10, target, o);
   };
-  ConverterOptions co;
+  TieringOptions co;
   co.node_id = "test";
   co.transcoder = MakeEntryTranscoder(JpegLs(), encoder).value();
-  Converter conv(archive_.get(), co);
+  MigrationScheduler conv(archive_.get(), co);
   LogCapture log;
   Result<MigrationReport> report = conv.RunOnce(study, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();

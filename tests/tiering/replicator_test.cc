@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "archive/delete_tombstone.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 #include "tiering/replicator.h"
 #include "tiering/scrub_repair.h"
 #include "tiering_fixture.h"
@@ -74,7 +74,7 @@ class ReplicatorTest : public testing::TwoNodes {
     replica_ = std::make_unique<FlakyStore>(std::move(s).value());
   }
   void Migrate(const std::string& study) {
-    Converter conv(a_.get(), Options("n1"));
+    MigrationScheduler conv(a_.get(), Options("n1"));
     auto r = conv.RunOnce(study, 0, nullptr);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->failed, 0u);

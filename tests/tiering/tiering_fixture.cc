@@ -40,8 +40,8 @@ void TwoNodes::TearDown() {
   std::filesystem::remove_all(dir_);
 }
 
-ConverterOptions TwoNodes::Options(const std::string& node, int64_t lease_ms) {
-  ConverterOptions o;
+TieringOptions TwoNodes::Options(const std::string& node, int64_t lease_ms) {
+  TieringOptions o;
   o.node_id = node;
   o.lease_ms = lease_ms;
   o.orphan_grace_ms = 0;

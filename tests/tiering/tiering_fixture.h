@@ -30,7 +30,7 @@ class TwoNodes : public ::testing::Test {
   std::vector<std::string> PackRows();
   size_t PendingUploads();
   // Options of node NAME: no grace (the tests decide when objects are old enough).
-  ConverterOptions Options(const std::string& node, int64_t lease_ms = 60'000);
+  TieringOptions Options(const std::string& node, int64_t lease_ms = 60'000);
 
   std::filesystem::path dir_;
   std::unique_ptr<Archive> a_, b_;

@@ -1,7 +1,7 @@
-// Converter pieces that need no network: the off-peak window, codec names, and Cleanup()
+// MigrationScheduler pieces that need no network: the off-peak window, codec names, and Cleanup()
 // removing what an interrupted migration leaves behind.
 #include "../archive/temp_archive_test.h"
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,13 +13,13 @@
 namespace strata {
 namespace {
 
-TEST(ConverterWindowTest, PlainAndWrappingWindows) {
-  EXPECT_TRUE(Converter::InWindow("", 0));
-  EXPECT_TRUE(Converter::InWindow("01:00-05:00", 60));
-  EXPECT_FALSE(Converter::InWindow("01:00-05:00", 300));
-  EXPECT_TRUE(Converter::InWindow("22:00-06:00", 23 * 60));
-  EXPECT_TRUE(Converter::InWindow("22:00-06:00", 5 * 60 + 59));
-  EXPECT_FALSE(Converter::InWindow("22:00-06:00", 12 * 60));
+TEST(MigrationSchedulerWindowTest, PlainAndWrappingWindows) {
+  EXPECT_TRUE(MigrationScheduler::InWindow("", 0));
+  EXPECT_TRUE(MigrationScheduler::InWindow("01:00-05:00", 60));
+  EXPECT_FALSE(MigrationScheduler::InWindow("01:00-05:00", 300));
+  EXPECT_TRUE(MigrationScheduler::InWindow("22:00-06:00", 23 * 60));
+  EXPECT_TRUE(MigrationScheduler::InWindow("22:00-06:00", 5 * 60 + 59));
+  EXPECT_FALSE(MigrationScheduler::InWindow("22:00-06:00", 12 * 60));
 }
 
 TEST(PackCodecTest, NamesMapToSyntaxes) {
@@ -51,10 +51,10 @@ TEST_F(CleanupTest, RemovesUnreferencedPacksAndPendingUploads) {
   // so simulate the crash by leaking it.
   (void)up.value().release();
   ASSERT_FALSE(cold->ListPendingUploads("").value().empty());
-  ConverterOptions co;
+  TieringOptions co;
   co.node_id = "test";
   co.orphan_grace_ms = 0;  // the leftovers are old enough now
-  Converter conv(archive_.get(), co);
+  MigrationScheduler conv(archive_.get(), co);
   ASSERT_TRUE(conv.Cleanup().ok());
   EXPECT_TRUE(cold->List("packs/").value().empty());
   EXPECT_TRUE(cold->ListPendingUploads("").value().empty());

@@ -1,4 +1,4 @@
-#include "tiering/converter.h"
+#include "tiering/migration_scheduler.h"
 
 #include <chrono>
 #include <ctime>
@@ -25,11 +25,11 @@ std::string DateDaysAgo(int64_t ms_ago) {
 
 }  // namespace
 
-Converter::Converter(Archive* archive, ConverterOptions options) : archive_(archive), opt_(std::move(options)) {}
+MigrationScheduler::MigrationScheduler(Archive* archive, TieringOptions options) : archive_(archive), opt_(std::move(options)) {}
 
-Converter::~Converter() { Stop(); }
+MigrationScheduler::~MigrationScheduler() { Stop(); }
 
-bool Converter::InWindow(const std::string& window, int minute) {
+bool MigrationScheduler::InWindow(const std::string& window, int minute) {
   if (window.empty()) return true;
   int h1, m1, h2, m2;
   if (std::sscanf(window.c_str(), "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4) return true;
@@ -38,15 +38,15 @@ bool Converter::InWindow(const std::string& window, int minute) {
   return minute >= a || minute < b;  // wraps midnight, e.g. 22:00-06:00
 }
 
-Status Converter::MigrateStudy(const std::string& study_uid, MigrationReport* report,
+Status MigrationScheduler::MigrateStudy(const std::string& study_uid, MigrationReport* report,
                                const MigrationProgress& progress) {
   StudyMigration m(archive_, opt_, study_uid);
   return m.Run(report, progress);
 }
 
-Status Converter::Cleanup() { return Janitor(archive_, opt_).Run(); }
+Status MigrationScheduler::Cleanup() { return Janitor(archive_, opt_).Run(); }
 
-void Converter::RunBatch(const std::vector<std::string>& batch, MigrationReport* total,
+void MigrationScheduler::RunBatch(const std::vector<std::string>& batch, MigrationReport* total,
                          const MigrationProgress& progress) {
   MigrationReport& report = *total;
   // Several studies at once: each is I/O plus (with a codec) CPU-heavy encoding.
@@ -83,7 +83,7 @@ void Converter::RunBatch(const std::vector<std::string>& batch, MigrationReport*
   for (auto& t : threads) t.join();
 }
 
-Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t older_than_ms,
+Result<MigrationReport> MigrationScheduler::RunOnce(const std::string& study_uid, int64_t older_than_ms,
                                            const MigrationProgress& progress) {
   auto t0 = std::chrono::steady_clock::now();
   MigrationReport report;
@@ -134,7 +134,7 @@ Result<MigrationReport> Converter::RunOnce(const std::string& study_uid, int64_t
   return report;
 }
 
-void Converter::Start() {
+void MigrationScheduler::Start() {
   thread_ = std::thread([this] {
     for (;;) {
       {
@@ -154,7 +154,7 @@ void Converter::Start() {
   });
 }
 
-void Converter::Stop() {
+void MigrationScheduler::Stop() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;

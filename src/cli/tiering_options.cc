@@ -1,4 +1,4 @@
-#include "cli/converter_options.h"
+#include "cli/tiering_options.h"
 
 #include "archive/retention.h"
 #include "cli/serve_command.h"
@@ -10,8 +10,8 @@
 
 namespace strata {
 
-Result<ConverterOptions> ConverterOptionsFromConfig(const Config& config) {
-  ConverterOptions o;
+Result<TieringOptions> TieringOptionsFromConfig(const Config& config) {
+  TieringOptions o;
   o.node_id = NodeIdFromConfig(config);
   STRATA_ASSIGN_OR_RETURN(o.older_than_ms, ParseDurationMs(config.Get("tiering.older_than")));
   if (!config.Get("tiering.study_date_older_than").empty()) {
