@@ -298,13 +298,13 @@ Result<T_ASC_Association*> OpenMoveAssociation(const ServiceEnv& env, const std:
   for (const auto& [cls, ts] : combos) {
     if (next_id > 253) break;
     const char* syntaxes[] = {ts.c_str()};
-    if (!IsUncompressedSyntax(ts) || ts == UID_DeflatedExplicitVRLittleEndianTransferSyntax) {
+    if (!IsUncompressedSyntax(ts) || ts == syntax::kDeflatedLE) {
       ASC_addPresentationContext(params, next_id, cls.c_str(), syntaxes, 1);
       next_id += 2;
     }
     if (classes_done.insert(cls).second && next_id <= 253) {
-      const char* plain[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                             UID_BigEndianExplicitTransferSyntax};
+      const char* plain[] = {syntax::kExplicitLE, syntax::kImplicitLE,
+                             syntax::kExplicitBE};
       ASC_addPresentationContext(params, next_id, cls.c_str(), plain, 3);
       next_id += 2;
     }
