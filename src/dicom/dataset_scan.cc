@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dicom/transfer_syntax.h"
 #include "model/uid.h"
 #include "util/checksum.h"
 
@@ -411,10 +412,11 @@ Result<DatasetScan> ScanPart10(Env* env, const std::string& path, const DatasetS
   raw.StartDatasetHash();
 
   const std::string& ts = out.transfer_syntax;
-  const bool deflated = ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95";
+  // A syntax not in the table (a private one) is read as explicit VR little endian.
+  const TransferSyntax* syn = FindTransferSyntax(ts);
+  const bool deflated = syn != nullptr && syn->deflated;
   Encoding enc;
-  if (ts == "1.2.840.10008.1.2") enc = {false, false};
-  else if (ts == "1.2.840.10008.1.2.2") enc = {true, true};
+  if (syn != nullptr) enc = {syn->explicit_vr, syn->big_endian};
 
   if (deflated) {
     InflateStream in(&raw);

@@ -4,32 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dicom/transfer_syntax.h"
+
 namespace strata {
 namespace {
-
-enum class Family { kNative, kJpeg, kJpegLs, kJ2k, kRle, kOtherEncapsulated, kUnknown };
-
-Family FamilyOf(const std::string& ts) {
-  if (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1" || ts == "1.2.840.10008.1.2.2" ||
-      ts == "1.2.840.10008.1.2.1.99")
-    return Family::kNative;
-  if (ts == "1.2.840.10008.1.2.5") return Family::kRle;
-  if (ts == "1.2.840.10008.1.2.4.80" || ts == "1.2.840.10008.1.2.4.81") return Family::kJpegLs;
-  if (ts == "1.2.840.10008.1.2.4.90" || ts == "1.2.840.10008.1.2.4.91" || ts == "1.2.840.10008.1.2.4.92" ||
-      ts == "1.2.840.10008.1.2.4.93" || ts == "1.2.840.10008.1.2.4.201" || ts == "1.2.840.10008.1.2.4.202" ||
-      ts == "1.2.840.10008.1.2.4.203")
-    return Family::kJ2k;
-  const std::string_view jpeg = "1.2.840.10008.1.2.4.";
-  if (ts.compare(0, jpeg.size(), jpeg) == 0) {
-    const std::string rest = ts.substr(jpeg.size());
-    int n = 0;
-    for (char c : rest) n = (c >= '0' && c <= '9' && n < 1000) ? n * 10 + (c - '0') : 1000;
-    if (n >= 50 && n <= 70) return Family::kJpeg;  // baseline, extended, lossless (incl. retired)
-    if (n == 94 || n == 95) return Family::kUnknown;  // JPIP: pixels are referenced, not held
-    return Family::kOtherEncapsulated;              // MPEG, HEVC, JPEG XL ...
-  }
-  return Family::kUnknown;  // private syntaxes: no opinion
-}
 
 uint32_t U32Le(const std::string& b, size_t at) {
   return uint32_t(uint8_t(b[at])) | uint32_t(uint8_t(b[at + 1])) << 8 | uint32_t(uint8_t(b[at + 2])) << 16 |
@@ -92,8 +70,9 @@ Status CheckRleHeader(const std::string& ts, const PixelDataInfo& p) {
 
 Status CheckPixelEncoding(const std::string& ts, const PixelDataInfo& p) {
   if (p.kind == PixelDataInfo::Kind::kAbsent) return Status::OK();
-  const Family f = FamilyOf(ts);
-  if (f == Family::kUnknown) return Status::OK();
+  using Family = PixelFamily;
+  const Family f = PixelFamilyOf(ts);
+  if (f == Family::kUnknown || f == Family::kReferenced) return Status::OK();  // no opinion
   if (f == Family::kNative) {
     if (p.kind != PixelDataInfo::Kind::kNative) return Refuse(ts, "the syntax is native but Pixel Data is encapsulated");
     return Status::OK();

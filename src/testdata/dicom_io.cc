@@ -10,6 +10,8 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include "dicom/transfer_syntax.h"
+
 namespace strata::testdata {
 namespace {
 
@@ -35,13 +37,13 @@ Status FromCondition(bool good, const char* text, const std::string& context) {
 }
 
 Result<OutputSyntax> ParseOutputSyntax(const std::string& name) {
-  if (name == "explicit" || name == UID_LittleEndianExplicitTransferSyntax)
+  if (name == "explicit" || name == syntax::kExplicitLE)
     return OutputSyntax::kExplicitLE;
-  if (name == "implicit" || name == UID_LittleEndianImplicitTransferSyntax)
+  if (name == "implicit" || name == syntax::kImplicitLE)
     return OutputSyntax::kImplicitLE;
-  if (name == "deflated" || name == UID_DeflatedExplicitVRLittleEndianTransferSyntax)
+  if (name == "deflated" || name == syntax::kDeflatedLE)
     return OutputSyntax::kDeflatedLE;
-  if (name == "big" || name == UID_BigEndianExplicitTransferSyntax)
+  if (name == "big" || name == syntax::kExplicitBE)
     return OutputSyntax::kExplicitBE;
   return Status::InvalidArgument("unknown transfer syntax '" + name +
                                  "' (use explicit, implicit, deflated or big)");
@@ -50,15 +52,15 @@ Result<OutputSyntax> ParseOutputSyntax(const std::string& name) {
 const char* OutputSyntaxUid(OutputSyntax s) {
   switch (s) {
     case OutputSyntax::kExplicitLE:
-      return UID_LittleEndianExplicitTransferSyntax;
+      return syntax::kExplicitLE;
     case OutputSyntax::kImplicitLE:
-      return UID_LittleEndianImplicitTransferSyntax;
+      return syntax::kImplicitLE;
     case OutputSyntax::kDeflatedLE:
-      return UID_DeflatedExplicitVRLittleEndianTransferSyntax;
+      return syntax::kDeflatedLE;
     case OutputSyntax::kExplicitBE:
-      return UID_BigEndianExplicitTransferSyntax;
+      return syntax::kExplicitBE;
   }
-  return UID_LittleEndianExplicitTransferSyntax;
+  return syntax::kExplicitLE;
 }
 
 Result<uint64_t> SavePart10(DcmFileFormat& ff, const std::string& path, OutputSyntax syntax) {

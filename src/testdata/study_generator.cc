@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -11,21 +10,17 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmdata/dcvrat.h>
-#include <dcmtk/dcmdata/dcvrss.h>
 
 #include "model/uid.h"
+#include "testdata/dataset_writer.h"
+#include "testdata/dicom_values.h"
+#include "testdata/image_kind.h"
 #include "testdata/phantoms.h"
 #include "testdata/rng.h"
 #include "util/file_util.h"
 
 namespace strata::testdata {
 namespace {
-
-constexpr const char* kMultiFrameWordScStorage = "1.2.840.10008.5.1.4.1.1.7.3";
-constexpr int16_t kCtPadding = -2000;
 
 enum Stream : uint64_t { kStudyInfo = 100, kAccession = 101, kReferrer = 102 };
 
@@ -45,253 +40,12 @@ const char* Pick(const char* const (&list)[N], uint64_t h) {
   return list[h % N];
 }
 
-struct Date {
-  int y, m, d;
-};
-
-Result<Date> ParseDate(const std::string& s) {
-  if (s.size() != 8 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return Status::InvalidArgument("study date '" + s + "' is not YYYYMMDD");
-  Date d{std::stoi(s.substr(0, 4)), std::stoi(s.substr(4, 2)), std::stoi(s.substr(6, 2))};
-  std::chrono::year_month_day ymd{std::chrono::year{d.y}, std::chrono::month{static_cast<unsigned>(d.m)},
-                                  std::chrono::day{static_cast<unsigned>(d.d)}};
-  if (!ymd.ok() || d.y < 1900) return Status::InvalidArgument("study date '" + s + "' is not a valid date");
-  return d;
-}
-
-std::string FormatDate(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.y, d.m, d.d);
-  return buf;
-}
-
-Date AddDays(Date d, int days) {
-  using namespace std::chrono;
-  sys_days sd{year_month_day{year{d.y}, month{static_cast<unsigned>(d.m)}, day{static_cast<unsigned>(d.d)}}};
-  year_month_day r{sd + std::chrono::days{days}};
-  return Date{static_cast<int>(r.year()), static_cast<int>(static_cast<unsigned>(r.month())),
-              static_cast<int>(static_cast<unsigned>(r.day()))};
-}
-
-std::string FormatTime(int seconds_of_day) {
-  seconds_of_day = std::clamp(seconds_of_day, 0, 86399);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d%02d%02d", seconds_of_day / 3600, seconds_of_day / 60 % 60,
-                seconds_of_day % 60);
-  return buf;
-}
-
-// Decimal string for DS: at most 16 characters, no trailing zeros.
-std::string Ds(double v, int decimals = 6) {
-  char buf[64];
-  for (int p = decimals; p >= 0; --p) {
-    std::snprintf(buf, sizeof buf, "%.*f", p, v);
-    std::string s(buf);
-    if (s.find('.') != std::string::npos) {
-      while (!s.empty() && s.back() == '0') s.pop_back();
-      if (!s.empty() && s.back() == '.') s.pop_back();
-    }
-    if (s == "-0") s = "0";
-    if (s.size() <= 16) return s;
-  }
-  return "0";
-}
-
-// Collects the first DCMTK failure while a dataset is filled in.
-class DsWriter {
- public:
-  explicit DsWriter(DcmItem* item) : item_(item) {}
-  void Str(const DcmTagKey& tag, const std::string& v) {
-    Check(item_->putAndInsertString(tag, v.c_str()), tag);
-  }
-  void U16(const DcmTagKey& tag, Uint16 v) { Check(item_->putAndInsertUint16(tag, v), tag); }
-  void S16(const DcmTagKey& tag, Sint16 v) {
-    auto* e = new DcmSignedShort(DcmTag(tag, EVR_SS));
-    OFCondition c = e->putSint16(v);
-    if (c.good()) {
-      c = item_->insert(e, true);
-    } else {
-      delete e;
-    }
-    Check(c, tag);
-  }
-  void At(const DcmTagKey& tag, const DcmTagKey& value) {
-    auto* e = new DcmAttributeTag(DcmTag(tag, EVR_AT));
-    OFCondition c = e->putTagVal(value);
-    if (c.good()) {
-      c = item_->insert(e, true);
-    } else {
-      delete e;
-    }
-    Check(c, tag);
-  }
-  // Pixel data of COUNT 16-bit words; returns the buffer to fill.
-  Uint16* Words(size_t count) {
-    auto* px = new DcmPixelData(DcmTag(DCM_PixelData, EVR_OW));
-    Uint16* buf = nullptr;
-    OFCondition c = px->createUint16Array(static_cast<Uint32>(count), buf);
-    if (c.good()) c = item_->insert(px, true);
-    else delete px;
-    Check(c, DCM_PixelData);
-    return c.good() ? buf : nullptr;
-  }
-  // Pixel data of COUNT bytes (padded to even length with a zero byte).
-  Uint8* Bytes(size_t count) {
-    auto* px = new DcmPixelData(DcmTag(DCM_PixelData, EVR_OB));
-    Uint8* buf = nullptr;
-    size_t even = (count + 1) & ~size_t{1};
-    OFCondition c = px->createUint8Array(static_cast<Uint32>(even), buf);
-    if (c.good()) {
-      if (even != count) buf[count] = 0;
-      c = item_->insert(px, true);
-    } else {
-      delete px;
-    }
-    Check(c, DCM_PixelData);
-    return c.good() ? buf : nullptr;
-  }
-  const Status& status() const { return status_; }
-
- private:
-  void Check(const OFCondition& c, const DcmTagKey& tag) {
-    if (c.bad() && status_.ok()) {
-      status_ = Status::Internal("set " + std::string(tag.toString().c_str()) + ": " + c.text());
-    }
-  }
-  DcmItem* item_;
-  Status status_;
-};
-
-// Patient position, image plane and 16-bit MONOCHROME2 image pixel attributes shared by the
-// cross-sectional kinds (CT, MR).
-void PutMonochromePlane(DsWriter& w, double origin_x, double origin_y, double z, const std::string& frame_of_ref,
-                        uint32_t rows, uint32_t cols, double ps, uint32_t bits_stored) {
-  w.Str(DCM_PatientPosition, "HFS");
-  w.Str(DCM_AcquisitionNumber, "1");
-  w.Str(DCM_ImagePositionPatient, Ds(origin_x, 3) + "\\" + Ds(origin_y, 3) + "\\" + Ds(z, 3));
-  w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
-  w.Str(DCM_FrameOfReferenceUID, frame_of_ref);
-  w.Str(DCM_PositionReferenceIndicator, "");
-  w.Str(DCM_SliceLocation, Ds(z, 3));
-  w.U16(DCM_SamplesPerPixel, 1);
-  w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
-  w.U16(DCM_Rows, static_cast<Uint16>(rows));
-  w.U16(DCM_Columns, static_cast<Uint16>(cols));
-  w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
-  w.U16(DCM_BitsAllocated, 16);
-  w.U16(DCM_BitsStored, static_cast<Uint16>(bits_stored));
-  w.U16(DCM_HighBit, static_cast<Uint16>(bits_stored - 1));
-}
-
-struct KindDefaults {
-  uint32_t images, rows, cols, bits_stored;
-};
-
-KindDefaults DefaultsFor(ImageKind k) {
-  switch (k) {
-    case ImageKind::kCt:
-      return {100, 512, 512, 16};
-    case ImageKind::kMr:
-      return {24, 256, 256, 12};
-    case ImageKind::kMultiFrame:
-      return {1, 256, 256, 12};
-    case ImageKind::kColor:
-      return {1, 480, 640, 8};
-    case ImageKind::kMono1:
-      return {1, 425, 345, 8};
-  }
-  return {1, 256, 256, 8};
-}
-
-const char* SopClassFor(ImageKind k) {
-  switch (k) {
-    case ImageKind::kCt:
-      return UID_CTImageStorage;
-    case ImageKind::kMr:
-      return UID_MRImageStorage;
-    case ImageKind::kMultiFrame:
-      return kMultiFrameWordScStorage;
-    case ImageKind::kColor:
-      return UID_SecondaryCaptureImageStorage;
-    case ImageKind::kMono1:
-      return UID_ComputedRadiographyImageStorage;
-  }
-  return UID_SecondaryCaptureImageStorage;
-}
-
-const char* ModalityFor(ImageKind k) {
-  switch (k) {
-    case ImageKind::kCt:
-      return "CT";
-    case ImageKind::kMr:
-      return "MR";
-    case ImageKind::kMono1:
-      return "CR";
-    default:
-      return "OT";
-  }
-}
-
-// Per-series CT protocol: slice thickness, kernel and the noise it implies.
-struct CtProtocol {
-  double thickness;
-  const char* kernel;
-  double noise;
-};
-CtProtocol CtProtocolFor(uint32_t series) {
-  static constexpr CtProtocol kProtocols[] = {
-      {1.25, "STANDARD", 1.0}, {2.5, "LUNG", 1.5}, {5.0, "BONE", 1.3}, {0.625, "SOFT", 0.8}};
-  CtProtocol p = kProtocols[(series - 1) % 4];
-  p.noise *= std::sqrt(1.25 / p.thickness);
-  return p;
-}
-
-struct MrProtocol {
-  const char* description;
-  const char* scanning_sequence;
-  const char* sequence_variant;
-  const char* sequence_name;
-  double tr, te, ti;
-  int echo_train;
-  double flip;
-  const char* window_center;
-  const char* window_width;
-};
-constexpr MrProtocol kMrProtocols[3] = {
-    {"AX T1 SE", "SE", "NONE", "se2d1", 500, 12, 0, 1, 90, "600", "1200"},
-    {"AX T2 TSE", "SE", "SK", "tse2d1_15", 4000, 100, 0, 15, 150, "900", "1800"},
-    {"AX FLAIR", "SE\\IR", "SK\\MP", "tir2d1_15", 9000, 120, 2500, 15, 150, "650", "1300"},
-};
-
 }  // namespace
 
-const char* ImageKindName(ImageKind k) {
-  switch (k) {
-    case ImageKind::kCt:
-      return "ct";
-    case ImageKind::kMr:
-      return "mr";
-    case ImageKind::kMultiFrame:
-      return "multiframe";
-    case ImageKind::kColor:
-      return "color";
-    case ImageKind::kMono1:
-      return "mono1";
-  }
-  return "?";
-}
-
-Result<ImageKind> ParseImageKind(const std::string& name) {
-  for (ImageKind k : {ImageKind::kCt, ImageKind::kMr, ImageKind::kMultiFrame, ImageKind::kColor,
-                      ImageKind::kMono1}) {
-    if (name == ImageKindName(k)) return k;
-  }
-  return Status::InvalidArgument("unknown image kind '" + name +
-                                 "' (use ct, mr, multiframe, color or mono1)");
-}
-
 Result<StudyGenerator> StudyGenerator::Create(GeneratorOptions o) {
-  const KindDefaults def = DefaultsFor(o.kind);
+  const ImageKindInfo* kind = FindImageKind(o.kind);
+  if (kind == nullptr) return Status::InvalidArgument("unknown image kind " + std::to_string(static_cast<int>(o.kind)));
+  const ImageKindInfo& def = *kind;
   if (o.images_per_series == 0) o.images_per_series = def.images;
   if (o.rows == 0) o.rows = def.rows;
   if (o.cols == 0) o.cols = def.cols;
@@ -381,7 +135,7 @@ InstanceUids StudyGenerator::Uids(const InstanceKey& k) const {
   u.series = Uid(UidType::kSeries, {k.patient, k.study, k.series});
   u.instance = Uid(UidType::kInstance, {k.patient, k.study, k.series, k.instance});
   u.frame_of_reference = Uid(UidType::kFrameOfReference, {k.patient, k.study});
-  u.sop_class = SopClassFor(opt_.kind);
+  u.sop_class = KindInfo(opt_.kind).sop_class;
   return u;
 }
 
@@ -415,8 +169,6 @@ Result<std::unique_ptr<DcmFileFormat>> StudyGenerator::Build(const InstanceKey& 
   const ImageKind kind = opt_.kind;
   const InstanceUids uid = Uids(k);
   const Habitus hab = MakeHabitus(opt_.seed, k.patient);
-  const uint32_t rows = opt_.rows, cols = opt_.cols;
-  const size_t pixels = static_cast<size_t>(rows) * cols;
 
   // --- Patient, study and series identity ------------------------------------------------------
   const std::string study_date = StudyDate(k);
@@ -454,7 +206,7 @@ Result<std::unique_ptr<DcmFileFormat>> StudyGenerator::Build(const InstanceKey& 
   w.Str(DCM_SeriesTime, FormatTime(series_secs));
   w.Str(DCM_ContentTime, FormatTime(content_secs));
   w.Str(DCM_AccessionNumber, accession);
-  w.Str(DCM_Modality, ModalityFor(kind));
+  w.Str(DCM_Modality, KindInfo(kind).modality);
   w.Str(DCM_Manufacturer, "STRATA");
   w.Str(DCM_InstitutionName, "Strata Test Hospital");
   w.Str(DCM_ReferringPhysicianName,
@@ -475,220 +227,9 @@ Result<std::unique_ptr<DcmFileFormat>> StudyGenerator::Build(const InstanceKey& 
   w.Str(DCM_InstanceNumber, std::to_string(k.instance));
   w.Str(DCM_LossyImageCompression, "00");
 
-  // --- Kind-specific modules and pixel data ----------------------------------------------------
-  switch (kind) {
-    case ImageKind::kCt: {
-      const CtProtocol proto = CtProtocolFor(k.series);
-      CtSeriesParams cp;
-      cp.seed = opt_.seed;
-      cp.patient = k.patient;
-      cp.study = k.study;
-      cp.series = k.series;
-      cp.rows = rows;
-      cp.cols = cols;
-      cp.slices = opt_.images_per_series;
-      cp.thickness_mm = proto.thickness;
-      cp.noise_scale = proto.noise;
-      CtPhantom ct(cp);
-      const uint32_t slice = k.instance - 1;
-      const double z = ct.slice_z_mm(slice);
-      const double ps = ct.pixel_spacing_mm();
-      w.Str(DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
-      w.Str(DCM_AcquisitionDate, study_date);
-      w.Str(DCM_AcquisitionTime, FormatTime(series_secs));
-      w.Str(DCM_StudyDescription, hab.contrast_hu > 40 ? "CT CHEST ABDOMEN PELVIS W CONTRAST"
-                                                       : "CT CHEST ABDOMEN PELVIS");
-      w.Str(DCM_SeriesDescription, "AXIAL " + Ds(proto.thickness, 3) + "mm " + proto.kernel);
-      w.Str(DCM_BodyPartExamined, "CHEST");
-      w.Str(DCM_ScanOptions, "HELICAL MODE");
-      w.Str(DCM_SliceThickness, Ds(proto.thickness, 3));
-      w.Str(DCM_KVP, "120");
-      w.Str(DCM_SpacingBetweenSlices, Ds(proto.thickness, 3));
-      w.Str(DCM_DataCollectionDiameter, "500");
-      w.Str(DCM_ReconstructionDiameter, Ds(ct.fov_mm(), 1));
-      w.Str(DCM_DistanceSourceToDetector, "1040");
-      w.Str(DCM_DistanceSourceToPatient, "570");
-      w.Str(DCM_GantryDetectorTilt, "0");
-      w.Str(DCM_TableHeight, "160");
-      w.Str(DCM_RotationDirection, "CW");
-      w.Str(DCM_ExposureTime, "500");
-      w.Str(DCM_XRayTubeCurrent, "250");
-      w.Str(DCM_Exposure, "125");
-      w.Str(DCM_FilterType, "BODY FILTER");
-      w.Str(DCM_ConvolutionKernel, proto.kernel);
-      PutMonochromePlane(w, ct.origin_x_mm(), ct.origin_y_mm(), z, uid.frame_of_reference, rows, cols, ps,
-                         opt_.bits_stored);
-      w.U16(DCM_PixelRepresentation, 1);
-      w.S16(DCM_PixelPaddingValue, kCtPadding);
-      w.Str(DCM_WindowCenter, "40\\-600");
-      w.Str(DCM_WindowWidth, "400\\1500");
-      w.Str(DCM_WindowCenterWidthExplanation, "SOFT TISSUE\\LUNG");
-      w.Str(DCM_RescaleIntercept, "-1024");
-      w.Str(DCM_RescaleSlope, "1");
-      w.Str(DCM_RescaleType, "HU");
-      if (Uint16* px = w.Words(pixels)) {
-        const int32_t max_stored = opt_.bits_stored >= 16 ? 4095 : 2047;
-        ct.RenderStored(slice, max_stored, kCtPadding, reinterpret_cast<int16_t*>(px));
-      }
-      break;
-    }
-    case ImageKind::kMr: {
-      const MrProtocol& proto = kMrProtocols[(k.series - 1) % 3];
-      MrSeriesParams mp;
-      mp.seed = opt_.seed;
-      mp.patient = k.patient;
-      mp.study = k.study;
-      mp.series = k.series;
-      mp.rows = rows;
-      mp.cols = cols;
-      mp.slices = opt_.images_per_series;
-      mp.sequence = static_cast<int>((k.series - 1) % 3);
-      MrPhantom mr(mp);
-      const uint32_t slice = k.instance - 1;
-      const double z = mr.slice_z_mm(slice);
-      const double ps = mr.pixel_spacing_mm();
-      const double spacing = std::min(mr.slice_spacing_mm(), 170.0 / opt_.images_per_series);
-      w.Str(DCM_ImageType, "ORIGINAL\\PRIMARY\\M\\ND");
-      w.Str(DCM_AcquisitionDate, study_date);
-      w.Str(DCM_AcquisitionTime, FormatTime(series_secs));
-      w.Str(DCM_StudyDescription, "MR BRAIN W/O CONTRAST");
-      w.Str(DCM_SeriesDescription, proto.description);
-      w.Str(DCM_BodyPartExamined, "HEAD");
-      w.Str(DCM_ScanningSequence, proto.scanning_sequence);
-      w.Str(DCM_SequenceVariant, proto.sequence_variant);
-      w.Str(DCM_ScanOptions, "");
-      w.Str(DCM_MRAcquisitionType, "2D");
-      w.Str(DCM_SequenceName, proto.sequence_name);
-      w.Str(DCM_AngioFlag, "N");
-      w.Str(DCM_SliceThickness, Ds(spacing * 5.0 / 6.0, 3));
-      w.Str(DCM_RepetitionTime, Ds(proto.tr, 1));
-      w.Str(DCM_EchoTime, Ds(proto.te, 1));
-      if (proto.ti > 0) w.Str(DCM_InversionTime, Ds(proto.ti, 1));
-      w.Str(DCM_NumberOfAverages, "1");
-      w.Str(DCM_ImagingFrequency, "63.869");
-      w.Str(DCM_ImagedNucleus, "1H");
-      w.Str(DCM_EchoNumbers, "1");
-      w.Str(DCM_MagneticFieldStrength, "1.5");
-      w.Str(DCM_SpacingBetweenSlices, Ds(spacing, 3));
-      w.Str(DCM_EchoTrainLength, std::to_string(proto.echo_train));
-      w.Str(DCM_PixelBandwidth, "130");
-      w.Str(DCM_FlipAngle, Ds(proto.flip, 1));
-      PutMonochromePlane(w, mr.origin_x_mm(), mr.origin_y_mm(), z, uid.frame_of_reference, rows, cols, ps,
-                         opt_.bits_stored);
-      w.U16(DCM_PixelRepresentation, 0);
-      w.Str(DCM_WindowCenter, proto.window_center);
-      w.Str(DCM_WindowWidth, proto.window_width);
-      if (Uint16* px = w.Words(pixels)) {
-        mr.Render(slice, static_cast<uint16_t>((1u << opt_.bits_stored) - 1), px);
-      }
-      break;
-    }
-    case ImageKind::kMultiFrame: {
-      CtSeriesParams cp;
-      cp.seed = opt_.seed;
-      cp.patient = k.patient;
-      cp.study = k.study;
-      cp.series = k.series;
-      cp.rows = rows;
-      cp.cols = cols;
-      cp.slices = opt_.frames * opt_.images_per_series;
-      cp.thickness_mm = 5.0;
-      CtPhantom ct(cp);
-      const double ps = ct.pixel_spacing_mm();
-      std::string locations;
-      for (uint32_t f = 0; f < opt_.frames; ++f) {
-        if (f) locations += "\\";
-        locations += Ds(ct.slice_z_mm((k.instance - 1) * opt_.frames + f), 3);
-      }
-      w.Str(DCM_ImageType, "DERIVED\\SECONDARY\\AXIAL");
-      w.Str(DCM_StudyDescription, "CT CHEST ABDOMEN PELVIS");
-      w.Str(DCM_SeriesDescription, "MULTIFRAME 5mm SC");
-      w.Str(DCM_BodyPartExamined, "CHEST");
-      w.Str(DCM_ConversionType, "WSD");
-      w.Str(DCM_DateOfSecondaryCapture, study_date);
-      w.Str(DCM_TimeOfSecondaryCapture, FormatTime(content_secs));
-      w.Str(DCM_PatientOrientation, "L\\P");
-      w.Str(DCM_BurnedInAnnotation, "NO");
-      w.Str(DCM_PresentationLUTShape, "IDENTITY");
-      w.Str(DCM_NumberOfFrames, std::to_string(opt_.frames));
-      w.At(DCM_FrameIncrementPointer, DCM_SliceLocationVector);
-      w.Str(DCM_SliceLocationVector, locations);
-      w.Str(DCM_NominalScannedPixelSpacing, Ds(ps) + "\\" + Ds(ps));
-      w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
-      w.U16(DCM_SamplesPerPixel, 1);
-      w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
-      w.U16(DCM_Rows, static_cast<Uint16>(rows));
-      w.U16(DCM_Columns, static_cast<Uint16>(cols));
-      w.U16(DCM_BitsAllocated, 16);
-      w.U16(DCM_BitsStored, static_cast<Uint16>(opt_.bits_stored));
-      w.U16(DCM_HighBit, static_cast<Uint16>(opt_.bits_stored - 1));
-      w.U16(DCM_PixelRepresentation, 0);
-      w.Str(DCM_WindowCenter, "40");  // after the rescale, in HU
-      w.Str(DCM_WindowWidth, "400");
-      w.Str(DCM_RescaleIntercept, "-1024");
-      w.Str(DCM_RescaleSlope, "1");
-      w.Str(DCM_RescaleType, "HU");
-      if (Uint16* px = w.Words(pixels * opt_.frames)) {
-        const uint16_t max_stored = static_cast<uint16_t>(std::min(4095u, (1u << opt_.bits_stored) - 1));
-        for (uint32_t f = 0; f < opt_.frames; ++f) {
-          ct.RenderStoredUnsigned((k.instance - 1) * opt_.frames + f, max_stored, px + f * pixels);
-        }
-      }
-      break;
-    }
-    case ImageKind::kColor: {
-      w.Str(DCM_ImageType, "DERIVED\\SECONDARY");
-      w.Str(DCM_StudyDescription, "PET-CT FUSION REVIEW");
-      w.Str(DCM_SeriesDescription, "FUSION SCREENSHOTS");
-      w.Str(DCM_BodyPartExamined, "CHEST");
-      w.Str(DCM_ConversionType, "WSD");
-      w.Str(DCM_DateOfSecondaryCapture, study_date);
-      w.Str(DCM_TimeOfSecondaryCapture, FormatTime(content_secs));
-      w.Str(DCM_PatientOrientation, "L\\P");
-      w.Str(DCM_BurnedInAnnotation, "NO");
-      w.U16(DCM_SamplesPerPixel, 3);
-      w.Str(DCM_PhotometricInterpretation, "RGB");
-      w.U16(DCM_PlanarConfiguration, 0);
-      w.U16(DCM_Rows, static_cast<Uint16>(rows));
-      w.U16(DCM_Columns, static_cast<Uint16>(cols));
-      w.U16(DCM_BitsAllocated, 8);
-      w.U16(DCM_BitsStored, 8);
-      w.U16(DCM_HighBit, 7);
-      w.U16(DCM_PixelRepresentation, 0);
-      if (Uint8* px = w.Bytes(pixels * 3)) {
-        RenderFusionRgb(opt_.seed, k.patient, k.study, k.series, k.instance, rows, cols, px);
-      }
-      break;
-    }
-    case ImageKind::kMono1: {
-      w.Str(DCM_ImageType, "ORIGINAL\\PRIMARY");
-      w.Str(DCM_StudyDescription, "XR CHEST PA");
-      w.Str(DCM_SeriesDescription, "CHEST PA");
-      w.Str(DCM_BodyPartExamined, "CHEST");
-      w.Str(DCM_ViewPosition, "PA");
-      w.Str(DCM_KVP, "125");
-      w.Str(DCM_PatientOrientation, "L\\F");
-      w.Str(DCM_AcquisitionDate, study_date);
-      w.Str(DCM_AcquisitionTime, FormatTime(series_secs));
-      w.U16(DCM_SamplesPerPixel, 1);
-      w.Str(DCM_PhotometricInterpretation, "MONOCHROME1");
-      w.U16(DCM_Rows, static_cast<Uint16>(rows));
-      w.U16(DCM_Columns, static_cast<Uint16>(cols));
-      w.U16(DCM_BitsAllocated, 8);
-      w.U16(DCM_BitsStored, 8);
-      w.U16(DCM_HighBit, 7);
-      w.U16(DCM_PixelRepresentation, 0);
-      w.Str(DCM_WindowCenter, "128");
-      w.Str(DCM_WindowWidth, "256");
-      if (Uint8* px = w.Bytes(pixels)) {
-        double ps = RenderChestRadiographMono1(opt_.seed, k.patient, k.study, k.series,
-                                               k.instance, rows, cols, px);
-        w.Str(DCM_ImagerPixelSpacing, Ds(ps) + "\\" + Ds(ps));
-        w.Str(DCM_PixelSpacing, Ds(ps) + "\\" + Ds(ps));
-      }
-      break;
-    }
-  }
+  // --- Kind-specific modules and pixel data (image_kind.h, one builder per kind) -----------------
+  const ImageContext context{opt_, k, uid, hab, study_date, series_secs, content_secs};
+  KindInfo(kind).build(context, w);
   STRATA_RETURN_IF_ERROR(w.status().WithContext("build " + uid.instance));
   return ff;
 }
@@ -721,7 +262,7 @@ Result<WriteSummary> StudyGenerator::WriteAll(const WriteOptions& wo) const {
     ss.patient_id = PatientId(k.patient);
     ss.study_uid = u.study;
     ss.series_uid = u.series;
-    ss.modality = ModalityFor(opt_.kind);
+    ss.modality = KindInfo(opt_.kind).modality;
     ss.study_date = StudyDate(k);
     ss.dir = wo.layout == Layout::kFlat ? wo.out_dir
                                         : JoinPath(JoinPath(wo.out_dir, u.study), u.series);

@@ -12,6 +12,7 @@
 
 #include "dicom/transfer_syntax.h"
 #include "model/uid.h"
+#include "transfer/store_request.h"
 
 namespace strata {
 
@@ -33,13 +34,7 @@ StoreAttempt StoreFile(ScuAssociation& assoc, const DicomFileInfo& file) {
       (xfer.getXfer() != EXS_Unknown && file.transfer_syntax != xfer.getXferID()))
     return {O::kFileError, 0, "the file changed since it was scanned"};
 
-  T_DIMSE_C_StoreRQ req;
-  std::memset(&req, 0, sizeof(req));
-  req.MessageID = assoc.raw()->nextMsgID++;
-  OFStandard::strlcpy(req.AffectedSOPClassUID, file.sop_class_uid.c_str(), sizeof(req.AffectedSOPClassUID));
-  OFStandard::strlcpy(req.AffectedSOPInstanceUID, file.sop_instance_uid.c_str(), sizeof(req.AffectedSOPInstanceUID));
-  req.DataSetType = DIMSE_DATASET_PRESENT;
-  req.Priority = DIMSE_PRIORITY_MEDIUM;
+  T_DIMSE_C_StoreRQ req = MakeStoreRequest(assoc.raw(), file.sop_class_uid, file.sop_instance_uid);
   T_DIMSE_C_StoreRSP rsp;
   std::memset(&rsp, 0, sizeof(rsp));
   DcmDataset* detail = nullptr;

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "dicom/transfer_syntax.h"
+
 namespace strata {
 
 std::vector<ContextGroup> GroupFilesByContexts(const std::vector<DicomFileInfo>& files, size_t max_contexts) {
@@ -43,20 +45,20 @@ std::vector<PresentationContextSpec> StorageContexts(const std::vector<StorageCo
 const std::vector<std::string>& RetrieveExactSyntaxes() {
   // Most common first: when space runs out, the rare ones go.
   static const std::vector<std::string> k = {
-      UID_LittleEndianImplicitTransferSyntax,  UID_JPEGLSLosslessTransferSyntax,
-      UID_JPEG2000LosslessOnlyTransferSyntax,  UID_JPEGProcess14SV1TransferSyntax,
-      UID_JPEGProcess1TransferSyntax,          UID_JPEGProcess2_4TransferSyntax,
-      UID_JPEGProcess14TransferSyntax,         UID_JPEGLSLossyTransferSyntax,
-      UID_JPEG2000TransferSyntax,              UID_RLELosslessTransferSyntax,
-      UID_DeflatedExplicitVRLittleEndianTransferSyntax, UID_BigEndianExplicitTransferSyntax,
+      syntax::kImplicitLE,  syntax::kJpegLsLossless,
+      syntax::kJ2kLossless,  syntax::kJpegLosslessSV1,
+      syntax::kJpegBaseline,          syntax::kJpegExtended,
+      syntax::kJpegLossless,         syntax::kJpegLsNearLossless,
+      syntax::kJ2k,              syntax::kRleLossless,
+      syntax::kDeflatedLE, syntax::kExplicitBE,
   };
   return k;
 }
 
 const std::vector<std::string>& NativeSyntaxes() {
-  static const std::vector<std::string> k = {UID_LittleEndianExplicitTransferSyntax,
-                                             UID_LittleEndianImplicitTransferSyntax,
-                                             UID_BigEndianExplicitTransferSyntax};
+  static const std::vector<std::string> k = {syntax::kExplicitLE,
+                                             syntax::kImplicitLE,
+                                             syntax::kExplicitBE};
   return k;
 }
 
@@ -108,7 +110,7 @@ std::vector<PresentationContextSpec> RetrieveContexts(const std::string& model,
     id = static_cast<uint8_t>(id + 2);
     return true;
   };
-  add(model, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}, false);
+  add(model, {syntax::kExplicitLE, syntax::kImplicitLE}, false);
   std::vector<std::string> classes;
   for (const auto& c : sop_classes)
     if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);

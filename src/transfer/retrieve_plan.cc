@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "dicom/transfer_syntax.h"
 #include "model/uid.h"
 #include "transfer/c_find_scu.h"
 #include "transfer/scu_association.h"
@@ -23,7 +24,7 @@ Result<RetrievePlan> PlanRetrieve(const RetrieveOptions& o) {
   req.max_pdu = o.max_pdu;
   req.timeout_s = o.timeout_s;
   req.contexts.push_back({1, UID_FINDStudyRootQueryRetrieveInformationModel,
-                          {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}, false});
+                          {syntax::kExplicitLE, syntax::kImplicitLE}, false});
   STRATA_ASSIGN_OR_RETURN(auto assoc, ScuAssociation::Open(req));
 
   STRATA_ASSIGN_OR_RETURN(auto series,

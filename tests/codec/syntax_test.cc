@@ -28,6 +28,18 @@ TEST(SyntaxTableTest, FindsKnownSyntaxesIgnoringPadding) {
   }
 }
 
+TEST(SyntaxTableTest, EveryCodecEntryComesFromTheOneTable) {
+  for (const SyntaxInfo& info : AllSyntaxes()) {
+    const TransferSyntax* t = FindTransferSyntax(info.uid);
+    ASSERT_NE(t, nullptr) << info.uid;
+    EXPECT_EQ(info.uid.data(), t->uid.data()) << "a copy of the UID, not the table's";
+    EXPECT_EQ(info.name, t->name);
+    EXPECT_EQ(info.lossiness, t->lossiness);
+    EXPECT_EQ(info.encapsulated(), t->encapsulated()) << info.name;
+    EXPECT_EQ(SyntaxDisplayName(info.uid), SyntaxName(info.uid));
+  }
+}
+
 TEST(SyntaxTableTest, EncodeAndDecodeSets) {
   for (const char* uid : {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99",
                           "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90",

@@ -14,27 +14,10 @@
 
 #include <memory>
 
+#include "support/loopback_tcp.h"
+
 namespace strata {
 namespace {
-
-// A connected loopback TCP pair: {client fd, accepted fd}.
-void TcpPair(int* client, int* server) {
-  const int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(lfd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(listen(lfd, 1), 0);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  *client = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(*client, 0);
-  ASSERT_EQ(connect(*client, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  *server = accept(lfd, nullptr, nullptr);
-  ASSERT_GE(*server, 0);
-  close(lfd);
-}
 
 int QuickAck(int fd) {
   int v = -1;
@@ -54,7 +37,7 @@ void Deliver(int client, int server) {
 
 TEST(QuickAckConnection, ReArmsQuickAckAfterEveryRead) {
   int client = -1, server = -1;
-  ASSERT_NO_FATAL_FAILURE(TcpPair(&client, &server));
+  ASSERT_NO_FATAL_FAILURE(test_support::ConnectLoopbackPair(&client, &server));
   // Owns SERVER from here (DcmTCPConnection closes it on destruction).
   auto conn = std::make_unique<QuickAckConnection>(server);
   EXPECT_EQ(QuickAck(server), 1) << "armed from the start";
@@ -82,7 +65,7 @@ TEST(QuickAckConnection, ReArmsQuickAckAfterEveryRead) {
 TEST(QuickAckTransportLayer, CreatesQuickAckConnectionsOnly) {
   QuickAckTransportLayer layer;
   int client = -1, server = -1;
-  ASSERT_NO_FATAL_FAILURE(TcpPair(&client, &server));
+  ASSERT_NO_FATAL_FAILURE(test_support::ConnectLoopbackPair(&client, &server));
   std::unique_ptr<DcmTransportConnection> tls(layer.createConnection(server, OFTrue));
   EXPECT_EQ(tls, nullptr) << "no TLS layer";
   std::unique_ptr<DcmTransportConnection> c(layer.createConnection(server, OFFalse));

@@ -17,13 +17,12 @@
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 
+#include "dicom/dimse_status_codes.h"  // kStatusNotAuthorized
 #include "net/dimse/dimse_options.h"
 
 namespace strata {
 
 enum class DimseService { kStore, kFind, kRetrieve };
-
-inline constexpr unsigned short kStatusNotAuthorized = 0x0124;
 
 // "" when CALLING may use SERVICE, else the reason (fit for an ErrorComment, <= 64 chars).
 std::string ServiceRefusal(const DimseOptions& opt, const std::string& calling, DimseService service);

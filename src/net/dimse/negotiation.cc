@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dicom/transfer_syntax.h"
 #include "net/dimse/ae_binding.h"
 
 namespace strata {
@@ -14,16 +15,16 @@ namespace {
 // Every transfer syntax we accept for storage: the native ones and every encapsulated one
 // DCMTK knows, plus HTJ2K. Files are stored as received, so no codec is needed to accept.
 std::vector<std::string> StorageTransferSyntaxes() {
-  std::vector<std::string> out = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                                  UID_BigEndianExplicitTransferSyntax,
-                                  UID_DeflatedExplicitVRLittleEndianTransferSyntax};
+  std::vector<std::string> out = {syntax::kExplicitLE, syntax::kImplicitLE,
+                                  syntax::kExplicitBE,
+                                  syntax::kDeflatedLE};
   for (int x = 0; x < static_cast<int>(EXS_Unknown) + 64; ++x) {
     DcmXfer xf(static_cast<E_TransferSyntax>(x));
     if (xf.getXfer() == EXS_Unknown) continue;
     const char* id = xf.getXferID();
     if (id && *id && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
   }
-  const char* htj2k[] = {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"};
+  const char* htj2k[] = {syntax::kHtj2kLossless, syntax::kHtj2kLosslessRpcl, syntax::kHtj2k};
   for (const char* h : htj2k)
     if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
   return out;
@@ -87,9 +88,9 @@ bool Negotiate(T_ASC_Association* assoc, const DimseOptions& opt, Admission* adm
       if (storage) {
         if (std::find(storage_syntaxes.begin(), storage_syntaxes.end(), ts) != storage_syntaxes.end()) chosen = ts;
       } else if (qr || echo || commitment) {
-        if (strcmp(ts, UID_LittleEndianExplicitTransferSyntax) == 0 ||
-            strcmp(ts, UID_LittleEndianImplicitTransferSyntax) == 0 ||
-            strcmp(ts, UID_BigEndianExplicitTransferSyntax) == 0)
+        if (strcmp(ts, syntax::kExplicitLE) == 0 ||
+            strcmp(ts, syntax::kImplicitLE) == 0 ||
+            strcmp(ts, syntax::kExplicitBE) == 0)
           chosen = ts;
       }
     }

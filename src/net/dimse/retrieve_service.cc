@@ -19,6 +19,7 @@
 #include "net/dimse/dimse_service.h"
 #include "net/dimse/dimse_status.h"
 #include "net/dimse/identifier_reader.h"
+#include "transfer/store_request.h"
 #include "util/log.h"
 
 namespace strata {
@@ -83,19 +84,8 @@ Status SendInstance(T_ASC_Association* assoc, const InstanceRecord& rec, const s
   T_ASC_PresentationContextID pc =
       ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), syntax.c_str());
   if (pc == 0) return Status::Internal("no presentation context for " + rec.sop_class_uid + " / " + syntax.c_str());
-  T_DIMSE_C_StoreRQ req;
-  memset(&req, 0, sizeof(req));
-  req.MessageID = assoc->nextMsgID++;
-  OFStandard::strlcpy(req.AffectedSOPClassUID, rec.sop_class_uid.c_str(), sizeof(req.AffectedSOPClassUID));
-  OFStandard::strlcpy(req.AffectedSOPInstanceUID, rec.sop_uid.c_str(), sizeof(req.AffectedSOPInstanceUID));
-  req.DataSetType = DIMSE_DATASET_PRESENT;
-  req.Priority = DIMSE_PRIORITY_MEDIUM;
-  if (!move_originator_aet.empty()) {
-    req.opts = O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
-    OFStandard::strlcpy(req.MoveOriginatorApplicationEntityTitle, move_originator_aet.c_str(),
-                        sizeof(req.MoveOriginatorApplicationEntityTitle));
-    req.MoveOriginatorID = move_originator_id;
-  }
+  T_DIMSE_C_StoreRQ req =
+      MakeStoreRequest(assoc, rec.sop_class_uid, rec.sop_uid, MoveOriginator{move_originator_aet, move_originator_id});
   T_DIMSE_C_StoreRSP rsp;
   memset(&rsp, 0, sizeof(rsp));
   DcmDataset* detail = nullptr;
@@ -204,7 +194,7 @@ void RetrieveStep(Retrieval* r, RetrieveRsp* rsp) {
       ++r->counts.failed;
       r->counts.failed_uids.push_back(rec.sop_uid);
       spdlog::warn("event=suboperation_failed sop={} error=\"{}\"", rec.sop_uid, s.ToString());
-    } else if (sub_status == STATUS_Success || (sub_status & 0xF000) == 0xB000) {
+    } else if (sub_status == STATUS_Success || IsWarningClass(sub_status)) {
       ++(sub_status == STATUS_Success ? r->counts.completed : r->counts.warning);
       ++r->st->instances_out;
       r->st->bytes_out += bytes->size();
@@ -308,13 +298,13 @@ Result<T_ASC_Association*> OpenMoveAssociation(const ServiceEnv& env, const std:
   for (const auto& [cls, ts] : combos) {
     if (next_id > 253) break;
     const char* syntaxes[] = {ts.c_str()};
-    if (!IsUncompressedSyntax(ts) || ts == UID_DeflatedExplicitVRLittleEndianTransferSyntax) {
+    if (!IsUncompressedSyntax(ts) || ts == syntax::kDeflatedLE) {
       ASC_addPresentationContext(params, next_id, cls.c_str(), syntaxes, 1);
       next_id += 2;
     }
     if (classes_done.insert(cls).second && next_id <= 253) {
-      const char* plain[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
-                             UID_BigEndianExplicitTransferSyntax};
+      const char* plain[] = {syntax::kExplicitLE, syntax::kImplicitLE,
+                             syntax::kExplicitBE};
       ASC_addPresentationContext(params, next_id, cls.c_str(), plain, 3);
       next_id += 2;
     }

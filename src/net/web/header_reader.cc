@@ -11,6 +11,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 
 #include "codec/part10_io.h"
+#include "dicom/transfer_syntax.h"
 
 namespace strata::web {
 namespace {
@@ -201,11 +202,11 @@ Result<HeaderExtent> FindHeaderExtent(std::string_view bytes, bool whole_file) {
     return meta.status();
   }
   const std::string& ts = meta->transfer_syntax;
-  if (ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.2") {
+  if (ts == syntax::kDeflatedLE || ts == syntax::kExplicitBE) {
     out.kind = HeaderExtent::Kind::kUnwalkable;
     return out;
   }
-  const bool explicit_vr = ts != "1.2.840.10008.1.2";
+  const bool explicit_vr = ts != syntax::kImplicitLE;
   Walker w(bytes);
   size_t pos = meta->dataset_offset;
   for (;;) {

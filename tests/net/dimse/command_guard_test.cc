@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "support/loopback_tcp.h"
 #include "transfer/tls_transport.h"
 
 namespace strata {
@@ -100,20 +101,8 @@ int QuickAck(int fd) {
 }
 
 TEST(GuardedTransportLayer, ConnectionsReArmQuickAckAfterEveryRead) {
-  const int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(lfd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(listen(lfd, 1), 0);
-  socklen_t alen = sizeof(a);
-  ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &alen), 0);
-  const int client = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  const int server = accept(lfd, nullptr, nullptr);
-  ASSERT_GE(server, 0);
-  close(lfd);
+  int client = -1, server = -1;
+  ASSERT_NO_FATAL_FAILURE(test_support::ConnectLoopbackPair(&client, &server));
   GuardedTransportLayer layer(64 * 1024, 16);
   std::unique_ptr<DcmTransportConnection> c(layer.createConnection(server, OFFalse));  // owns SERVER
   ASSERT_NE(c, nullptr);
