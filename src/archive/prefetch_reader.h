@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,7 +24,9 @@ class PrefetchReader {
 
   PrefetchReader(Archive* archive, std::vector<InstanceRecord> records, Transform transform = nullptr);
   ~PrefetchReader();  // waits for reads in flight
-  // The next instance's verified (and transformed) bytes, or why there are none. Call once
+  // The next instance's verified bytes as served (Archive::ReadServed: patched from its
+  // study's correction records, listed once per study when the reader is made; kept on
+  // error, so that an unreachable catalog fails the reads, not the construction) and transformed, or why there are none. Call once
   // per record, in order.
   Result<std::string> Next();
 
@@ -35,6 +38,7 @@ class PrefetchReader {
   size_t ahead_;
   size_t next_launch_ = 0;
   std::deque<std::future<Result<std::string>>> inflight_;
+  std::map<std::string, Result<std::vector<CorrectionRecord>>> corrections_;  // by study UID
 };
 
 }  // namespace strata
