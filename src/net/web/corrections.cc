@@ -8,6 +8,8 @@
 //   GET  /api/studies/{s}/corrections     the study's records (read role)
 // 200 with the records written, 400 for a bad body, an unknown keyword or a value its VR
 // refuses, 404 for a missing study or patient, 503 when the catalog is unreachable.
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "archive/correction.h"
