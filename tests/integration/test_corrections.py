@@ -189,6 +189,7 @@ def test_correct_hot_packed_and_both_tiers(server_factory, catalog, ct_study, tm
     p = cli(server, catalog, "update", "--study", study, "--set", "PatientName=Corrected^Packed", "--set",
             "StudyDescription=CORRECTED DESCRIPTION", "--reason", "second look")
     assert "2 attribute values changed" in p.stdout
+    assert 'event=correct study=%s attribute=StudyDescription' % study in p.stdout + p.stderr
     want = {"PatientName": "Corrected^Packed", "AccessionNumber": "ACC-HOT", "StudyDescription": "CORRECTED DESCRIPTION"}
     check_served(server, catalog, study, want, {"PatientName": "Corrected^Hot"}, early, tmp_path, items=2)
 
@@ -205,7 +206,6 @@ def test_correct_hot_packed_and_both_tiers(server_factory, catalog, ct_study, tm
     log = server.log_text()
     assert re.search(r'event=correct study=%s attribute=PatientName tag=00100010 old="%s" new="Corrected\^Hot" '
                      r'who="anonymous@' % (re.escape(study), re.escape(name0)), log), log[-2000:]
-    assert 'attribute=StudyDescription' in log
 
 
 def test_merge_two_patients(server_factory, catalog, tmp_path):
@@ -215,14 +215,16 @@ def test_merge_two_patients(server_factory, catalog, tmp_path):
     by_study = {}
     for f in files:
         ds = pydicom.dcmread(f, stop_before_pixels=True)
-        by_study.setdefault(str(ds.StudyInstanceUID), (str(ds.PatientID), str(ds.PatientName), {}))[2][
+        by_study.setdefault(str(ds.StudyInstanceUID), (str(ds.PatientID), str(ds.PatientName),
+                                                      str(ds.get("IssuerOfPatientID", "")), {}))[3][
             str(ds.SOPInstanceUID)] = f
-    (sa, (ida, namea, filesa)), (sb, (idb, nameb, _)) = sorted(by_study.items(), key=lambda kv: kv[1][0])
+    (sa, (ida, namea, issa, filesa)), (sb, (idb, nameb, issb, _)) = sorted(by_study.items(), key=lambda kv: kv[1][0])
     assert ida != idb
     assert len(findscu(server, "PATIENT", ["PatientID", "PatientName"], root="-P")) == 2
 
     code, _, body = http(server, "/api/patients/merge", "POST",
-                         {"from": {"PatientID": ida}, "to": {"PatientID": idb}, "reason": "duplicate"})
+                         {"from": {"PatientID": ida, "IssuerOfPatientID": issa},
+                          "to": {"PatientID": idb, "IssuerOfPatientID": issb}, "reason": "duplicate"})
     assert code == 200, body
     assert json.loads(body)["studies"] == [sa]
     pats = findscu(server, "PATIENT", ["PatientID", "PatientName", "NumberOfPatientRelatedStudies"], root="-P")
@@ -234,9 +236,11 @@ def test_merge_two_patients(server_factory, catalog, tmp_path):
                  filesa, tmp_path, items=1)
     assert "event=merge" in server.log_text()
     # Merging again: the patient is gone (404 / exit 3).
-    code, _, _ = http(server, "/api/patients/merge", "POST", {"from": {"PatientID": ida}, "to": {"PatientID": idb}})
+    code, _, _ = http(server, "/api/patients/merge", "POST", {"from": {"PatientID": ida, "IssuerOfPatientID": issa},
+                                                              "to": {"PatientID": idb, "IssuerOfPatientID": issb}})
     assert code == 404
-    p = cli(server, catalog, "update", "--merge-patient", ida, "--into", idb, check=False)
+    p = cli(server, catalog, "update", "--merge-patient", ida, "--from-issuer", issa, "--into", idb, "--into-issuer",
+            issb, check=False)
     assert p.returncode == 3, p.stderr
 
 
