@@ -209,7 +209,8 @@ def test_correct_hot_packed_and_both_tiers(server_factory, catalog, ct_study, tm
 
 
 def test_merge_two_patients(server_factory, catalog, tmp_path):
-    server = server_factory(http_port=free_port(), extra=catalog.args())
+    audit = tmp_path / "audit.jsonl"
+    server = server_factory(http_port=free_port(), extra=catalog.args() + ["--audit-file", audit])
     files = gen("ct", tmp_path / "two", patients=2, studies_per_patient=1, series=1, slices=2, seed=11)
     storescu(server, files)
     by_study = {}
@@ -235,6 +236,9 @@ def test_merge_two_patients(server_factory, catalog, tmp_path):
     check_served(server, catalog, sa, {"PatientID": idb, "PatientName": nameb}, {"PatientID": ida, "PatientName": namea},
                  filesa, tmp_path, items=1)
     assert "event=merge" in server.log_text()
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    merges = [e for e in events if e.get("action") == "merge"]
+    assert len(merges) == 1 and merges[0]["EventActionCode"] == "U" and merges[0]["EventOutcomeIndicator"] == 0
     # Merging again: the patient is gone (404 / exit 3).
     code, _, _ = http(server, "/api/patients/merge", "POST", {"from": {"PatientID": ida, "IssuerOfPatientID": issa},
                                                               "to": {"PatientID": idb, "IssuerOfPatientID": issb}})
