@@ -149,6 +149,33 @@ class Archive {
   // moves, retired packs and the replica are handled the same way. One result per record.
   std::vector<Result<std::string>> ReadRun(std::span<const InstanceRecord> run);
 
+  // --- corrections (correction.cc) ---
+  // Changes patient/study attributes of STUDY_UID: CHANGES are keyword (or ggggeeee) -> new
+  // value, validated (archive/correction.h; kInvalidArgument naming the attribute), then
+  // written with their records in one catalog transaction (Catalog::CorrectStudy), so every
+  // node's queries answer with the new values at once; one log line per changed attribute
+  // (event=correct, who, old and new values). kNotFound: no such study. Returns the records
+  // (every study concerned: a patient's demographics reach all its studies).
+  Result<std::vector<CorrectionRecord>> Correct(const std::string& study_uid,
+                                                const std::vector<std::pair<std::string, std::string>>& changes,
+                                                const std::string& who, const std::string& reason);
+  // Merges patient FROM into patient TO (Catalog::MergePatients); one log line per record
+  // (event=merge) and one for the merge.
+  Result<std::vector<CorrectionRecord>> MergePatients(const std::string& from_id, const std::string& from_issuer,
+                                                      const std::string& to_id, const std::string& to_issuer,
+                                                      const std::string& who, const std::string& reason);
+  // What every retrieval serves (C-GET, C-MOVE, WADO-RS, WADO-URI, `strata get`): Read's
+  // verified stored bytes, patched from the study's correction records (correction_patch.h)
+  // when it has any. The stored bytes are never changed. The second form takes the records
+  // the caller listed once for the study (PrefetchReader).
+  Result<std::string> ReadServed(const InstanceRecord& record);
+  Result<std::string> ReadServed(const InstanceRecord& record, const std::vector<CorrectionRecord>& corrections);
+  // ReadServed for a run of one pack's entries (ReadRun), all of one study.
+  std::vector<Result<std::string>> ReadServedRun(std::span<const InstanceRecord> run,
+                                                 const std::vector<CorrectionRecord>& corrections);
+  // Modifying System (0400,0563) of the Original Attributes Sequence items served.
+  std::string ModifyingSystem() const;
+
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }
   ColdStore* cold() { return cold_.get(); }

@@ -11,6 +11,8 @@ PrefetchReader::PrefetchReader(Archive* archive, std::vector<InstanceRecord> rec
       records_(std::move(records)),
       transform_(std::move(transform)),
       ahead_(static_cast<size_t>(std::max(2, archive->options().read_ahead))) {
+  for (const auto& r : records_)
+    if (!corrections_.count(r.study_uid)) corrections_.emplace(r.study_uid, archive_->catalog()->ListCorrections(r.study_uid));
   while (CanLaunch()) Launch();
 }
 
@@ -39,7 +41,14 @@ void PrefetchReader::Launch() {
   for (const InstanceRecord& r : run) task.bytes += r.location.tier == Location::Tier::kCold ? r.location.length : r.size;
   inflight_bytes_ += task.bytes;
   task.results = std::async(std::launch::async, [this, run]() {
-    std::vector<Result<std::string>> out = archive_->ReadRun(run);
+    // One pack holds one study, so a run has one study's corrections.
+    const auto& corrections = corrections_.at(run.front().study_uid);
+    std::vector<Result<std::string>> out;
+    if (!corrections.ok()) {
+      out.assign(run.size(), corrections.status());
+      return out;
+    }
+    out = archive_->ReadServedRun(run, corrections.value());
     if (transform_) {
       for (size_t i = 0; i < out.size(); ++i) {
         if (out[i].ok()) out[i] = transform_(run[i], std::move(out[i]).value());

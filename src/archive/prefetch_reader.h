@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,7 +27,9 @@ class PrefetchReader {
 
   PrefetchReader(Archive* archive, std::vector<InstanceRecord> records, Transform transform = nullptr);
   ~PrefetchReader();  // waits for reads in flight
-  // The next instance's verified (and transformed) bytes, or why there are none. Call once
+  // The next instance's verified bytes as served (Archive::ReadServed: patched from its
+  // study's correction records, listed once per study when the reader is made; kept on
+  // error, so that an unreachable catalog fails the reads, not the construction) and transformed, or why there are none. Call once
   // per record, in order.
   Result<std::string> Next();
 
@@ -47,6 +50,7 @@ class PrefetchReader {
     bool fetched = false;
   };
   std::deque<Task> inflight_;
+  std::map<std::string, Result<std::vector<CorrectionRecord>>> corrections_;  // by study UID
 };
 
 }  // namespace strata

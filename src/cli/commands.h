@@ -7,6 +7,10 @@
 
 #include "config/config.h"
 
+namespace CLI {
+class App;
+}
+
 namespace strata {
 
 struct MigrateArgs {
@@ -35,6 +39,17 @@ struct DeleteArgs {
 };
 // Deletes a study / series / instance. Exit 0 done, 3 nothing matched, 2 bad arguments.
 int RunDelete(const Config& config, const DeleteArgs& args);
+
+struct UpdateArgs {
+  std::string study;
+  std::vector<std::string> sets;  // Keyword=VALUE
+  std::string reason;
+  std::string merge_from, from_issuer, merge_into, into_issuer;
+};
+// `strata update` (update_command.cc): its options on CMD; corrects a study or merges two
+// patients. Exit 0 done, 2 bad arguments, 3 no such study / patient, 1 otherwise.
+void AddUpdateOptions(CLI::App* cmd, UpdateArgs* args);
+int RunUpdate(const Config& config, const UpdateArgs& args);
 
 struct RetentionArgs {
   bool dry_run = false;

@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
   del->add_option("--series", dargs.series, "only this series");
   del->add_option("--sop", dargs.sop, "only this instance");
 
+  UpdateArgs uargs;
+  auto* upd = archive_command("update", "correct patient/study attributes of a study, or merge two patients");
+  AddUpdateOptions(upd, &uargs);
+
   RetentionArgs rargs;
   auto* ret = archive_command("retention", "apply lifecycle.retention now: delete studies past their rule");
   ret->add_flag("--dry-run", rargs.dry_run, "only list the studies that would be deleted");
@@ -121,6 +125,7 @@ int main(int argc, char** argv) {
   if (find->parsed()) return RunFind(config.value(), fargs);
   if (del->parsed()) return RunDelete(config.value(), dargs);
   if (ret->parsed()) return RunRetention(config.value(), rargs);
+  if (upd->parsed()) return RunUpdate(config.value(), uargs);
   if (rebuild->parsed()) return RunRebuildCatalog(config.value());
   if (replicate->parsed()) return RunReplicate(config.value(), replicate_status);
   if (show->parsed()) {

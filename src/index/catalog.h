@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/records.h"
@@ -42,6 +43,21 @@ struct RejectionRecord {
   std::string reason_code;   // 113001, 113037, 113038 or 113039
   std::string note_sop_uid;  // the KOS that rejected it
   int64_t rejected_ms = 0;   // the catalog's clock when the note arrived (set by the catalog)
+};
+
+// --- corrections (issue 15, sql_corrections.cc, schema v9) ---------------------------------
+// One changed attribute of one study: the study's instances are served with NEW_VALUE in place
+// of what they carry, and an Original Attributes Sequence item holding the value they had.
+// The rows of one request share CHANGE_ID (one sequence item per change).
+struct CorrectionRecord {
+  std::string study_uid;
+  int64_t change_id = 0;
+  uint32_t tag = 0;           // (group << 16) | element, one of the correctable attributes
+  std::string old_value;      // the catalog's value before the change
+  std::string new_value;
+  std::string who, reason;    // reason: free text of the operator ("" = none)
+  std::string kind;           // "correct" or "merge"
+  int64_t at_ms = 0;          // the catalog's clock when it was committed
 };
 
 // --- replica backup queue (issue 16) ------------------------------------------------------
@@ -185,6 +201,29 @@ class Catalog {
   // Rejected instances that still have a row and were rejected before BEFORE_MS (the
   // catalog's clock), oldest first: what the grace-period policy deletes.
   virtual Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) = 0;
+  // --- corrections (sql_corrections.cc, schema v9) ----------------------------------------
+  // Sets the patient/study attributes CHANGES (tag -> new value; the caller validated them
+  // against archive/correction.h's table) of STUDY_UID in ONE transaction with their
+  // correction records, so every node's queries answer with the new values at once:
+  // study attributes on the study row; PatientID/IssuerOfPatientID move the study to that
+  // patient's row (created when missing; the old row deleted when left empty);
+  // PatientName/BirthDate/Sex change the patient row, and so every study of that patient
+  // (each gets records). Unchanged values are skipped. Returns the records written, every
+  // study concerned (empty: nothing differed). kNotFound: no such study.
+  virtual Result<std::vector<CorrectionRecord>> CorrectStudy(const std::string& study_uid,
+                                                             const std::vector<std::pair<uint32_t, std::string>>& changes,
+                                                             const std::string& who, const std::string& reason) = 0;
+  // Merges patient FROM (PatientID, IssuerOfPatientID) into patient TO in ONE transaction:
+  // every study of FROM moves to TO's row and gets records for the patient attributes that
+  // differ; FROM's row is deleted. kNotFound if either patient is missing; kInvalidArgument if
+  // they are the same. Returns the records written.
+  virtual Result<std::vector<CorrectionRecord>> MergePatients(const std::string& from_id, const std::string& from_issuer,
+                                                              const std::string& to_id, const std::string& to_issuer,
+                                                              const std::string& who, const std::string& reason) = 0;
+  // The corrections of STUDY_UID's current row (a study deleted and sent again starts
+  // clean), oldest first.
+  virtual Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) = 0;
+
   // --- replica backup queue (sql_replica_queue.cc, schema v8) ------------------------------
   // Queues every pack row that has no queue row yet (a pack row exists only once its pack was
   // verified and switched to); returns how many were queued. Queue rows whose pack row is

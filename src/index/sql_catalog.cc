@@ -316,23 +316,26 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
     return out;
   }
 
-  // Patient: keyed by (PatientID, Issuer); demographics follow the newest instance.
-  int64_t patient_pk;
-  STRATA_ASSIGN_OR_RETURN(auto prow, c.Query("SELECT pk FROM patients WHERE patient_id = ? AND issuer = ?",
-                                             {r.patient_id, r.issuer}));
-  if (prow.empty()) {
-    STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
-        "INSERT INTO patients (patient_id, issuer, patient_name, patient_name_norm, patient_name_fold, birth_date,"
-        " sex) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
-        {r.patient_id, r.issuer, r.patient_name, Upper(r.patient_name), FoldForMatching(r.patient_name),
-         r.birth_date, r.sex}));
-    patient_pk = SqlInt(ins[0][0]);
-  } else {
-    patient_pk = SqlInt(prow[0][0]);
+  // Patient: keyed by (PatientID, Issuer). An instance of a study already catalogued joins
+  // that study's patient whatever it carries (a corrected or merged study keeps its patient).
+  int64_t patient_pk = 0;
+  STRATA_ASSIGN_OR_RETURN(auto srow, c.Query("SELECT pk, modalities FROM studies WHERE study_uid = ?", {r.study_uid}));
+  if (srow.empty()) {
+    STRATA_ASSIGN_OR_RETURN(auto prow, c.Query("SELECT pk FROM patients WHERE patient_id = ? AND issuer = ?",
+                                               {r.patient_id, r.issuer}));
+    if (prow.empty()) {
+      STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
+          "INSERT INTO patients (patient_id, issuer, patient_name, patient_name_norm, patient_name_fold, birth_date,"
+          " sex) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+          {r.patient_id, r.issuer, r.patient_name, Upper(r.patient_name), FoldForMatching(r.patient_name),
+           r.birth_date, r.sex}));
+      patient_pk = SqlInt(ins[0][0]);
+    } else {
+      patient_pk = SqlInt(prow[0][0]);
+    }
   }
 
   int64_t study_pk;
-  STRATA_ASSIGN_OR_RETURN(auto srow, c.Query("SELECT pk, modalities FROM studies WHERE study_uid = ?", {r.study_uid}));
   std::string modalities;
   if (srow.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
@@ -417,6 +420,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {6, QidoSchemaV6(), nullptr, "instances", "header_json"},
       {7, LifecycleSchemaV7()},
       {8, ReplicaSchemaV8()},
+      {9, CorrectionsSchemaV9(), nullptr, "corrections", "attribute_tag"},
   };
   return steps;
 }

@@ -38,6 +38,8 @@ const char* QidoSchemaV6();
 const char* LifecycleSchemaV7();
 // Schema step v8 (sql_replica_queue.cc): the replica backup queue.
 const char* ReplicaSchemaV8();
+// Schema step v9 (sql_corrections.cc): the correction records.
+const char* CorrectionsSchemaV9();
 std::vector<SqlValue> LocationParams(const Location& l);
 
 class SqlCatalog : public Catalog {
@@ -90,6 +92,14 @@ class SqlCatalog : public Catalog {
   Result<RejectionRecord> GetRejection(const std::string& sop_uid) override;
   Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) override;
   Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) override;
+  // --- corrections: sql_corrections.cc ---
+  Result<std::vector<CorrectionRecord>> CorrectStudy(const std::string& study_uid,
+                                                     const std::vector<std::pair<uint32_t, std::string>>& changes,
+                                                     const std::string& who, const std::string& reason) override;
+  Result<std::vector<CorrectionRecord>> MergePatients(const std::string& from_id, const std::string& from_issuer,
+                                                      const std::string& to_id, const std::string& to_issuer,
+                                                      const std::string& who, const std::string& reason) override;
+  Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) override;
   // --- replica backup queue: sql_replica_queue.cc ---
   Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) override;
   Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) override;

@@ -120,7 +120,12 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   STRATA_ASSIGN_OR_RETURN(auto n5, c.Exec(
       "DELETE FROM patients WHERE pk = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_pk = ?)",
       {patient_pk, patient_pk}));
-  (void)n3; (void)n4; (void)n5;
+  // A study row gone takes its correction records (sql_corrections.cc) with it: the same
+  // study sent again starts with the values it carries.
+  STRATA_ASSIGN_OR_RETURN(auto n6, c.Exec(
+      "DELETE FROM corrections WHERE study_pk = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE pk = ?)",
+      {study_pk, study_pk}));
+  (void)n3; (void)n4; (void)n5; (void)n6;
   // A pack nothing references any more loses its row now (its object is then deletable: I2);
   // one still referenced keeps it, and its dead entries wait for the compaction.
   for (const auto& key : packs) {

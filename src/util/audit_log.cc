@@ -30,6 +30,8 @@ EventCode CodeOf(const std::string& action) {
   if (action == "retrieve") return {"110103", "DICOM Instances Accessed", "R"};
   if (action == "export") return {"110106", "Export", "R"};
   if (action == "delete") return {"110105", "DICOM Study Deleted", "D"};
+  if (action == "correct") return {"110103", "DICOM Instances Accessed", "U"};  // attributes corrected
+  if (action == "merge") return {"110110", "Patient Record", "U"};
   if (action == "reject") return {"110114", "User Authentication", "E"};
   return {"110113", "Security Alert", "E"};  // deny and anything else
 }

@@ -24,7 +24,7 @@
 namespace strata {
 
 struct AuditEvent {
-  std::string action;   // store | query | retrieve | export | delete | reject | deny
+  std::string action;   // store | query | retrieve | export | delete | correct | merge | reject | deny
   bool success = true;  // EventOutcomeIndicator 0, else 4 (minor failure) or 8 (serious: reject/deny)
   std::string detail;   // EventOutcomeDescription: why it failed, what was refused
   std::string protocol;  // "DIMSE" | "DICOMweb" | "web"

@@ -68,7 +68,7 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
       auto lease = (*db)->Acquire(true);
       ASSERT_TRUE(lease.ok());
       ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, "
-                                       "migrations, deleted_instances, rejected_instances, schema_version CASCADE").ok());
+                                       "migrations, deleted_instances, rejected_instances, corrections, schema_version CASCADE").ok());
     }
     auto c = OpenCatalog({url_});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -691,6 +691,86 @@ TEST_P(CatalogTest, RejectionHidesAndDeleteCountsOnce) {
   EXPECT_EQ(cat_->Stats()->instances, 0u);
   EXPECT_EQ(cat_->RejectInstances({{"../x", "", "1.2.6.1", "113001", "", 0}}).status().code(),
             Status::Code::kInvalidArgument);
+}
+
+// Corrections (schema v9): the catalog answers with the new values at once, keeps one record
+// per changed attribute, moves studies between patients and removes emptied patient rows.
+TEST_P(CatalogTest, CorrectStudyAndMergePatients) {
+  Add({Make("P1", "1.2.9.1", "1.2.9.1.1", "1.2.9.1.1.1"), Make("P1", "1.2.9.2", "1.2.9.2.1", "1.2.9.2.1.1"),
+       Make("P2", "1.2.9.3", "1.2.9.3.1", "1.2.9.3.1.1")});
+  auto study = [&](const std::string& uid) {
+    auto r = Find(QueryLevel::kStudy, {{tags::kStudyInstanceUID, uid}});
+    EXPECT_TRUE(r.ok() && r->size() == 1);
+    return r.ok() && r->size() == 1 ? r->at(0) : AttributeValues{};
+  };
+  // Study attributes: only the values that differ get records.
+  auto c = cat_->CorrectStudy("1.2.9.1", {{tags::kAccessionNumber, "NEWACC"}, {tags::kStudyDescription, "CT CHEST"},
+                                          {tags::kReferringPhysicianName, "Müller^Hans"}},
+                              "tester", "typo");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ(c->at(0).tag, tags::kAccessionNumber);
+  EXPECT_EQ(c->at(0).old_value, "ACC.1");
+  EXPECT_EQ(c->at(0).new_value, "NEWACC");
+  EXPECT_EQ(c->at(0).who, "tester");
+  EXPECT_EQ(c->at(0).kind, "correct");
+  EXPECT_GT(c->at(0).at_ms, 0);
+  EXPECT_EQ(c->at(0).change_id, c->at(1).change_id);
+  EXPECT_EQ(study("1.2.9.1").at(tags::kAccessionNumber), "NEWACC");
+  EXPECT_EQ(Find(QueryLevel::kStudy, {{tags::kAccessionNumber, "NEWACC"}})->size(), 1u);
+  EXPECT_EQ(Find(QueryLevel::kStudy, {{tags::kReferringPhysicianName, "müller*"}})->size(), 1u);  // the _norm column (ASCII case)
+  // Demographics of a patient with two studies: both studies get records.
+  c = cat_->CorrectStudy("1.2.9.1", {{tags::kPatientName, "Roe^Jane"}}, "tester", "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ(study("1.2.9.2").at(tags::kPatientName), "Roe^Jane");
+  EXPECT_EQ(cat_->ListCorrections("1.2.9.2")->size(), 1u);
+  EXPECT_EQ(cat_->ListCorrections("1.2.9.1")->size(), 3u);
+  EXPECT_GT(cat_->ListCorrections("1.2.9.1")->back().change_id, cat_->ListCorrections("1.2.9.1")->front().change_id);
+  // A study sent under the wrong ID moves to the right patient, and takes its demographics.
+  c = cat_->CorrectStudy("1.2.9.2", {{tags::kPatientID, "P2"}}, "tester", "wrong patient");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(study("1.2.9.2").at(tags::kPatientID), "P2");
+  EXPECT_EQ(study("1.2.9.2").at(tags::kPatientName), "Doe^P2");
+  EXPECT_EQ(Find(QueryLevel::kPatient, {})->size(), 2u);
+  // A new identity for a patient with one study: its row changes in place.
+  c = cat_->CorrectStudy("1.2.9.1", {{tags::kPatientID, "P9"}, {tags::kPatientSex, "M"}}, "tester", "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->size(), 2u);
+  EXPECT_EQ(Find(QueryLevel::kPatient, {{tags::kPatientID, "P1"}})->size(), 0u);
+  EXPECT_EQ(Find(QueryLevel::kPatient, {{tags::kPatientID, "P9"}})->at(0).at(tags::kPatientSex), "M");
+  // A late arrival for the corrected study keeps to its patient, whatever it carries.
+  Add({Make("P1", "1.2.9.1", "1.2.9.1.1", "1.2.9.1.1.2", "CT", 2)});
+  EXPECT_EQ(Find(QueryLevel::kPatient, {})->size(), 2u);
+  EXPECT_EQ(study("1.2.9.1").at(tags::kPatientID), "P9");
+  // Merge P9 into P2: one patient left with all three studies.
+  auto m = cat_->MergePatients("P9", "", "P2", "", "tester", "duplicate record");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_FALSE(m->empty());
+  for (const auto& r : m.value()) {
+    EXPECT_EQ(r.study_uid, "1.2.9.1");
+    EXPECT_EQ(r.kind, "merge");
+  }
+  auto patients = Find(QueryLevel::kPatient, {});
+  ASSERT_EQ(patients->size(), 1u);
+  EXPECT_EQ(patients->at(0).at(tags::kPatientID), "P2");
+  EXPECT_EQ(patients->at(0).at(tags::kNumberOfPatientRelatedStudies), "3");
+  EXPECT_EQ(study("1.2.9.1").at(tags::kPatientName), "Doe^P2");
+  // Errors change nothing.
+  EXPECT_TRUE(cat_->MergePatients("P9", "", "P2", "", "t", "").status().IsNotFound());
+  EXPECT_TRUE(cat_->MergePatients("P2", "", "NOPE", "", "t", "").status().IsNotFound());
+  EXPECT_EQ(cat_->MergePatients("P2", "", "P2", "", "t", "").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(cat_->CorrectStudy("1.2.9.99", {{tags::kStudyID, "X"}}, "t", "").status().IsNotFound());
+  EXPECT_EQ(cat_->CorrectStudy("1.2.9.1", {{tags::kModality, "MR"}}, "t", "").status().code(),
+            Status::Code::kInvalidArgument);
+  // A study deleted and sent again starts without corrections.
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.9.3", "", "").ok());
+  EXPECT_TRUE(cat_->ListCorrections("1.2.9.3")->empty());
+  const size_t before = cat_->ListCorrections("1.2.9.2")->size();
+  EXPECT_GT(before, 0u);
+  ASSERT_TRUE(cat_->DeleteInstances("1.2.9.2", "", "").ok());
+  Add({Make("P5", "1.2.9.2", "1.2.9.2.1", "1.2.9.2.1.1")});
+  EXPECT_TRUE(cat_->ListCorrections("1.2.9.2")->empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CatalogTest, ::testing::Values("sqlite", "postgres"));

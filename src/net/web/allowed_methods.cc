@@ -13,7 +13,8 @@ struct MethodRule {
 };
 
 // First match wins. STOW-RS takes POST on /studies and /studies/{study}; a study, series or
-// instance resource can be deleted (net/web/delete.cc); everything else reads.
+// instance resource can be deleted (net/web/delete.cc); a study's attributes are corrected by
+// PUT and patients merged by POST (corrections.cc); everything else reads.
 const std::vector<MethodRule>& Rules() {
   static const std::vector<MethodRule> rules = {
       {std::regex(R"(/dicomweb/studies/?)"), "GET, POST, OPTIONS"},
@@ -22,6 +23,8 @@ const std::vector<MethodRule>& Rules() {
       {std::regex(R"(/dicomweb/studies/[^/]+/series/[^/]+/instances/[^/]+/?)"), "GET, DELETE, OPTIONS"},
       {std::regex(R"(/dicomweb(/.*)?)"), "GET, OPTIONS"},
       {std::regex(R"(/wado/?)"), "GET, OPTIONS"},
+      {std::regex(R"(/api/studies/[^/]+)"), "PUT, OPTIONS"},  // corrections (corrections.cc)
+      {std::regex(R"(/api/patients/merge)"), "POST, OPTIONS"},
       {std::regex(R"(/api/.*)"), "GET, OPTIONS"},
   };
   return rules;

@@ -10,6 +10,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
+#include "archive/correction_patch.h"
 #include "codec/part10_io.h"
 #include "dicom/transfer_syntax.h"
 
@@ -282,13 +283,22 @@ Result<std::unique_ptr<DcmFileFormat>> ReadHeaderOnce(Archive* archive, const In
 
 Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, const InstanceRecord& record) {
   auto r = ReadHeaderOnce(archive, record);
-  if (r.ok()) return r;
-  if (auto moved = Relocated(archive, record, r.status())) return ReadHeaderOnce(archive, *moved);
+  if (!r.ok()) {
+    auto moved = Relocated(archive, record, r.status());
+    if (!moved) return r;
+    r = ReadHeaderOnce(archive, *moved);
+    if (!r.ok()) return r;
+  }
+  // Served as retrievals serve the instance: with the study's corrections (archive/correction_patch.h).
+  STRATA_ASSIGN_OR_RETURN(auto corrections, archive->catalog()->ListCorrections(record.study_uid));
+  STRATA_ASSIGN_OR_RETURN(bool changed,
+                          ApplyCorrections(r.value()->getDataset(), corrections, archive->ModifyingSystem()));
+  (void)changed;
   return r;
 }
 
 Result<std::string> ReadInstance(Archive* archive, const InstanceRecord& record) {
-  return archive->Read(record);  // follows an instance the converter packed meanwhile
+  return archive->ReadServed(record);  // follows an instance the converter packed meanwhile
 }
 
 }  // namespace strata::web

@@ -38,8 +38,9 @@ Result<HeaderExtent> FindHeaderExtent(std::string_view bytes, bool whole_file);
 // The header of RECORD's instance as a parsed DCMTK file (no Pixel Data element).
 Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, const InstanceRecord& record);
 
-// Archive::Read of RECORD (which itself follows an instance the converter moved to a pack
-// after RECORD was listed). ReadInstanceHeader does the same for its partial reads.
+// Archive::ReadServed of RECORD: as served, with its study's corrections (Read itself follows
+// an instance the converter moved to a pack after RECORD was listed). ReadInstanceHeader does
+// the same for its partial reads and applies the corrections to the header it parsed.
 Result<std::string> ReadInstance(Archive* archive, const InstanceRecord& record);
 
 }  // namespace strata::web

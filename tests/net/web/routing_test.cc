@@ -39,6 +39,9 @@ TEST(AllowedMethodsTest, StowResourcesTakePostResourcesTakeDeleteTheRestOnlyRead
   EXPECT_EQ(AllowedMethods("/dicomweb/series"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/wado"), "GET, OPTIONS");
   EXPECT_EQ(AllowedMethods("/api/studies"), "GET, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/api/studies/1.2.3"), "PUT, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/api/studies/1.2.3/tiers"), "GET, OPTIONS");
+  EXPECT_EQ(AllowedMethods("/api/patients/merge"), "POST, OPTIONS");
   EXPECT_EQ(AllowedMethods("/assets/app.js"), "");
 }
 
