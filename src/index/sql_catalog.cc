@@ -417,6 +417,8 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {6, QidoSchemaV6(), nullptr, "instances", "header_json"},
       {7, LifecycleSchemaV7()},
       {8, ReplicaSchemaV8()},
+      // v9 is the corrections step (another branch); v10 does not depend on it.
+      {10, LifecycleEventsSchemaV10(), nullptr, "lifecycle_events", "new_values"},
   };
   return steps;
 }

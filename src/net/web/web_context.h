@@ -30,6 +30,7 @@ void RegisterStow(Router& server, WebContext& ctx);         // stow.cc
 void RegisterWadoUri(Router& server, WebContext& ctx);      // wado_uri.cc
 void RegisterDelete(Router& server, WebContext& ctx);      // delete.cc
 void RegisterApi(Router& server, WebContext& ctx);          // web_api.cc
+void RegisterLifecycleApi(Router& server, WebContext& ctx); // lifecycle_api.cc
 void RegisterWebPage(Router& server);                       // web_page.cc
 
 }  // namespace strata::web

@@ -302,6 +302,7 @@ void WebServer::Impl::Install(web::HttpFront& server) {
   web::RegisterWadoUri(r, ctx);
   web::RegisterDelete(r, ctx);
   web::RegisterApi(r, ctx);
+  web::RegisterLifecycleApi(r, ctx);
   web::RegisterWebPage(r);
   web::RegisterViewer(r, viewer.get(), viewer_missing);
   web::RegisterMethodNotAllowed(r);  // last: the resources' own routes win
