@@ -65,13 +65,10 @@ Result<StudyState> ReadStudyState(SqlConnection& c, const std::string& study_uid
 
 std::string StudyStateJson(const StudyState& s, const std::vector<std::pair<std::string, std::string>>& extra) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (s.found) {
-    j["instances"] = s.instances;
-    j["series"] = s.series;
-    j["modalities"] = s.modalities;
-  } else {
-    j["study"] = "none";
-  }
+  // A study the catalog does not hold (deleted just now, or never stored) has none of either.
+  j["instances"] = s.found ? s.instances : 0;
+  j["series"] = s.found ? s.series : 0;
+  j["modalities"] = s.modalities;
   for (const auto& [k, v] : extra) {
     auto parsed = nlohmann::ordered_json::parse(v, nullptr, false);
     j[k] = parsed.is_discarded() ? nlohmann::ordered_json(v) : parsed;

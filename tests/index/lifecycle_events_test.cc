@@ -53,7 +53,9 @@ class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(db.ok()) << db.status().ToString();
       auto lease = (*db)->Acquire(true);
       ASSERT_TRUE(lease.ok());
-      ASSERT_TRUE((*lease)->ExecScript("DROP SCHEMA public CASCADE; CREATE SCHEMA public").ok());
+      ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, migrations,"
+                                       " deleted_instances, rejected_instances, replica_queue, lifecycle_events,"
+                                       " schema_version CASCADE").ok());
     }
     auto c = OpenCatalog({url_});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -127,7 +129,7 @@ TEST_P(LifecycleEventsTest, DeletesAreRecordedWithWhoWhatAndValues) {
   EXPECT_EQ(study->event.action, "retention");
   EXPECT_EQ(study->event.reason, "rule *=3650d");
   EXPECT_EQ(study->event.instances, 3);
-  EXPECT_EQ(study->event.new_values, R"({"study":"deleted","deleted":3})");
+  EXPECT_EQ(study->event.new_values, R"({"instances":0,"series":0,"modalities":"","study":"deleted","deleted":3})");
 
   // Newest first, paged, with the total; every node reads the same table.
   auto events = Events();
