@@ -5,8 +5,8 @@
 
 #include "archive/archive.h"
 #include "archive/delete_tombstone.h"
-#include "util/log.h"
 #include "archive/lifecycle_log.h"
+#include "util/log.h"
 
 namespace strata {
 namespace {
