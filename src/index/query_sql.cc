@@ -252,10 +252,11 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
       break;
   }
   // IOCM rejection (sql_lifecycle_rejection.cc): rejected instances are hidden; a series or
-  // study whose every instance is rejected has counted them all out, and a patient left with
-  // no such study is not listed.
+  // study whose every instance is rejected has counted them all out, and a patient whose
+  // every study is so is not listed (one with no study row at all is: nothing hides it).
   const char* visible = level == QueryLevel::kPatient
-                            ? "EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk AND sv.num_instances > 0)"
+                            ? "(EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk AND sv.num_instances > 0)"
+                              " OR NOT EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk))"
                         : level == QueryLevel::kStudy  ? "st.num_instances > 0"
                         : level == QueryLevel::kSeries ? "se.num_instances > 0"
                         : level == QueryLevel::kInstance
