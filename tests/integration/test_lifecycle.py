@@ -159,7 +159,7 @@ def rejection_note(path, ref_files, code="113001", meaning="Rejected for Quality
     ds = Dataset()
     ds.SOPClassUID = KOS_CLASS
     ds.SOPInstanceUID = generate_uid()
-    for k in ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
+    for k in ("PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
               "StudyTime", "AccessionNumber", "StudyID", "ReferringPhysicianName"):
         setattr(ds, k, getattr(first, k, ""))
     ds.Modality = "KO"
@@ -345,13 +345,16 @@ def test_patient_level_leaves_rejected_studies_out(server_factory, tmp_path):
     def patients():
         rsp = findscu(server, "PATIENT", ["PatientID", "NumberOfPatientRelatedStudies",
                                           "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances"], root="-P")
-        return {str(r.PatientID): (int(r.NumberOfPatientRelatedStudies), int(r.NumberOfPatientRelatedSeries),
-                                   int(r.NumberOfPatientRelatedInstances)) for r in rsp}
+        out = {str(r.PatientID): (int(r.NumberOfPatientRelatedStudies), int(r.NumberOfPatientRelatedSeries),
+                                  int(r.NumberOfPatientRelatedInstances)) for r in rsp}
+        assert len(out) == len(rsp), [str(r.PatientID) for r in rsp]
+        return out
     assert patients() == {pa: (2, 2, 6), pb: (2, 2, 6)}
     # One note, stored in patient A's second study, rejects A's first study and both of B's.
     note = tmp_path / "kos.dcm"
     kos = rejection_note(note, studies[(pa, a1)] + studies[(pb, b1)] + studies[(pb, b2)], home=studies[(pa, a2)][0])
-    assert "Received Store Response (Success)" in storescu(server, [note]).stdout
+    p = storescu(server, [note])
+    assert "Received Store Response (Success)" in p.stdout + p.stderr
     assert patients() == {pa: (1, 2, 4)}  # a2: its series and the note's
     assert findscu(server, "STUDY", ["PatientID=" + pb, "StudyInstanceUID"]) == []
     assert {str(r.StudyInstanceUID) for r in findscu(server, "STUDY", ["PatientID=" + pa, "StudyInstanceUID"])} == {a2}

@@ -127,7 +127,8 @@ def test_rejection_delete_and_retention_seen_by_the_other_node(cluster, tmp_path
     # A rejection note stored on node A: node B hides the instances at once.
     bad = sorted(f1, key=sop_of)[:3]
     kos = rejection_note(tmp_path / "kos.dcm", bad)
-    assert "Received Store Response (Success)" in storescu(a, [tmp_path / "kos.dcm"]).stdout
+    p = storescu(a, [tmp_path / "kos.dcm"])
+    assert "Received Store Response (Success)" in p.stdout + p.stderr
     survivors1 = {sop_of(f) for f in f1} - {sop_of(f) for f in bad} | {kos}
     expect_on(b, s1, survivors1, tmp_path / "b-after-reject")
     st = findscu(b, "STUDY", ["StudyInstanceUID=" + s1, "NumberOfStudyRelatedInstances"])
