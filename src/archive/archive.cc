@@ -7,6 +7,7 @@
 
 #include "archive/group_committer.h"
 #include "archive/instance_scan.h"
+#include "archive/lifecycle_log.h"
 #include "dicom/dataset_reader.h"
 #include "dicom/dataset_scan.h"
 #include "dicom/pixel_encoding.h"
@@ -92,16 +93,28 @@ Result<bool> Archive::SameDataset(const InstanceRecord& stored, const InstanceRe
 }
 
 Result<StoreResult> Archive::StoreFile(const std::string& temp_path, const std::string& expected_sop_uid,
-                                       const std::string& expected_sop_class) {
+                                       const std::string& expected_sop_class, const std::string& who) {
   std::optional<RejectionNote> note;
   STRATA_ASSIGN_OR_RETURN(StoreResult res, StoreFileOnce(temp_path, expected_sop_uid, expected_sop_class, &note));
   if (note) {
     // The note is durable; a failure here fails the store, and the re-sent note (identical)
     // records the rejection again (RejectInstances keeps the first record of each SOP).
-    STRATA_ASSIGN_OR_RETURN(size_t hidden, catalog_->RejectInstances(note->rejected));
-    spdlog::info("event=reject note={} reason={} meaning=\"{}\" referenced={} hidden={} study={}",
-                 note->note_sop_uid, note->reason_code, RejectionReasonMeaning(note->reason_code),
-                 note->rejected.size(), hidden, note->rejected.front().study_uid);
+    LifecycleCause cause;
+    cause.action = "reject";
+    cause.who = who;
+    cause.reason = note->reason_code + " " + RejectionReasonMeaning(note->reason_code) + " (note " +
+                   note->note_sop_uid + ")";
+    std::vector<LifecycleEvent> events;
+    STRATA_ASSIGN_OR_RETURN(size_t hidden, catalog_->RejectInstances(note->rejected, cause, &events));
+    // One line per study the note changed (a re-sent note changes none: one line without).
+    if (events.empty())
+      spdlog::info("event=reject note={} reason={} meaning=\"{}\" referenced={} hidden={} study={} changed=none",
+                   note->note_sop_uid, note->reason_code, RejectionReasonMeaning(note->reason_code),
+                   note->rejected.size(), hidden, note->rejected.front().study_uid);
+    for (const auto& e : events)
+      spdlog::info("event=reject note={} reason={} meaning=\"{}\" referenced={} hidden={} {}", note->note_sop_uid,
+                   note->reason_code, RejectionReasonMeaning(note->reason_code), note->rejected.size(), hidden,
+                   LifecycleLogFields(e));
   }
   return res;
 }

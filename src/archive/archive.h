@@ -96,8 +96,9 @@ class Archive {
   // Stores the Part 10 file at TEMP_PATH, which the archive takes over (moved or deleted,
   // whatever the outcome). When EXPECTED_SOP_UID is given, the file must carry it. Returns
   // once the instance is durable in the hot tier and the catalog.
+  // WHO (e.g. "dimse:CT1@10.0.0.7", "bearer:ris@10.0.0.5") is recorded with a rejection.
   Result<StoreResult> StoreFile(const std::string& temp_path, const std::string& expected_sop_uid = "",
-                                const std::string& expected_sop_class = "");
+                                const std::string& expected_sop_class = "", const std::string& who = "");
   // A rejected instance (IOCM) is refused with kConflict ("... rejected ...: re-send
   // refused"); a rejection note is stored, then the instances it references are rejected
   // (the note is acknowledged only once both are durable).
@@ -125,8 +126,12 @@ class Archive {
   // A crash after the commit leaves tombstoned files the reconciler removes and objects the
   // janitor removes; a pack that keeps survivors is rewritten by the converter's compaction.
   // kNotFound if nothing matched. WHO (user, AE, "cli") goes into the one log line.
+  // The change is recorded in the catalog's lifecycle events (Catalog::ListLifecycleEvents)
+  // in the delete's own transaction, with CAUSE (who, action, reason).
   Result<DeleteReport> Delete(const std::string& study_uid, const std::string& series_uid,
                               const std::string& sop_uid, const std::string& who);
+  Result<DeleteReport> Delete(const std::string& study_uid, const std::string& series_uid,
+                              const std::string& sop_uid, const LifecycleCause& cause);
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
   // Instances of a study/series/instance, in series and instance-number order.

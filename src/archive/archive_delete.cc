@@ -5,6 +5,7 @@
 
 #include "archive/archive.h"
 #include "archive/delete_tombstone.h"
+#include "archive/lifecycle_log.h"
 #include "util/log.h"
 
 namespace strata {
@@ -17,6 +18,13 @@ int64_t WallClockMs() {
 
 Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::string& series_uid,
                                      const std::string& sop_uid, const std::string& who) {
+  LifecycleCause cause;
+  cause.who = who;
+  return Delete(study_uid, series_uid, sop_uid, cause);
+}
+
+Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::string& series_uid,
+                                     const std::string& sop_uid, const LifecycleCause& cause) {
   if (!sop_uid.empty() && series_uid.empty()) {
     // The instance must belong to the study named; its series is looked up.
     STRATA_ASSIGN_OR_RETURN(auto row, catalog_->GetInstance(sop_uid));
@@ -39,7 +47,7 @@ Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::st
   }
   // Anything but OK (kUnknownOutcome included) leaves every file and object where it is: a
   // row may still name them.
-  auto deleted = catalog_->DeleteInstances(study_uid, series_uid, sop_uid);
+  auto deleted = catalog_->DeleteInstances(study_uid, series_uid, sop_uid, cause);
   if (!deleted.ok()) {
     if (!tombstone.empty() && deleted.status().code() != Status::Code::kUnknownOutcome) {
       Status d = cold_->Delete(tombstone);  // the rows stay: so must the instances at a rebuild
@@ -102,11 +110,10 @@ Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::st
   rep.packs_to_compact = gone.thinned_packs;
   std::set<std::string> series;
   for (const auto& r : gone.instances) series.insert(r.series_uid);
-  spdlog::info("event=delete who=\"{}\" study={} series={} sop={} instances={} series_touched={} hot_files={} "
-               "hot_left_for_reconcile={} packs_deleted={} packs_to_compact={}",
-               who, study_uid, series_uid.empty() ? "-" : series_uid, sop_uid.empty() ? "-" : sop_uid,
-               gone.instances.size(), series.size(), rep.hot_files_removed, hot_failed, rep.packs_deleted.size(),
-               rep.packs_to_compact.size());
+  spdlog::info("event=delete {} series_touched={} hot_files={} hot_left_for_reconcile={} packs_deleted={} "
+               "packs_to_compact={}",
+               LifecycleLogFields(gone.event), series.size(), rep.hot_files_removed, hot_failed,
+               rep.packs_deleted.size(), rep.packs_to_compact.size());
   rep.deleted = std::move(gone.instances);
   return rep;
 }
@@ -121,7 +128,11 @@ Result<size_t> Archive::DeleteRejected(int64_t grace_ms, size_t limit, const std
   STRATA_ASSIGN_OR_RETURN(auto due, catalog_->RejectedBefore(now_ms - grace_ms, limit));
   size_t deleted = 0;
   for (const auto& r : due) {
-    auto rep = Delete(r.study_uid, "", r.sop_uid, who + " (rejected " + r.reason_code + " by " + r.note_sop_uid + ")");
+    LifecycleCause cause;
+    cause.action = "rejected-expired";
+    cause.who = who;
+    cause.reason = "rejected " + r.reason_code + " by note " + r.note_sop_uid + ", grace period over";
+    auto rep = Delete(r.study_uid, "", r.sop_uid, cause);
     if (rep.ok()) deleted += rep->deleted.size();
     else if (!rep.status().IsNotFound()) return rep.status();  // NotFound: deleted meanwhile
   }

@@ -122,7 +122,12 @@ Result<std::vector<ExpiredStudy>> ApplyRetention(Archive* archive, const Retenti
   STRATA_ASSIGN_OR_RETURN(auto expired, FindExpiredStudies(archive, policy, today));
   std::vector<ExpiredStudy> done;
   for (auto& e : expired) {
-    auto r = archive->Delete(e.study_uid, "", "", who + " (retention " + std::to_string(e.keep_days) + "d)");
+    LifecycleCause cause;
+    cause.action = "retention";
+    cause.who = who;
+    cause.reason = "StudyDate " + e.study_date + " older than the rule's " + std::to_string(e.keep_days) +
+                   " days (modalities " + e.modalities + ")";
+    auto r = archive->Delete(e.study_uid, "", "", cause);
     if (!r.ok()) {
       if (r.status().IsNotFound()) continue;
       return r.status();

@@ -29,11 +29,40 @@ struct AddResult {
   std::optional<InstanceRecord> previous;
 };
 
+// --- lifecycle events (sql_lifecycle_events.cc, schema v10) ---------------------------------
+// Why a lifecycle change happens: recorded with the change, in its own transaction.
+struct LifecycleCause {
+  std::string action = "delete";  // delete | retention | reject | rejected-expired (corrections: correct | merge)
+  std::string who;                // identity and origin: "bearer:ris@10.0.0.5", "dimse:CT1@10.0.0.7",
+                                  // "cli:root@host", "policy:lifecycle.retention@node-a"
+  std::string reason;             // in words: "rule CT=3650d", "113001 Rejected for Quality Reasons"
+};
+
+// One lifecycle change as the catalog recorded it (table lifecycle_events): every node lists
+// the same ones (GET /api/lifecycle). WHAT is named for people (patient, study date,
+// description) as the study was just before the change; OLD_VALUES and NEW_VALUES are JSON
+// objects, e.g. {"instances":24,"series":2} and {"instances":12,"series":1}.
+struct LifecycleEvent {
+  int64_t id = 0;
+  int64_t at_ms = 0;  // the catalog's clock at the change
+  std::string action, who, reason;
+  std::string study_uid, series_uid, sop_uid;  // the scope asked for ('' = the whole study / series)
+  std::string patient_id, patient_name, study_date, study_description, accession, modalities;
+  int64_t instances = 0;  // instances the change touched (deleted, newly hidden, corrected)
+  std::string old_values = "{}", new_values = "{}";
+};
+
+struct LifecycleEventPage {
+  std::vector<LifecycleEvent> events;  // newest first
+  uint64_t total = 0;                  // events recorded in all
+};
+
 // What Catalog::DeleteInstances removed.
 struct DeletedInstances {
   std::vector<InstanceRecord> instances;   // the rows as they were (hot paths, pack locations)
   std::vector<std::string> emptied_packs;  // pack rows deleted: no instance references them any more
   std::vector<std::string> thinned_packs;  // packs left with entries no row references (to compact)
+  LifecycleEvent event;                    // what was recorded in lifecycle_events, in the same transaction
 };
 
 // One instance an IOCM rejection note (a Key Object Selection Document, PS3.16 CID 7011)
@@ -172,8 +201,10 @@ class Catalog {
   // tombstone (IsDeleted), so that a hot file the caller has not removed yet is never
   // re-indexed. kNotFound if nothing matches. The hot files and pack objects are the caller's
   // to delete, and only after this returned OK (kUnknownOutcome: the rows may still exist).
+  // The change is recorded in lifecycle_events in the same transaction (CAUSE: who and why;
+  // DeletedInstances::event holds the record).
   virtual Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
-                                                   const std::string& sop_uid) = 0;
+                                                   const std::string& sop_uid, const LifecycleCause& cause = {}) = 0;
   // Whether SOP_UID was deleted (a tombstone exists). A re-stored instance has a row again;
   // callers check the row first.
   virtual Result<bool> IsDeleted(const std::string& sop_uid) = 0;
@@ -193,7 +224,10 @@ class Catalog {
   // takes the instances present out of their series' and study's counters, so queries stop
   // counting them; their rows, files and pack entries stay (the grace period) until deleted
   // through DeleteInstances. Returns how many present instances were newly hidden.
-  virtual Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected) = 0;
+  // One lifecycle event per study with newly hidden instances is recorded in the same
+  // transaction (CAUSE: who sent the note; action "reject"), and appended to EVENTS if given.
+  virtual Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected, const LifecycleCause& cause = {},
+                                         std::vector<LifecycleEvent>* events = nullptr) = 0;
   // The rejection of SOP_UID, or kNotFound.
   virtual Result<RejectionRecord> GetRejection(const std::string& sop_uid) = 0;
   // SOP Instance UIDs of STUDY_UID that are rejected.
@@ -224,6 +258,12 @@ class Catalog {
   // clean), oldest first.
   virtual Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) = 0;
 
+  // --- lifecycle events (sql_lifecycle_events.cc, schema v10) -------------------------------
+  // The recorded lifecycle changes, newest first: LIMIT (1..1000) from OFFSET, and the total.
+  // Deletes, rejections and retention record theirs inside their own transactions; another
+  // source (corrections, merges) records through the same table (InsertLifecycleEvent in
+  // sql_catalog_internal.h), so this one list shows them all.
+  virtual Result<LifecycleEventPage> ListLifecycleEvents(size_t limit, size_t offset) = 0;
   // --- replica backup queue (sql_replica_queue.cc, schema v8) ------------------------------
   // Queues every pack row that has no queue row yet (a pack row exists only once its pack was
   // verified and switched to); returns how many were queued. Queue rows whose pack row is

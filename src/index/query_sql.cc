@@ -187,8 +187,9 @@ Status AddCondition(const AttributeDef& def, const std::string& raw, PnMatch pn_
 
 std::string SelectExpr(const AttributeDef& def) {
   switch (def.tag) {
+    // A study whose every instance is rejected (IOCM) has counted them all out: not counted.
     case tags::kNumberOfPatientRelatedStudies:
-      return "(SELECT COUNT(*) FROM studies s2 WHERE s2.patient_pk = p.pk)";
+      return "(SELECT COUNT(*) FROM studies s2 WHERE s2.patient_pk = p.pk AND s2.num_instances > 0)";
     case tags::kNumberOfPatientRelatedSeries:
       return "(SELECT COALESCE(SUM(s2.num_series),0) FROM studies s2 WHERE s2.patient_pk = p.pk)";
     case tags::kNumberOfPatientRelatedInstances:
@@ -251,14 +252,18 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
       break;
   }
   // IOCM rejection (sql_lifecycle_rejection.cc): rejected instances are hidden; a series or
-  // study whose every instance is rejected has counted them all out.
-  const char* visible = level == QueryLevel::kStudy    ? "st.num_instances > 0"
+  // study whose every instance is rejected has counted them all out, and a patient whose
+  // every study is so is not listed (one with no study row at all is: nothing hides it).
+  const char* visible = level == QueryLevel::kPatient
+                            ? "(EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk AND sv.num_instances > 0)"
+                              " OR NOT EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk))"
+                        : level == QueryLevel::kStudy  ? "st.num_instances > 0"
                         : level == QueryLevel::kSeries ? "se.num_instances > 0"
                         : level == QueryLevel::kInstance
                             ? "NOT EXISTS (SELECT 1 FROM rejected_instances rj WHERE rj.sop_uid = i.sop_uid)"
-                            : nullptr;
+                            : "";
   std::string where = b.where;
-  if (visible) where += (where.empty() ? " WHERE " : " AND ") + std::string(visible);
+  if (*visible) where += (where.empty() ? " WHERE " : " AND ") + std::string(visible);
   out.sql = "SELECT " + select + from + where + order;
   out.params = std::move(b.params);
   if (query.limit > 0 || query.offset > 0) {

@@ -421,6 +421,7 @@ const std::vector<CatalogSchemaStep>& CatalogSchemaSteps() {
       {7, LifecycleSchemaV7()},
       {8, ReplicaSchemaV8()},
       {9, CorrectionsSchemaV9(), nullptr, "corrections", "attribute_tag"},
+      {10, LifecycleEventsSchemaV10(), nullptr, "lifecycle_events", "new_values"},
   };
   return steps;
 }

@@ -16,7 +16,7 @@ Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDatabase> db,
 
 // The schema version this build writes (recorded in the schema_version table): the last of
 // CatalogSchemaSteps().
-constexpr int kCatalogSchemaVersion = 9;
+constexpr int kCatalogSchemaVersion = 10;
 
 // One upgrade of the schema: the script that takes a catalog from VERSION - 1 to VERSION
 // ("{PK}" stands for the dialect's auto-increment key type). Oldest first; v1 creates the

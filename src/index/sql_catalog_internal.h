@@ -41,6 +41,24 @@ const char* ReplicaSchemaV8();
 // Schema step v9 (sql_corrections.cc): the correction records.
 const char* CorrectionsSchemaV9();
 std::vector<SqlValue> LocationParams(const Location& l);
+// Schema step v10 (sql_lifecycle_events.cc): the lifecycle events every node lists.
+const char* LifecycleEventsSchemaV10();
+
+// A study as it is at this point of a transaction: its label and counters (what a lifecycle
+// event names). FOUND is false when the catalog has no such study (a rejection note naming
+// a study not stored).
+struct StudyState {
+  bool found = false;
+  std::string patient_id, patient_name, study_date, description, accession, modalities;
+  int64_t instances = 0, series = 0;
+};
+Result<StudyState> ReadStudyState(SqlConnection& c, const std::string& study_uid);
+// Records E (its id and at_ms are ignored) in lifecycle_events on C, inside the caller's
+// transaction; NOW_SQL is the database clock (SqlCatalog::DbNow()). Sets E's id and at_ms.
+Status InsertLifecycleEvent(SqlConnection& c, const std::string& now_sql, LifecycleEvent* e);
+// {"instances":N,"series":M,"modalities":"CT\\MR"} of a study state, EXTRA keys appended
+// (values given as JSON text; text that is not JSON is taken as a string).
+std::string StudyStateJson(const StudyState& s, const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 class SqlCatalog : public Catalog {
  public:
@@ -80,7 +98,7 @@ class SqlCatalog : public Catalog {
 
   // --- lifecycle (deletes and tombstones): sql_lifecycle.cc ---
   Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
-                                           const std::string& sop_uid) override;
+                                           const std::string& sop_uid, const LifecycleCause& cause) override;
   Result<bool> IsDeleted(const std::string& sop_uid) override;
   Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
 
@@ -88,7 +106,8 @@ class SqlCatalog : public Catalog {
   Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t limit) override;
   Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& records) override;
   // --- rejection (IOCM): sql_lifecycle_rejection.cc ---
-  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected) override;
+  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& rejected, const LifecycleCause& cause,
+                                 std::vector<LifecycleEvent>* events) override;
   Result<RejectionRecord> GetRejection(const std::string& sop_uid) override;
   Result<std::vector<std::string>> RejectedInStudy(const std::string& study_uid) override;
   Result<std::vector<RejectionRecord>> RejectedBefore(int64_t before_ms, size_t limit) override;
@@ -100,6 +119,8 @@ class SqlCatalog : public Catalog {
                                                       const std::string& to_id, const std::string& to_issuer,
                                                       const std::string& who, const std::string& reason) override;
   Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) override;
+  // --- lifecycle events: sql_lifecycle_events.cc ---
+  Result<LifecycleEventPage> ListLifecycleEvents(size_t limit, size_t offset) override;
   // --- replica backup queue: sql_replica_queue.cc ---
   Result<uint64_t> QueueUnreplicatedPacks(std::vector<std::string>* gone) override;
   Result<std::vector<ReplicaTask>> ReplicaTasksDue(size_t limit) override;
@@ -109,7 +130,7 @@ class SqlCatalog : public Catalog {
 
  private:
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
-                  const std::string& sop_uid, DeletedInstances* out);
+                  const std::string& sop_uid, const LifecycleCause& cause, DeletedInstances* out);
   Result<AddResult> AddOne(SqlConnection& c, const InstanceRecord& r, bool replace);
   std::unique_ptr<SqlDatabase> db_;
   const PnMatch pn_match_;

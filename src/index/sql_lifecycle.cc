@@ -19,7 +19,7 @@ const char* LifecycleSchemaV4() {
 }
 
 Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_uid, const std::string& series_uid,
-                                                     const std::string& sop_uid) {
+                                                     const std::string& sop_uid, const LifecycleCause& cause) {
   STRATA_RETURN_IF_ERROR(ValidateUid(study_uid, "StudyInstanceUID"));
   if (!series_uid.empty()) STRATA_RETURN_IF_ERROR(ValidateUid(series_uid, "SeriesInstanceUID"));
   if (!sop_uid.empty()) STRATA_RETURN_IF_ERROR(ValidateUid(sop_uid, "SOPInstanceUID"));
@@ -30,7 +30,7 @@ Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_ui
   for (int attempt = 0; attempt < 5; ++attempt) {
     s = InTransaction(*conn, [&]() -> Status {
       out = DeletedInstances{};
-      return DeleteIn(*conn, study_uid, series_uid, sop_uid, &out);
+      return DeleteIn(*conn, study_uid, series_uid, sop_uid, cause, &out);
     });
     if (s.code() != Status::Code::kConflict && s.code() != Status::Code::kUnavailable) break;
   }
@@ -39,7 +39,7 @@ Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_ui
 }
 
 Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
-                            const std::string& sop_uid, DeletedInstances* out) {
+                            const std::string& sop_uid, const LifecycleCause& cause, DeletedInstances* out) {
   const bool pg = db_->dialect() == SqlDialect::kPostgres;
   const std::string now = DbNow();
   // The study row locked first: a store into the study waits for us (or fails on its key
@@ -48,6 +48,8 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
     STRATA_ASSIGN_OR_RETURN(auto lock, c.Query("SELECT pk FROM studies WHERE study_uid = ? FOR UPDATE", {study_uid}));
     (void)lock;
   }
+  // The study as it was, for the lifecycle event (sql_lifecycle_events.cc).
+  STRATA_ASSIGN_OR_RETURN(StudyState before, ReadStudyState(c, study_uid));
   // The last column: rejected (IOCM), already out of the counters (sql_lifecycle_rejection.cc).
   std::string sql = std::string("SELECT ") + kInstanceCols + ", i.series_pk, i.study_pk, st.patient_pk," +
                     " (SELECT COUNT(*) FROM rejected_instances r WHERE r.sop_uid = i.sop_uid)" + kInstanceFrom +
@@ -112,7 +114,7 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   for (const auto& m : mods) modalities += (modalities.empty() ? "" : "\\") + SqlText(m[0]);
   STRATA_ASSIGN_OR_RETURN(auto n3, c.Exec(
       "UPDATE studies SET num_instances = num_instances - ?, size_bytes = size_bytes - ?,"
-      " num_series = (SELECT COUNT(*) FROM series WHERE study_pk = ?), modalities = ? WHERE pk = ?",
+      " num_series = (SELECT COUNT(*) FROM series WHERE study_pk = ? AND num_instances > 0), modalities = ? WHERE pk = ?",
       {study_sum.count, study_sum.bytes, study_pk, modalities, study_pk}));
   STRATA_ASSIGN_OR_RETURN(auto n4, c.Exec(
       "DELETE FROM studies WHERE pk = ? AND NOT EXISTS (SELECT 1 FROM instances WHERE study_pk = ?)"
@@ -126,6 +128,27 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
       "DELETE FROM corrections WHERE study_pk = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE pk = ?)",
       {study_pk, study_pk}));
   (void)n3; (void)n4; (void)n5; (void)n6;
+  // The record of the change, in this transaction: every node lists it once it commits.
+  STRATA_ASSIGN_OR_RETURN(StudyState after, ReadStudyState(c, study_uid));
+  LifecycleEvent& e = out->event;
+  e.action = cause.action.empty() ? "delete" : cause.action;
+  e.who = cause.who;
+  e.reason = cause.reason;
+  e.study_uid = study_uid;
+  e.series_uid = series_uid.empty() && !sop_uid.empty() ? out->instances.front().series_uid : series_uid;
+  e.sop_uid = sop_uid;
+  e.patient_id = before.patient_id;
+  e.patient_name = before.patient_name;
+  e.study_date = before.study_date;
+  e.study_description = before.description;
+  e.accession = before.accession;
+  e.modalities = before.modalities;
+  e.instances = static_cast<int64_t>(out->instances.size());
+  e.old_values = StudyStateJson(before);
+  e.new_values = after.found ? StudyStateJson(after, {{"deleted", std::to_string(out->instances.size())}})
+                             : StudyStateJson(after, {{"study", "\"deleted\""},
+                                                      {"deleted", std::to_string(out->instances.size())}});
+  STRATA_RETURN_IF_ERROR(InsertLifecycleEvent(c, now, &e));
   // A pack nothing references any more loses its row now (its object is then deletable: I2);
   // one still referenced keeps it, and its dead entries wait for the compaction.
   for (const auto& key : packs) {

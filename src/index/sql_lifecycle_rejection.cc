@@ -3,6 +3,10 @@
 // and janitor still see its bytes as referenced, so the safety invariants hold unchanged)
 // but leaves its series' and study's counters at once; readers above the catalog hide it
 // (Archive::Find / Locate) and stores of it are refused (Archive::StoreFile).
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "index/sql_catalog_internal.h"
 #include "model/uid.h"
 
@@ -35,7 +39,8 @@ constexpr const char* kRejectionCols = "sop_uid, series_uid, study_uid, reason_c
 
 }  // namespace
 
-Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& rejected) {
+Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& rejected, const LifecycleCause& cause,
+                                           std::vector<LifecycleEvent>* events) {
   for (const auto& r : rejected) {
     STRATA_RETURN_IF_ERROR(ValidateUid(r.sop_uid, "ReferencedSOPInstanceUID"));
     STRATA_RETURN_IF_ERROR(ValidateUid(r.study_uid, "StudyInstanceUID"));
@@ -45,10 +50,29 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
   const std::string now = DbNow();
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
   size_t hidden = 0;
+  std::vector<LifecycleEvent> recorded;
+  // The studies the note names, in order of first mention: one lifecycle event each.
+  std::vector<std::string> studies;
+  for (const auto& r : rejected)
+    if (std::find(studies.begin(), studies.end(), r.study_uid) == studies.end()) studies.push_back(r.study_uid);
   Status s;
   for (int attempt = 0; attempt < 5; ++attempt) {
     s = InTransaction(*conn, [&]() -> Status {
       hidden = 0;
+      recorded.clear();
+      struct PerStudy {
+        StudyState before;
+        int64_t recorded = 0, hidden = 0;
+        std::set<std::string> series, sops;
+      };
+      std::map<std::string, PerStudy> per;
+      for (const auto& st : studies) {
+        if (pg) {  // the study rows locked in one order, before any is changed
+          STRATA_ASSIGN_OR_RETURN(auto lock, conn->Query("SELECT pk FROM studies WHERE study_uid = ? FOR UPDATE", {st}));
+          (void)lock;
+        }
+        STRATA_ASSIGN_OR_RETURN(per[st].before, ReadStudyState(*conn, st));
+      }
       for (const auto& r : rejected) {
         // The study row locked first, as DeleteIn does: a store or delete in the study waits.
         if (pg) {
@@ -61,6 +85,10 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
                 ") ON CONFLICT (sop_uid) DO NOTHING",
             {r.sop_uid, r.series_uid, r.study_uid, r.reason_code, r.note_sop_uid}));
         if (n != 1) continue;  // rejected before: counted out already
+        PerStudy& ps = per[r.study_uid];
+        ++ps.recorded;
+        ps.series.insert(r.series_uid);
+        ps.sops.insert(r.sop_uid);
         STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query(
             "SELECT i.series_pk, i.study_pk, i.size FROM instances i WHERE i.sop_uid = ?", {r.sop_uid}));
         if (rows.empty()) continue;  // not (yet) stored: its arrival is refused
@@ -75,12 +103,38 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
         (void)n1;
         (void)n2;
         ++hidden;
+        ++ps.hidden;
+      }
+      for (const auto& st : studies) {
+        const PerStudy& ps = per[st];
+        if (ps.recorded == 0) continue;  // the same note again: nothing changed
+        STRATA_ASSIGN_OR_RETURN(StudyState after, ReadStudyState(*conn, st));
+        LifecycleEvent e;
+        e.action = cause.action.empty() || cause.action == "delete" ? "reject" : cause.action;
+        e.who = cause.who;
+        e.reason = cause.reason;
+        e.study_uid = st;
+        e.series_uid = ps.series.size() == 1 ? *ps.series.begin() : "";
+        e.sop_uid = ps.sops.size() == 1 ? *ps.sops.begin() : "";
+        e.patient_id = ps.before.patient_id;
+        e.patient_name = ps.before.patient_name;
+        e.study_date = ps.before.study_date;
+        e.study_description = ps.before.description;
+        e.accession = ps.before.accession;
+        e.modalities = ps.before.modalities;
+        e.instances = ps.hidden;
+        e.old_values = StudyStateJson(ps.before);
+        e.new_values = StudyStateJson(after, {{"hidden", std::to_string(ps.hidden)},
+                                              {"rejected", std::to_string(ps.recorded)}});
+        STRATA_RETURN_IF_ERROR(InsertLifecycleEvent(*conn, now, &e));
+        recorded.push_back(std::move(e));
       }
       return Status::OK();
     });
     if (s.code() != Status::Code::kConflict && s.code() != Status::Code::kUnavailable) break;
   }
   if (!s.ok()) return s;
+  if (events != nullptr) events->insert(events->end(), recorded.begin(), recorded.end());
   return hidden;
 }
 

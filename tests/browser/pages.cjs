@@ -3,7 +3,8 @@
 // first, tier and pack size, a failed study marked, "Open in OHIF"), the study pages of a hot,
 // a packed and a failed study, the image view (fits the stage, presets by modality, slice
 // position), and the archive page (studies named by patient/date/description, the failure in
-// plain words, times in ISO 8601 in the site's zone). Saves a screenshot of every page.
+// plain words, times in ISO 8601 in the site's zone, a deleted study among the lifecycle
+// changes: who, when, old and new values). Saves a screenshot of every page.
 // Usage: node pages.cjs BASE_URL OUT_DIR SPEC.json   (SPEC: see tests/integration/test_viewer.py)
 'use strict';
 const fs = require('fs');
@@ -137,6 +138,18 @@ const parts = (name) => name.split(/[=^]/).map((p) => p.trim()).filter(Boolean);
     check(fm && fm.text.includes(spec.failed_when), `${size} the failure's time in ${spec.zone}, ISO 8601: ${spec.failed_when}`);
     check([...mig, ...queue].every((r) => !UID_RE.test(r.text)), `${size} queue and migrations name studies, not UIDs`);
     check(queue.length > 0 && queue.some((q) => q.uid === spec.failed && q.failed), `${size} the failed study is marked in the queue`);
+    // The lifecycle changes: the deleted study named for people, who, when (site zone, ISO 8601),
+    // the values before and after.
+    const life = await page.$$eval('#lifecycle tbody tr', (rs) => rs.map((r) => ({
+      uid: r.dataset.uid, action: r.dataset.action, text: r.innerText, when: r.querySelector('td.when').innerText,
+      who: r.querySelector('td.who').innerText, values: r.querySelector('td.values').innerText })));
+    const del = spec.deleted, dl = life.find((x) => x.uid === del.uid);
+    check(dl && dl.action === 'delete' && /deleted/.test(dl.text) && parts(del.name).every((p) => dl.text.includes(p)) &&
+      dl.text.includes(`${del.date.slice(0, 4)}-${del.date.slice(4, 6)}-${del.date.slice(6)}`) && !UID_RE.test(dl.text),
+    `${size} lifecycle changes: the deleted study by patient and date, not UID: "${dl ? dl.text.replace(/\s+/g, ' ') : ''}"`);
+    check(dl && dl.when === del.when && dl.who.startsWith(del.who), `${size} deleted ${dl && dl.when} by ${dl && dl.who}`);
+    check(dl && new RegExp(`instances\\s*${del.instances}\\s*→\\s*0`).test(dl.values) && /deleted\s*\d/.test(dl.values),
+      `${size} old → new values: ${dl ? dl.values.replace(/\s+/g, ' ') : ''}`);
     const zone = await page.$eval('#time-zone', (e) => e.textContent);
     check(zone.includes(spec.zone), `${size} ${zone}`);
     const body = await page.$eval('#app', (e) => e.innerText);

@@ -52,9 +52,9 @@ class ForwardingCatalog : public Catalog {
   Status RestorePackRecord(const PackRecord& p) override { return real_->RestorePackRecord(p); }
   Result<uint64_t> CountPackReferences(const std::string& k) override { return real_->CountPackReferences(k); }
   Result<LedgerSnapshot> ReadLedgerSnapshot() override { return real_->ReadLedgerSnapshot(); }
-  Result<DeletedInstances> DeleteInstances(const std::string& a, const std::string& b,
-                                           const std::string& c) override {
-    return real_->DeleteInstances(a, b, c);
+  Result<DeletedInstances> DeleteInstances(const std::string& a, const std::string& b, const std::string& c,
+                                           const LifecycleCause& cause = {}) override {
+    return real_->DeleteInstances(a, b, c, cause);
   }
   Result<bool> IsDeleted(const std::string& s) override { return real_->IsDeleted(s); }
   Result<std::vector<std::string>> StudiesToCompact(size_t l) override { return real_->StudiesToCompact(l); }
@@ -62,7 +62,13 @@ class ForwardingCatalog : public Catalog {
     return real_->ListInstancesWithoutHeader(l);
   }
   Status UpdateHeaderAttributes(const std::vector<InstanceRecord>& r) override { return real_->UpdateHeaderAttributes(r); }
-  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& r) override { return real_->RejectInstances(r); }
+  Result<size_t> RejectInstances(const std::vector<RejectionRecord>& r, const LifecycleCause& cause = {},
+                                 std::vector<LifecycleEvent>* events = nullptr) override {
+    return real_->RejectInstances(r, cause, events);
+  }
+  Result<LifecycleEventPage> ListLifecycleEvents(size_t limit, size_t offset) override {
+    return real_->ListLifecycleEvents(limit, offset);
+  }
   Result<RejectionRecord> GetRejection(const std::string& s) override { return real_->GetRejection(s); }
   Result<std::vector<std::string>> RejectedInStudy(const std::string& s) override { return real_->RejectedInStudy(s); }
   Result<std::vector<RejectionRecord>> RejectedBefore(int64_t b, size_t l) override {

@@ -116,6 +116,7 @@ def test_every_route_family_needs_the_right_identity(secured, issuer, small_stud
              "/dicomweb/studies/%s/thumbnail" % study,
              "/wado?requestType=WADO&studyUID=%s&seriesUID=%s&objectUID=%s" % (study, series, sop),
              "/api/stats", "/api/studies", "/api/studies/%s/tiers" % study, "/api/migrations", "/api/queue",
+             "/api/lifecycle",
              "/", "/index.html", "/assets/app.js", "/favicon.ico"]
     now = int(time.time())
     wrong = {

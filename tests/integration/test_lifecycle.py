@@ -8,7 +8,7 @@ import urllib.request
 
 import pydicom
 
-from conftest import STRATA, findscu, free_port, run, storescu, study_uid_of
+from conftest import STRATA, findscu, free_port, gen, run, storescu, study_uid_of
 
 
 def http(server, path, method="GET", accept="application/dicom+json"):
@@ -19,6 +19,13 @@ def http(server, path, method="GET", accept="application/dicom+json"):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+def lifecycle(server, query="limit=100"):
+    """GET /api/lifecycle: (X-Total-Count, the events newest first)."""
+    req = urllib.request.Request("http://127.0.0.1:%d/api/lifecycle?%s" % (server.http_port, query))
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return int(r.headers["X-Total-Count"]), json.loads(r.read())
 
 
 def sops_of(files):
@@ -107,23 +114,52 @@ def test_delete_hot_packed_and_compacted(server_factory, ct_study, tmp_path):
     log = server.log_text()
     assert 'event=delete who="anonymous@' in log
 
+    # Every change is listed by /api/lifecycle, newest first: who, what (patient, study date,
+    # description), when, the study's values before and after; the log line carries the same.
+    first = pydicom.dcmread(ct_study[0], stop_before_pixels=True)
+    total, events = lifecycle(server)
+    assert total == 4 and len(events) == 4  # the refused delete (exit 3) recorded nothing
+    study_del, series_del, one_cli, one_web = events
+    assert all(e["action"] == "delete" for e in events)
+    for e in events:
+        assert e["study_uid"] == study and e["patient_name"] == str(first.PatientName)
+        assert e["study_date"] == str(first.StudyDate) and e["description"] == str(first.get("StudyDescription", ""))
+        assert e["at_ms"] > 1700000000000
+    assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)
+    assert one_web["who"].startswith("anonymous@127.0.0.1") and one_web["sop_uid"] == victim
+    assert one_web["series_uid"] == s1 and one_web["instances"] == 1
+    assert one_web["old"] == {"instances": 24, "series": 2, "modalities": "CT"}
+    assert one_web["new"] == {"instances": 23, "series": 2, "modalities": "CT", "deleted": 1}
+    assert one_cli["who"].startswith("cli:") and one_cli["sop_uid"] == victim2
+    assert one_cli["old"]["instances"] == 23 and one_cli["new"]["instances"] == 22
+    assert series_del["series_uid"] == s2 and series_del["sop_uid"] == "" and series_del["instances"] == 11
+    assert series_del["new"]["series"] == 1
+    assert study_del["series_uid"] == "" and study_del["new"]["study"] == "deleted"
+    assert study_del["new"]["instances"] == 0 and study_del["old"]["instances"] == study_del["instances"] == 12
+    assert "lifecycle_id=%d study=%s" % (study_del["id"], study) in log and 'old={"instances":12' in log
+    total2, page = lifecycle(server, "limit=2&offset=2")
+    assert total2 == 4 and [e["id"] for e in page] == [one_cli["id"], one_web["id"]]
+    for bad in ("limit=0", "limit=1001", "limit=x", "offset=-1"):
+        assert http(server, "/api/lifecycle?" + bad)[0] == 400, bad
+
 
 # --- IOCM rejection (PS3.4 KK, CID 7011) ---------------------------------------------------------
 KOS_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
 
 
-def rejection_note(path, ref_files, code="113001", meaning="Rejected for Quality Reasons"):
+def rejection_note(path, ref_files, code="113001", meaning="Rejected for Quality Reasons", home=None):
     """A Key Object Selection Document built with pydicom: Concept Name CODE (DCM), evidence
-    naming REF_FILES (grouped by study and series). Written as Part 10 to PATH."""
+    naming REF_FILES (grouped by study and series), in the study of HOME (a file; default: the
+    first referenced one). Written as Part 10 to PATH."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     refs = [pydicom.dcmread(f, stop_before_pixels=True) for f in ref_files]
-    first = refs[0]
+    first = pydicom.dcmread(home, stop_before_pixels=True) if home else refs[0]
     ds = Dataset()
     ds.SOPClassUID = KOS_CLASS
     ds.SOPInstanceUID = generate_uid()
-    for k in ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
+    for k in ("PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
               "StudyTime", "AccessionNumber", "StudyID", "ReferringPhysicianName"):
         setattr(ds, k, getattr(first, k, ""))
     ds.Modality = "KO"
@@ -270,6 +306,61 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
     assert "event=delete who=\"policy:lifecycle.rejected_delete_after@" in mig.stderr + mig.stdout
     assert "event=rejected_deleted instances=14" in mig.stderr + mig.stdout
     run([STRATA, "verify", "--data", server.data, "--hot"])
+
+    # The lifecycle changes: the two notes (who sent them, what they hid), then the 14
+    # grace-period deletions; the refused note and the refused re-sends changed nothing.
+    total, events = lifecycle(server)
+    rejects = [e for e in events if e["action"] == "reject"]
+    expired = [e for e in events if e["action"] == "rejected-expired"]
+    assert total == 16 and len(rejects) == 2 and len(expired) == 14, [e["action"] for e in events]
+    by_stow, by_dimse = rejects  # newest first
+    assert by_dimse["who"] == "dimse:STORESCU@127.0.0.1" and by_dimse["instances"] == 2
+    assert by_dimse["series_uid"] == s1 and by_dimse["new"]["hidden"] == 2
+    assert by_dimse["old"]["instances"] - by_dimse["new"]["instances"] == 2
+    assert by_dimse["reason"].startswith("113001 Rejected for Quality Reasons (note %s)" % kos1)
+    assert by_stow["who"].startswith("anonymous@127.0.0.1") and by_stow["instances"] == 12
+    assert by_stow["new"]["series"] == by_stow["old"]["series"] - 1 and "113039" in by_stow["reason"]
+    assert {e["sop_uid"] for e in expired} == set(bad) | set(by_series[s2])
+    assert all(e["who"].startswith("policy:lifecycle.rejected_delete_after@") and "grace period" in e["reason"]
+               for e in expired)
+    first = pydicom.dcmread(ct_study[0], stop_before_pixels=True)
+    assert all(e["patient_name"] == str(first.PatientName) and e["study_date"] == str(first.StudyDate)
+               for e in events)
+    log = server.log_text()
+    assert "event=reject note=%s reason=113001" % kos1 in log and 'who="dimse:STORESCU@127.0.0.1" action=reject' in log
+
+
+def test_patient_level_leaves_rejected_studies_out(server_factory, tmp_path):
+    """A patient whose every study is rejected is neither counted nor listed at the patient
+    level (C-FIND, Patient Root); one with a study left counts only that one."""
+    files = gen("ct", tmp_path / "p", patients=2, studies_per_patient=2, series=1, slices=3, seed=61)
+    studies = {}
+    for f in files:
+        d = pydicom.dcmread(f, stop_before_pixels=True)
+        studies.setdefault((str(d.PatientID), str(d.StudyInstanceUID)), []).append(f)
+    (pa, a1), (_, a2), (pb, b1), (_, b2) = sorted(studies)
+    server = server_factory(http_port=free_port())
+    storescu(server, files)
+
+    def patients():
+        rsp = findscu(server, "PATIENT", ["PatientID", "NumberOfPatientRelatedStudies",
+                                          "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances"], root="-P")
+        out = {str(r.PatientID): (int(r.NumberOfPatientRelatedStudies), int(r.NumberOfPatientRelatedSeries),
+                                  int(r.NumberOfPatientRelatedInstances)) for r in rsp}
+        assert len(out) == len(rsp), [str(r.PatientID) for r in rsp]
+        return out
+    assert patients() == {pa: (2, 2, 6), pb: (2, 2, 6)}
+    # One note, stored in patient A's second study, rejects A's first study and both of B's.
+    note = tmp_path / "kos.dcm"
+    kos = rejection_note(note, studies[(pa, a1)] + studies[(pb, b1)] + studies[(pb, b2)], home=studies[(pa, a2)][0])
+    p = storescu(server, [note])
+    assert "Received Store Response (Success)" in p.stdout + p.stderr
+    assert patients() == {pa: (1, 2, 4)}  # a2: its series and the note's
+    assert findscu(server, "STUDY", ["PatientID=" + pb, "StudyInstanceUID"]) == []
+    assert {str(r.StudyInstanceUID) for r in findscu(server, "STUDY", ["PatientID=" + pa, "StudyInstanceUID"])} == {a2}
+    total, events = lifecycle(server)
+    assert total == 3 and {e["study_uid"] for e in events} == {a1, b1, b2}
+    assert all(e["action"] == "reject" and e["instances"] == 3 and kos in e["reason"] for e in events)
 
 
 # --- retention ----------------------------------------------------------------------------------

@@ -217,8 +217,14 @@ def test_web_pages(server_factory, tmp_path, capsys):
     names_dir.mkdir(parents=True, exist_ok=True)
     named = [reuid(CHARSETS / n, names_dir, "page-" + n[:-4]) for n in picks]
     assert len(named) == len(picks)
+    # A study deleted through DICOMweb: gone from the list, listed under the lifecycle changes.
+    doomed = gen("ct", tmp_path / "doomed", patients=1, studies_per_patient=1, series=1, slices=2, seed=83,
+                 first_patient=83)
     s = start(server_factory, "--web-time-zone", "America/New_York")
-    storescu(s, ct + mr + cr + named)
+    storescu(s, ct + mr + cr + named + doomed)
+    assert http(s.base + "/dicomweb/studies/" + study_uid_of(doomed), "DELETE").status == 204
+    life = json.loads(http(s.base + "/api/lifecycle?limit=5").body)
+    assert len(life) == 1 and life[0]["study_uid"] == study_uid_of(doomed) and life[0]["action"] == "delete"
     run([STRATA, "migrate", "--data", s.data, "--older-than", "0s", "--study", study_uid_of(mr)])
     # A failed migration as the converter records it (this text is what the charset defect left
     # in the ledger before names were converted; no failure of today's converter reproduces it).
@@ -244,7 +250,10 @@ def test_web_pages(server_factory, tmp_path, capsys):
                 .strftime("%Y-%m-%d %H:%M:%S"),
                 ct_series=str(pydicom.dcmread(ct[0], stop_before_pixels=True).SeriesInstanceUID),
                 mr_series=str(pydicom.dcmread(mr[0], stop_before_pixels=True).SeriesInstanceUID),
-                cr_series=str(pydicom.dcmread(cr[0], stop_before_pixels=True).SeriesInstanceUID))
+                cr_series=str(pydicom.dcmread(cr[0], stop_before_pixels=True).SeriesInstanceUID),
+                deleted=dict(study_of(doomed[0]), who="anonymous@", instances=len(doomed),
+                             when=datetime.fromtimestamp(life[0]["at_ms"] / 1000, ZoneInfo("America/New_York"))
+                             .strftime("%Y-%m-%d %H:%M:%S")))
     spec_file = tmp_path / "pages.json"
     spec_file.write_text(json.dumps(spec))
     SHOTS.mkdir(parents=True, exist_ok=True)

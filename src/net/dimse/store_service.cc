@@ -147,7 +147,8 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
   }
   Status failed = received;
   if (received.ok()) {
-    auto res = env.archive->StoreFile(temp, sop, cls);  // the archive owns (moved or deleted) the file now
+    // The archive owns (moved or deleted) the file now; the calling AE is recorded with a rejection.
+    auto res = env.archive->StoreFile(temp, sop, cls, "dimse:" + st->calling + "@" + st->peer);
     if (!res.ok()) {
       failed = res.status();
       if (env.opt->audit != nullptr) {

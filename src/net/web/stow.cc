@@ -81,7 +81,8 @@ constexpr size_t kMetaPrefix = 64 * 1024;
 // One request's parts: each streams into an incoming file, then is stored on a worker.
 class StowSession {
  public:
-  StowSession(Archive* archive, std::string target_study) : archive_(archive), study_(std::move(target_study)) {}
+  StowSession(Archive* archive, std::string target_study, std::string who = "")
+      : archive_(archive), study_(std::move(target_study)), who_(std::move(who)) {}
   ~StowSession() {
     CloseCurrent(true);
     for (auto& f : inflight_) f.wait();
@@ -191,7 +192,7 @@ class StowSession {
         return item;
       }
     }
-    auto r = archive_->StoreFile(path);
+    auto r = archive_->StoreFile(path, "", "", who_);  // WHO: recorded with a rejection note
     if (!r.ok()) {
       item.status = r.status();
       spdlog::warn("event=stow_failed sop={} error=\"{}\"", item.sop_instance_uid, r.status().ToString());
@@ -216,6 +217,7 @@ class StowSession {
 
   Archive* archive_;
   std::string study_;
+  std::string who_;  // the requester (the stores run on other threads than the router's identity)
   Part current_;
   std::deque<std::future<StowItem>> inflight_;
   std::vector<StowItem> done_;
@@ -246,7 +248,9 @@ void HandleStow(WebContext& ctx, const httplib::Request& req, httplib::Response&
     if (!s.ok()) return refuse(400, s.message());
   }
 
-  StowSession session(ctx.archive, study);
+  const Identity& id = CurrentIdentity();
+  StowSession session(ctx.archive, study,
+                      (id.name.empty() ? std::string("anonymous") : id.scheme + ":" + id.name) + "@" + req.remote_addr);
   MultipartReader reader(boundary, {[&](const std::map<std::string, std::string>& h) { return session.Begin(h); },
                                     [&](std::string_view d) { return session.Data(d); },
                                     [&]() { return session.End(); }});

@@ -31,6 +31,7 @@ void RegisterWadoUri(Router& server, WebContext& ctx);      // wado_uri.cc
 void RegisterDelete(Router& server, WebContext& ctx);      // delete.cc
 void RegisterApi(Router& server, WebContext& ctx);          // web_api.cc
 void RegisterCorrections(Router& server, WebContext& ctx);  // corrections.cc
+void RegisterLifecycleApi(Router& server, WebContext& ctx); // lifecycle_api.cc
 void RegisterWebPage(Router& server);                       // web_page.cc
 
 }  // namespace strata::web

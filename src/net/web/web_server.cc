@@ -303,6 +303,7 @@ void WebServer::Impl::Install(web::HttpFront& server) {
   web::RegisterDelete(r, ctx);
   web::RegisterApi(r, ctx);
   web::RegisterCorrections(r, ctx);
+  web::RegisterLifecycleApi(r, ctx);
   web::RegisterWebPage(r);
   web::RegisterViewer(r, viewer.get(), viewer_missing);
   web::RegisterMethodNotAllowed(r);  // last: the resources' own routes win

@@ -430,11 +430,11 @@ async function archiveView() {
   const p = hashParams();
   const page = Math.max(0, Number(p.get('page') || 0));
   app.replaceChildren(h('div', { class: 'panel' }, h('div', { class: 'empty' }, 'Loading…')));
-  let stats, studies, migrations, queue;
+  let stats, studies, migrations, queue, lifecycle;
   try {
-    [stats, studies, migrations, queue] = await Promise.all([
+    [stats, studies, migrations, queue, lifecycle] = await Promise.all([
       getJson('/api/stats'), studyPage(`limit=${PAGE}&offset=${page * PAGE}`),
-      getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30'), loadSite()]);
+      getJson('/api/migrations?limit=30'), getJson('/api/queue?limit=30'), lifecyclePage(p), loadSite()]);
   } catch (e) {
     app.replaceChildren();
     return showError(app, e);
@@ -497,7 +497,55 @@ async function archiveView() {
         : '—')))))
       : h('div', { class: 'empty' }, 'The converter has not run yet.'));
   const zone = h('p', { class: 'muted small', id: 'time-zone' }, `Times are in ${site.zone} (ISO 8601).`);
-  app.replaceChildren(cards, split, perStudy, queuePanel, migPanel, zone);
+  app.replaceChildren(cards, split, perStudy, queuePanel, migPanel, lifecyclePanel(lifecycle, p), zone);
+}
+
+// ---- lifecycle changes (archive page) ---------------------------------------------------
+// /api/lifecycle: deletes, rejections, retention (and corrections), newest first, every node's.
+const LIFE_PAGE = 20;
+async function lifecyclePage(p) {
+  const page = Math.max(0, Number(p.get('changes') || 0));
+  const r = await get(`/api/lifecycle?limit=${LIFE_PAGE}&offset=${page * LIFE_PAGE}`);
+  return { events: await r.json(), total: Number(r.headers.get('X-Total-Count') || 0), page };
+}
+const ACTION_LABEL = {
+  delete: 'deleted', retention: 'retention', reject: 'rejected', 'rejected-expired': 'rejected, grace over',
+  correct: 'corrected', merge: 'merged',
+};
+// What changed, key by key: "instances 24 → 12"; keys only after the change: "deleted 12".
+function changeList(before, after) {
+  const o = before && typeof before === 'object' ? before : {};
+  const n = after && typeof after === 'object' ? after : {};
+  const text = (v) => (v === undefined || v === null || v === '' ? '—' : String(v).split('\\').join(', '));
+  const items = [];
+  for (const k of new Set([...Object.keys(o), ...Object.keys(n)])) {
+    if (k in o && k in n && JSON.stringify(o[k]) === JSON.stringify(n[k])) continue;
+    items.push(h('li', { dataset: { key: k } }, h('span', { class: 'muted' }, k + ' '),
+      k in o ? [text(o[k]), ' → ', text(n[k])] : text(n[k])));
+  }
+  return items.length ? h('ul', { class: 'changes' }, items) : h('span', { class: 'muted' }, '—');
+}
+function lifecyclePanel(life, p) {
+  const go = (n) => { p.set('changes', n); location.hash = '#/archive?' + p.toString(); };
+  const scope = (e) => (e.sop_uid ? h('span', { title: e.sop_uid }, 'instance')
+    : e.series_uid ? h('span', { title: e.series_uid }, 'series') : h('span', { title: e.study_uid }, 'study'));
+  const more = (life.page + 1) * LIFE_PAGE < life.total;
+  return h('div', { class: 'panel' }, h('h2', {}, 'Lifecycle changes: deletes, rejections, retention'),
+    life.events.length ? h('table', { id: 'lifecycle' }, h('thead', {}, h('tr', {},
+      ['When', 'Change', 'Who', 'Study', 'Scope'].map((t) => h('th', {}, t)), h('th', { class: 'num' }, 'Instances'),
+      h('th', {}, 'Old → new'), h('th', {}, 'Why'))),
+    h('tbody', {}, life.events.map((e) => h('tr', { dataset: { id: e.id, action: e.action, uid: e.study_uid } },
+      h('td', { class: 'nowrap when' }, when(e.at_ms)),
+      h('td', {}, h('span', { class: 'badge ' + e.action }, ACTION_LABEL[e.action] || e.action)),
+      h('td', { class: 'who' }, e.who || h('span', { class: 'muted' }, '(unknown)')),
+      h('td', { class: 'study' }, studyLabel(e), e.patient_id ? h('span', { class: 'muted' }, ' · ' + e.patient_id) : ''),
+      h('td', {}, scope(e)), h('td', { class: 'num' }, num(e.instances)),
+      h('td', { class: 'values' }, changeList(e.old, e.new)), h('td', { class: 'small' }, e.reason)))))
+      : h('div', { class: 'empty' }, 'No study was deleted, rejected or expired yet.'),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', disabled: life.page === 0, onclick: () => go(life.page - 1) }, '‹ Newer'),
+      h('span', { class: 'muted' }, `${num(life.total)} change(s)`),
+      h('button', { type: 'button', disabled: !more, onclick: () => go(life.page + 1) }, 'Older ›')));
 }
 
 // ---- routing ---------------------------------------------------------------------------
