@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "index/sql_catalog_internal.h"
 #include "model/attributes.h"
 #include "model/uid.h"
@@ -120,6 +122,41 @@ class Recorder {
     return Status::OK();
   }
   std::vector<CorrectionRecord>& records() { return records_; }
+  // One lifecycle_events row per study this change touched (index/sql_lifecycle_events.cc),
+  // in the same transaction: the archive page's list shows corrections and merges beside
+  // deletes and rejections. Old and new values by keyword.
+  Status RecordLifecycleEvents(const std::string& now_sql) {
+    std::map<std::string, std::pair<nlohmann::ordered_json, nlohmann::ordered_json>> by_study;
+    for (const CorrectionRecord& r : records_) {
+      const AttributeDef* def = FindAttribute(r.tag);
+      const std::string key = def ? def->keyword : TagText(r.tag);
+      auto& [old_values, new_values] = by_study[r.study_uid];
+      old_values[key] = r.old_value;
+      new_values[key] = r.new_value;
+    }
+    for (const auto& [study_uid, values] : by_study) {
+      STRATA_ASSIGN_OR_RETURN(StudyState now, ReadStudyState(c_, study_uid));
+      LifecycleEvent e;
+      e.action = kind_;
+      e.who = who_;
+      e.reason = reason_;
+      e.study_uid = study_uid;
+      e.patient_id = now.patient_id;
+      e.patient_name = now.patient_name;
+      e.study_date = now.study_date;
+      e.study_description = now.description;
+      e.accession = now.accession;
+      e.modalities = now.modalities;
+      e.instances = now.instances;
+      const auto dump = [](const nlohmann::ordered_json& j) {
+        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      };
+      e.old_values = dump(values.first);
+      e.new_values = dump(values.second);
+      STRATA_RETURN_IF_ERROR(InsertLifecycleEvent(c_, now_sql, &e));
+    }
+    return Status::OK();
+  }
 
  private:
   SqlConnection& c_;
@@ -199,7 +236,8 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
       (void)n;
     }
     if (patient_changes.empty()) {
-      out = std::move(rec.records());
+      STRATA_RETURN_IF_ERROR(rec.RecordLifecycleEvents(DbNow()));
+    out = std::move(rec.records());
       return Status::OK();
     }
     STRATA_ASSIGN_OR_RETURN(auto current, ReadPatient(c, "pk = ?", {patient_pk}, pg));
@@ -224,7 +262,8 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
           for (uint32_t tag : kPatientTags)
             STRATA_RETURN_IF_ERROR(rec.Add(st, tag, from.values.at(tag), wanted.values[tag]));
         STRATA_RETURN_IF_ERROR(WritePatient(c, from.pk, wanted.values));
-        out = std::move(rec.records());
+        STRATA_RETURN_IF_ERROR(rec.RecordLifecycleEvents(DbNow()));
+    out = std::move(rec.records());
         return Status::OK();
       }
     }
@@ -256,6 +295,7 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
       }
     }
     STRATA_RETURN_IF_ERROR(MoveStudy(c, rec, study, from, to));
+    STRATA_RETURN_IF_ERROR(rec.RecordLifecycleEvents(DbNow()));
     out = std::move(rec.records());
     return Status::OK();
   });
@@ -285,6 +325,7 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::MergePatients(const std::strin
     STRATA_ASSIGN_OR_RETURN(auto gone, c.Exec("DELETE FROM patients WHERE pk = ? AND NOT EXISTS"
                                               " (SELECT 1 FROM studies WHERE patient_pk = ?)", {from->pk, from->pk}));
     (void)gone;
+    STRATA_RETURN_IF_ERROR(rec.RecordLifecycleEvents(DbNow()));
     out = std::move(rec.records());
     return Status::OK();
   });
