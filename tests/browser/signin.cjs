@@ -1,0 +1,88 @@
+// Browser sign-in with web auth on, in Debian's headless chromium (playwright-core): the page
+// answers 401 with the sign-in form, a wrong password is refused in words, the right one (and,
+// in a second browser, a bearer token) signs in, the study list shows SPEC.study, the session
+// cookie is HttpOnly and SameSite=Strict, the viewer at /viewer loads with the cookie alone,
+// and signing out brings the form back. Screenshots in OUT_DIR.
+// Usage: node signin.cjs BASE_URL OUT_DIR SPEC.json
+// SPEC: {"user", "password", "token", "study", "viewer": true|false}
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const harness = require('./harness.cjs');
+
+const [base, outDir, specFile] = process.argv.slice(2);
+const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
+const { check, finish } = harness.checker();
+
+// The 401s this test provokes on purpose (the unauthenticated page, the wrong password).
+const expected401 = (url) => url === base + '/' || url.startsWith(base + '/api/session') || url.startsWith(base + '/viewer');
+
+async function signIn(page, fields) {
+  for (const [id, value] of Object.entries(fields)) await page.fill(id, value);
+  await Promise.all([page.waitForNavigation(), page.click('#signin-submit')]);
+}
+
+harness.run(async () => {
+  const browser = await harness.launch(['--lang=en-US']);
+  for (const how of ['password', 'token']) {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30000);
+    const errors = harness.watch(page, {
+      ignore: (url, status) => status === 401 && expected401(url),
+      ignoreConsole: (text) => /status of 401/.test(text),
+    });
+
+    const first = await page.goto(base + '/');
+    check(first.status() === 401, `${how}: the page without a session answers ${first.status()}`);
+    await page.waitForSelector('#signin-form');
+    check(true, `${how}: the sign-in form is shown`);
+    await page.screenshot({ path: path.join(outDir, `signin-form-${how}.png`) });
+
+    if (how === 'password') {
+      await page.fill('#signin-user', spec.user);
+      await page.fill('#signin-password', spec.password + '-wrong');
+      await page.click('#signin-submit');
+      await page.waitForFunction(() => /Not signed in/.test(document.getElementById('signin-error').textContent));
+      const msg = await page.$eval('#signin-error', (e) => e.textContent);
+      check(/wrong user name or password/.test(msg), `a wrong password is refused in words: "${msg}"`);
+      await signIn(page, { '#signin-user': spec.user, '#signin-password': spec.password });
+    } else {
+      await signIn(page, { '#signin-token': spec.token });
+    }
+    await page.waitForSelector(`tr.study-row[data-uid="${spec.study}"]`);
+    check(true, `${how}: signed in, the study list shows the study`);
+    await page.screenshot({ path: path.join(outDir, `signin-studies-${how}.png`) });
+
+    const cookies = await context.cookies(base);
+    const c = cookies.find((k) => k.name === 'strata_session');
+    check(c && c.httpOnly && c.sameSite === 'Strict' && c.path === '/' && /^[0-9a-f]{64}$/.test(c.value),
+      `${how}: session cookie ${c ? `httpOnly=${c.httpOnly} sameSite=${c.sameSite}` : 'missing'}`);
+    const visible = await page.evaluate(() => document.cookie);
+    check(!/strata_session/.test(visible), `${how}: page scripts cannot read the session cookie`);
+    const noHeader = await page.evaluate(async () => (await fetch('/api/session', { method: 'DELETE' })).status);
+    check(noHeader === 403, `${how}: a change with the cookie but without X-Strata-Request is refused (${noHeader})`);
+
+    if (spec.viewer) {
+      const files = [];
+      page.on('response', (r) => { if (r.url().startsWith(base + '/viewer')) files.push(r.status()); });
+      const v = await page.goto(`${base}/viewer?StudyInstanceUIDs=${encodeURIComponent(spec.study)}`);
+      await page.waitForLoadState('load');
+      check(v.status() === 200 && files.length > 1 && files.every((s) => s < 400),
+        `${how}: the viewer loads with the cookie alone (${files.length} files, statuses ${[...new Set(files)].join(',')})`);
+    }
+
+    // Sign out: the page's own request (with the header), then the form is back.
+    await page.goto(base + '/');
+    await page.waitForSelector('tr.study-row');
+    const out = await page.evaluate(async () =>
+      (await fetch('/api/session', { method: 'DELETE', headers: { 'X-Strata-Request': '1' } })).status);
+    check(out === 204, `${how}: signed out (${out})`);
+    const after = await page.goto(base + '/');
+    check(after.status() === 401 && (await page.$('#signin-form')) !== null, `${how}: after signing out the form is back`);
+    check(errors.length === 0, `${how}: no console error or failed request` + (errors.length ? `:\n  ${errors.join('\n  ')}` : ''));
+    await context.close();
+  }
+  await browser.close();
+  finish();
+});
