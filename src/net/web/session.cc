@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <ctime>
+#include <iterator>
 
 namespace strata::web {
 namespace {
