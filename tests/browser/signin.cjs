@@ -62,7 +62,11 @@ harness.run(async () => {
       `${how}: session cookie ${c ? `httpOnly=${c.httpOnly} sameSite=${c.sameSite}` : 'missing'}`);
     const visible = await page.evaluate(() => document.cookie);
     check(!/strata_session/.test(visible), `${how}: page scripts cannot read the session cookie`);
-    const noHeader = await page.evaluate(async () => (await fetch('/api/session', { method: 'DELETE' })).status);
+    const noHeader = await page.evaluate(async () => {
+      const r = await fetch('/api/session', { method: 'DELETE' });
+      await r.text();
+      return r.status;
+    });
     check(noHeader === 403, `${how}: a change with the cookie but without X-Strata-Request is refused (${noHeader})`);
 
     // What OHIF at /viewer needs, with the cookie alone: its files, and same-origin DICOMweb.
@@ -80,8 +84,11 @@ harness.run(async () => {
     // Sign out: the page's own request (with the header), then the form is back.
     await page.goto(base + '/');
     await page.waitForSelector('tr.study-row');
-    const out = await page.evaluate(async () =>
-      (await fetch('/api/session', { method: 'DELETE', headers: { 'X-Strata-Request': '1' } })).status);
+    const out = await page.evaluate(async () => {
+      const r = await fetch('/api/session', { method: 'DELETE', headers: { 'X-Strata-Request': '1' } });
+      await r.text();
+      return r.status;
+    });
     check(out === 204, `${how}: signed out (${out})`);
     const after = await page.goto(base + '/');
     check(after.status() === 401 && (await page.$('#signin-form')) !== null, `${how}: after signing out the form is back`);
