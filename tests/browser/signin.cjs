@@ -16,7 +16,9 @@ const { check, finish } = harness.checker();
 
 // The refusals this test provokes on purpose: the unauthenticated page (401), the wrong
 // password (401), a sign-out without the page's header (403).
+let sessionEnded = false;  // then the page's own requests get 401 until it signs in again
 const provoked = (url, status) => (status === 401 && url === base + '/') ||
+  (status === 401 && sessionEnded && (url.startsWith(base + '/api/') || url.startsWith(base + '/dicomweb/'))) ||
   ((status === 401 || status === 403) && url.startsWith(base + '/api/session'));
 
 async function signIn(page, fields) {
@@ -90,6 +92,25 @@ harness.run(async () => {
       return r.status;
     });
     check(out === 204, `${how}: signed out (${out})`);
+    // The page open meanwhile: its next request gets 401, and it asks in its own dialog.
+    sessionEnded = true;
+    await page.evaluate(() => { location.hash = '#/archive'; });
+    await page.waitForSelector('#auth-dialog[open]');
+    if (how === 'password') {
+      await page.fill('#auth-user', spec.user);
+      await page.fill('#auth-password', spec.password);
+    } else {
+      await page.fill('#auth-token', spec.token);
+    }
+    await page.click('#auth-submit');
+    await page.waitForSelector('#stats');
+    check(true, `${how}: the page's own sign-in dialog signs in again and the archive page loads`);
+    const again = await page.evaluate(async () => {
+      const r = await fetch('/api/session', { method: 'DELETE', headers: { 'X-Strata-Request': '1' } });
+      await r.text();
+      return r.status;
+    });
+    check(again === 204, `${how}: signed out again (${again})`);
     const after = await page.goto(base + '/');
     check(after.status() === 401 && (await page.$('#signin-form')) !== null, `${how}: after signing out the form is back`);
     check(errors.length === 0, `${how}: no console error or failed request` + (errors.length ? `:\n  ${errors.join('\n  ')}` : ''));

@@ -32,7 +32,13 @@ function busy(delta) {
 }
 // Sign-in (auth on): the credentials go once to /api/session, which answers with an HttpOnly
 // session cookie; every later request of the page (and of OHIF at /viewer) carries the cookie.
-async function signIn() {
+// Requests refused at once share one dialog.
+let signingIn = null;
+function signIn() {
+  if (!signingIn) signingIn = askAndSignIn().finally(() => { signingIn = null; });
+  return signingIn;
+}
+async function askAndSignIn() {
   const dlg = document.getElementById('auth-dialog');
   const field = (id) => document.getElementById(id);
   for (;;) {
@@ -46,9 +52,10 @@ async function signIn() {
     const authorization = token ? 'Bearer ' + token : user ? basic() : '';
     if (!authorization) { field('auth-error').textContent = 'Enter a user and password, or a token.'; continue; }
     const r = await fetch('/api/session', { method: 'POST', headers: { Authorization: authorization, 'X-Strata-Request': '1' } });
+    const answer = await r.text();  // read whole: the request is done, not cut off by a later navigation
     if (r.ok) { field('auth-error').textContent = ''; auth.header = ''; sessionStorage.removeItem('strata-auth'); return; }
     let msg = r.status + ' ' + r.statusText;
-    try { msg = (await r.json()).error || msg; } catch (e) { /* not JSON */ }
+    try { msg = JSON.parse(answer).error || msg; } catch (e) { /* not JSON */ }
     field('auth-error').textContent = 'Not signed in: ' + msg;
   }
 }
