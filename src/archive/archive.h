@@ -134,6 +134,8 @@ class Archive {
                               const std::string& sop_uid, const LifecycleCause& cause);
 
   Result<std::vector<AttributeValues>> Find(const Query& query) { return catalog_->Find(query); }
+  // The number of matches of QUERY without its limit/offset (Catalog::Count).
+  Result<uint64_t> Count(const Query& query) { return catalog_->Count(query); }
   // Instances of a study/series/instance, in series and instance-number order.
   // Instances rejected by an IOCM note (archive/rejection.h) are left out: retrievals never
   // see them (the converter and the checks list the catalog itself).
@@ -180,6 +182,38 @@ class Archive {
                                                  const std::vector<CorrectionRecord>& corrections);
   // Modifying System (0400,0563) of the Original Attributes Sequence items served.
   std::string ModifyingSystem() const;
+
+  // ---- What the network services need besides Store/Find/Locate/Read (archive_views.cc), so
+  // that src/net reaches storage and catalog only through this door.
+
+  // Up to N bytes from the start of RECORD's stored bytes (the hot file or the pack entry),
+  // for reading a header without its pixel data; *TOTAL gets the stored size. What
+  // "verified" means for a prefix (a checksum covers the whole object, so a prefix alone
+  // cannot be checked against it):
+  //   - when the prefix is the whole object (N >= size), it is checked against the catalog's
+  //     checksum exactly as Read does (replica fallback included);
+  //   - otherwise the prefix is checked to be the start of THIS instance as catalogued: the
+  //     stored object has the catalogued size (hot file size == record.size; the pack range
+  //     lies inside the catalogued entry), it starts with the Part 10 preamble, and its file
+  //     meta information names the record's SOP Instance UID. A missing or wrong file, a
+  //     stale offset, a truncated or replaced file is refused (kCorruption / kNotFound), and a
+  //     cold prefix that fails these checks is read from the replica when one is configured.
+  //     A flipped bit inside a header that still has the right identity and size is not
+  //     detected per request: it is caught by the scrubber (`strata verify`, every pack entry
+  //     and hot file against its checksum) and by every full Read (WADO-RS of the instance,
+  //     C-GET/C-MOVE, storage commitment).
+  Result<std::string> ReadHeaderPrefix(const InstanceRecord& record, uint64_t n, uint64_t* total);
+  // The catalog's row of SOP_UID now (kNotFound when none; rejected instances included).
+  Result<InstanceRecord> GetInstance(const std::string& sop_uid);
+  Result<CatalogStats> Stats();
+  Result<ReplicaQueueStats> GetReplicaQueueStats();
+  // The converter's ledger, newest first, and the packs of a study (the page's archive views).
+  Result<std::vector<MigrationRecord>> ListMigrations(size_t limit);
+  Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid);
+  Result<std::vector<StudySummary>> StudiesToMigrate(const MigrationPolicy& policy, int64_t now_ms);
+  // The cold store (and replica) as the start log line names it ("" for a replica not set).
+  std::string DescribeCold() const;
+  std::string DescribeReplica() const;
 
   Catalog* catalog() { return catalog_.get(); }
   HotStore* hot() { return hot_.get(); }

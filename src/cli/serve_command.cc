@@ -143,6 +143,7 @@ int RunServe(const Config& config) {
     w.jwt_audiences = config.GetList("web.jwt_audience");
     w.jwt_roles_claim = config.Get("web.jwt_roles_claim");
     w.jwt_leeway_s = static_cast<int>(config.GetInt("web.jwt_leeway").value());
+    w.session_lifetime_s = config.GetInt("web.session_lifetime").value();
     w.audit = audit.get();
     w.threads = static_cast<int>(config.GetInt("web.threads").value());
     w.header_timeout_s = static_cast<int>(config.GetInt("web.header_timeout").value());

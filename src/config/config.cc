@@ -104,6 +104,7 @@ const std::vector<SettingDef>& AllSettings() {
       {"web.jwt_audience", "", "accepted JWT aud values (empty = not checked)", T::kList},
       {"web.jwt_roles_claim", "roles", "JWT claim with the roles (array, or space-separated like scope)", T::kString},
       {"web.jwt_leeway", "60", "seconds of clock skew allowed on JWT exp/nbf", T::kInt},
+      {"web.session_lifetime", "28800", "seconds a browser sign-in (POST /api/session, session cookie) lasts", T::kInt},
       {"dimse.ae_permissions", "", "services per calling AE: AE=store|find|retrieve,... (* = other AEs; empty = all)", T::kMap},
       {"dimse.move_allowed", "", "C-MOVE destinations per calling AE: AE=DEST1|DEST2,... (* = other AEs / any destination)", T::kMap},
       {"audit.file", "", "audit trail: JSON lines file, one record per access and change (empty = off)", T::kString},

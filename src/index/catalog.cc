@@ -14,6 +14,15 @@ Result<PnMatch> ParsePnMatch(const std::string& name) {
   return Status::InvalidArgument("query.pn_match must be exact or insensitive, not '" + name.substr(0, 100) + "'");
 }
 
+Result<uint64_t> Catalog::Count(const Query& query) {
+  Query all = query;
+  all.limit = 0;
+  all.offset = 0;
+  all.with_header = false;
+  STRATA_ASSIGN_OR_RETURN(auto rows, Find(all));
+  return static_cast<uint64_t>(rows.size());
+}
+
 Result<std::unique_ptr<Catalog>> OpenCatalog(const CatalogOptions& options) {
   const std::string& url = options.url;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {

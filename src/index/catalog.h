@@ -135,6 +135,9 @@ class Catalog {
   // C-FIND / QIDO-RS. Returns, per match, every indexed attribute of the query level and
   // the levels above it (callers pick what to return); computed attributes included.
   virtual Result<std::vector<AttributeValues>> Find(const Query& query) = 0;
+  // How many matches Find would return for QUERY without its limit and offset (a pager's
+  // total). The default runs Find; SQL catalogs count in the database.
+  virtual Result<uint64_t> Count(const Query& query);
   virtual Result<CatalogStats> Stats() = 0;
 
   // --- tiering ledger --------------------------------------------------------------------

@@ -239,7 +239,11 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
     case QueryLevel::kPatient: from = " FROM patients p"; order = " ORDER BY p.pk"; break;
     case QueryLevel::kStudy:
       from = " FROM studies st JOIN patients p ON p.pk = st.patient_pk";
-      order = " ORDER BY st.pk";
+      // Newest first on both engines: '' sorts last through the CASE; study_date/study_time
+      // are DA/TM text (YYYYMMDD, HHMMSS.FFFFFF), so text order is time order.
+      order = query.newest_first ? " ORDER BY CASE WHEN st.study_date = '' THEN 1 ELSE 0 END, st.study_date DESC,"
+                                   " st.study_time DESC, st.pk"
+                                 : " ORDER BY st.pk";
       break;
     case QueryLevel::kSeries:
       from = " FROM series se JOIN studies st ON st.pk = se.study_pk JOIN patients p ON p.pk = st.patient_pk";
@@ -265,7 +269,9 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
   std::string where = b.where;
   if (*visible) where += (where.empty() ? " WHERE " : " AND ") + std::string(visible);
   out.sql = "SELECT " + select + from + where + order;
+  out.count_sql = "SELECT COUNT(*)" + from + where;
   out.params = std::move(b.params);
+  out.count_params = out.params.size();
   if (query.limit > 0 || query.offset > 0) {
     out.sql += " LIMIT ? OFFSET ?";
     out.params.emplace_back(static_cast<int64_t>(query.limit > 0 ? query.limit : INT32_MAX));

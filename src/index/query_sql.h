@@ -20,6 +20,10 @@ struct SqlQuery {
   std::vector<SqlValue> params;
   // The attribute each selected column holds, in order.
   std::vector<const AttributeDef*> columns;
+  // SELECT COUNT(*) of the same matches (no limit, offset or order); its parameters are the
+  // first COUNT_PARAMS of PARAMS.
+  std::string count_sql;
+  size_t count_params = 0;
 };
 
 // InvalidArgument for keys that cannot be matched (e.g. a malformed UID in a UID list or a

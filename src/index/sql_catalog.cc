@@ -254,6 +254,15 @@ Result<std::vector<AttributeValues>> SqlCatalog::Find(const Query& query) {
   return out;
 }
 
+Result<uint64_t> SqlCatalog::Count(const Query& query) {
+  STRATA_ASSIGN_OR_RETURN(SqlQuery q, BuildFindSql(query, pn_match_));
+  q.params.resize(q.count_params);
+  STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(false));
+  STRATA_ASSIGN_OR_RETURN(auto rows, conn->Query(q.count_sql, q.params));
+  if (rows.empty() || rows[0].empty()) return Status::Internal("COUNT(*) returned no row");
+  return static_cast<uint64_t>(SqlInt(rows[0][0]));
+}
+
 Result<CatalogStats> SqlCatalog::Stats() {
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(false));
   CatalogStats s;

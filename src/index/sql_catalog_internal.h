@@ -69,6 +69,7 @@ class SqlCatalog : public Catalog {
   Result<std::vector<InstanceRecord>> ListInstances(const std::string& study_uid, const std::string& series_uid,
                                                     const std::string& sop_uid) override;
   Result<std::vector<AttributeValues>> Find(const Query& query) override;
+  Result<uint64_t> Count(const Query& query) override;
   Result<CatalogStats> Stats() override;
 
   // --- tiering ledger (migrations and packs tables): sql_tiering_ledger.cc ---

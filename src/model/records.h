@@ -78,6 +78,9 @@ struct Query {
   // Also return, under tags::kHeaderJson, the header JSON of the match (at study and series
   // level: of its first catalogued instance), for attributes the catalog has no column for.
   bool with_header = false;
+  // Study level: newest study first — StudyDate, then StudyTime, descending; studies without a
+  // date last; then arrival order — instead of arrival order (the web page's study list).
+  bool newest_first = false;
 };
 
 struct StudySummary {

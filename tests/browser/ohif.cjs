@@ -11,16 +11,11 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const harness = require('./harness.cjs');
 
 const [base, outDir, specFile] = process.argv.slice(2);
 const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-  return ok;
-};
+const { check, finish } = harness.checker();
 
 // In the page: the displayed image of the first viewport, as modality values (stored value x
 // slope + intercept), summarised position-sensitively like the caller does.
@@ -51,14 +46,8 @@ function readViewport() {
   };
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--use-gl=swiftshader',
-      '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  console.log(`chromium ${browser.version()}`);
+harness.run(async () => {
+  const browser = await harness.launch(['--use-gl=swiftshader', '--enable-unsafe-swiftshader']);
   const timings = [];
   for (const study of spec.studies) {
     for (const [w, hgt] of study.screens || [[1366, 768]]) {
@@ -76,17 +65,13 @@ function readViewport() {
       }
       const page = await context.newPage();
       page.setDefaultTimeout(60000);
-      const errors = [];
+      const errors = harness.watch(page);
       const dicomweb = { requests: 0, authorized: 0 };
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-      page.on('requestfailed', (r) => errors.push(`request failed: ${r.method()} ${r.url()} ${r.failure() && r.failure().errorText}`));
       page.on('request', (r) => {
         if (!/\/dicomweb\//.test(r.url())) return;
         dicomweb.requests++;
         if (r.headers().authorization === spec.token) dicomweb.authorized++;
       });
-      page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
       const tag = `${study.label} ${w}x${hgt}`;
 
       const t0 = Date.now();
@@ -172,9 +157,5 @@ function readViewport() {
   }
   for (const t of timings) console.log('timing ' + JSON.stringify(t));
   await browser.close();
-  console.log(failures ? `${failures} check(s) failed` : 'all ok');
-  process.exit(failures ? 1 : 0);
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  finish();
 });

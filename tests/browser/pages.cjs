@@ -9,38 +9,24 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const harness = require('./harness.cjs');
 
 const [base, outDir, specFile] = process.argv.slice(2);
 const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-  return ok;
-};
+const { check, finish } = harness.checker();
 const UID_RE = /\b\d+(\.\d+){5,}\b/;
 const MOJIBAKE = /\uFFFD|Ã.|Â./;
 const parts = (name) => name.split(/[=^]/).map((p) => p.trim()).filter(Boolean);
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--lang=en-US'],
-  });
+harness.run(async () => {
+  const browser = await harness.launch(['--lang=en-US']);
   for (const [w, hgt] of [[1366, 768], [1920, 1080]]) {
     const size = `${w}x${hgt}`;
     // A browser in another locale and zone: the page must not follow either.
     const context = await browser.newContext({ viewport: { width: w, height: hgt }, locale: 'de-DE', timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
     page.setDefaultTimeout(30000);
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-    page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`); });
+    const errors = harness.watch(page);
     const shot = async (name) => {
       const file = path.join(outDir, `page-${name}-${size}.png`);
       await page.screenshot({ path: file, fullPage: true });
@@ -159,9 +145,5 @@ const parts = (name) => name.split(/[=^]/).map((p) => p.trim()).filter(Boolean);
     await context.close();
   }
   await browser.close();
-  console.log(failures ? `${failures} check(s) failed` : 'all ok');
-  process.exit(failures ? 1 : 0);
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  finish();
 });

@@ -303,6 +303,53 @@ TEST_P(CatalogTest, LimitOffset) {
   EXPECT_EQ(Values(cat_->Find(q).value(), tags::kStudyInstanceUID), "1.2.3.3,1.2.3.4");
 }
 
+// The web page's study list: newest first (StudyDate, then StudyTime; undated last; then
+// arrival), ordered and paged by the database, with the total counted there.
+TEST_P(CatalogTest, NewestFirstPagesAndCount) {
+  // Arrival order 1..6; dates chosen so that arrival order is not date order.
+  const std::vector<std::pair<std::string, std::string>> when = {
+      {"20230101", "080000"}, {"20250610", "090000"}, {"", ""}, {"20250610", "153000"}, {"20240229", "120000"},
+      {"20250610", "090000"}};
+  std::vector<InstanceRecord> recs;
+  for (size_t i = 0; i < when.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    InstanceRecord r = Make("P" + n, "1.2.8." + n, "1.2.8." + n + ".1", "1.2.8." + n + ".1.1");
+    r.study_date = when[i].first;
+    r.study_time = when[i].second;
+    r.modality = i % 2 == 0 ? "CT" : "MR";
+    recs.push_back(r);
+  }
+  Add(recs);
+  Query q;
+  q.level = QueryLevel::kStudy;
+  q.newest_first = true;
+  EXPECT_EQ(Values(cat_->Find(q).value(), tags::kStudyInstanceUID), "1.2.8.4,1.2.8.2,1.2.8.6,1.2.8.5,1.2.8.1,1.2.8.3");
+  // Two pages of 3 give the same order, cut by the database.
+  q.limit = 3;
+  q.offset = 0;
+  EXPECT_EQ(Values(cat_->Find(q).value(), tags::kStudyInstanceUID), "1.2.8.4,1.2.8.2,1.2.8.6");
+  q.offset = 3;
+  EXPECT_EQ(Values(cat_->Find(q).value(), tags::kStudyInstanceUID), "1.2.8.5,1.2.8.1,1.2.8.3");
+  q.offset = 6;
+  EXPECT_TRUE(cat_->Find(q).value().empty());
+  // The total ignores limit and offset, and honours the filter.
+  EXPECT_EQ(cat_->Count(q).value(), 6u);
+  q.keys = {{tags::kModalitiesInStudy, "MR"}};
+  q.offset = 0;
+  q.limit = 1;
+  EXPECT_EQ(Values(cat_->Find(q).value(), tags::kStudyInstanceUID), "1.2.8.4");
+  EXPECT_EQ(cat_->Count(q).value(), 3u);
+  q.keys = {{tags::kStudyDate, "20250610"}};
+  EXPECT_EQ(cat_->Count(q).value(), 3u);
+  q.keys = {{tags::kPatientID, "NOBODY"}};
+  EXPECT_EQ(cat_->Count(q).value(), 0u);
+  // Without newest_first the order stays arrival order.
+  Query plain;
+  plain.level = QueryLevel::kStudy;
+  plain.limit = 2;
+  EXPECT_EQ(Values(cat_->Find(plain).value(), tags::kStudyInstanceUID), "1.2.8.1,1.2.8.2");
+}
+
 TEST_P(CatalogTest, ListInstancesOrdered) {
   Add({Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.3", "CT", 3), Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1", "CT", 1),
        Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.2", "CT", 2)});

@@ -565,6 +565,15 @@ def test_page_api_and_request_log(loaded, ct_study):
     studies = http(w.base + "/api/studies?limit=10").json()
     s = next(x for x in studies if x["study_uid"] == study)
     assert s["instances"] == 24 and s["hot_instances"] == 24 and s["tier"] == "hot" and s["series"] == "2"
+    # Paged by the catalog, newest first: two pages of one give the one page of ten, in order.
+    whole = http(w.base + "/api/studies?limit=10")
+    assert whole.headers["X-Total-Count"] == "2"
+    pages = [http(w.base + "/api/studies?limit=1&offset=%d" % i) for i in (0, 1)]
+    assert all(p.headers["X-Total-Count"] == "2" for p in pages)
+    assert [x["study_uid"] for p in pages for x in p.json()] == [x["study_uid"] for x in studies]
+    keys = [(x["study_date"] or "0", x["study_time"]) for x in studies]
+    assert keys == sorted(keys, reverse=True), keys
+    assert http(w.base + "/api/studies?limit=1&offset=2").json() == []
     tiers = http(w.base + "/api/studies/%s/tiers" % study).json()
     assert [x["instances"] for x in tiers["series"]] == [12, 12] and tiers["tier"] == "hot"
     assert http(w.base + "/api/studies/1.2.3/tiers").status == 404

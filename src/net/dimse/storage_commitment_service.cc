@@ -116,7 +116,7 @@ CommitmentReport CheckCommitment(Archive* archive, const std::string& requester_
   r.requester_aet = requester_aet;
   r.transaction_uid = transaction_uid;
   for (const auto& [cls, uid] : refs) {
-    Result<InstanceRecord> rec = archive->catalog()->GetInstance(uid);
+    Result<InstanceRecord> rec = archive->GetInstance(uid);
     if (!rec.ok()) {
       r.failed.push_back({cls, uid, rec.status().IsNotFound() ? kCommitNoSuchObjectInstance : kProcessingFailure});
       continue;

@@ -187,7 +187,7 @@ AuthResult AccessPolicy::Authenticate(const std::string& header, int64_t now_s) 
         return r;
       }
       r.ok = true;
-      r.identity = {claims->subject, "jwt", RolesFromClaim(claims->roles)};
+      r.identity = {claims->subject, "jwt", RolesFromClaim(claims->roles), claims->expires_s};
       return r;
     }
     r.error = "unknown bearer token";

@@ -38,6 +38,7 @@ struct Identity {
   std::string name;    // user, token name or JWT subject ("" = anonymous, auth off)
   std::string scheme;  // "none" | "basic" | "bearer" | "jwt"
   unsigned roles = 0;
+  int64_t expires_s = 0;  // when the credential ends (a JWT's exp; Unix seconds), 0 = never
 };
 
 struct AuthResult {

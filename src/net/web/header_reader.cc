@@ -1,8 +1,5 @@
 #include "net/web/header_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <optional>
@@ -128,38 +125,10 @@ class Walker {
   std::string_view b_;
 };
 
-// Up to N bytes from the start of RECORD's stored bytes, and its total size.
+// Up to N bytes from the start of RECORD's stored bytes, and its total size: through the
+// archive, which checks them (Archive::ReadHeaderPrefix says how far a prefix is verified).
 Result<std::string> ReadPrefix(Archive* archive, const InstanceRecord& record, uint64_t n, uint64_t* total) {
-  const Location& loc = record.location;
-  if (loc.tier == Location::Tier::kCold) {
-    *total = loc.length;
-    return archive->cold()->GetRange(loc.pack_key, loc.offset, std::min<uint64_t>(n, loc.length));
-  }
-  const std::string path = archive->hot()->AbsolutePath(loc.hot_path);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, "open " + loc.hot_path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::FromErrno(err, "stat " + loc.hot_path);
-  }
-  *total = static_cast<uint64_t>(st.st_size);
-  std::string out(std::min<uint64_t>(n, *total), '\0');
-  size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t r = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return r == 0 ? Status::Corruption("hot file " + loc.hot_path + " is shorter than it was")
-                    : Status::FromErrno(err, "read " + loc.hot_path);
-    }
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  return out;
+  return archive->ReadHeaderPrefix(record, n, total);
 }
 
 }  // namespace
@@ -245,7 +214,7 @@ namespace {
 // RECORD as the catalog has it now, when it moved since RECORD was read; nullopt otherwise.
 std::optional<InstanceRecord> Relocated(Archive* archive, const InstanceRecord& record, const Status& error) {
   if (!error.IsNotFound()) return std::nullopt;
-  auto now = archive->catalog()->GetInstance(record.sop_uid);
+  auto now = archive->GetInstance(record.sop_uid);
   if (!now.ok()) return std::nullopt;
   const Location &a = record.location, &b = now->location;
   if (a.tier == b.tier && a.hot_path == b.hot_path && a.pack_key == b.pack_key && a.offset == b.offset)

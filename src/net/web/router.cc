@@ -1,6 +1,7 @@
 #include "net/web/router.h"
 
 #include "net/web/http_util.h"
+#include "net/web/session.h"
 #include "util/log.h"
 
 namespace strata::web {
@@ -42,24 +43,37 @@ void FillWhat(const httplib::Request& req, AuditEvent* e) {
 }
 
 // Authenticates and authorizes; false after writing the 401/403 (and its audit record).
-bool Admit(const AccessPolicy* policy, AuditLog* audit, const RouteInfo& route, const httplib::Request& req,
-           httplib::Response& res) {
+bool Admit(const AccessPolicy* policy, SessionTable* sessions, AuditLog* audit, const RouteInfo& route,
+           const httplib::Request& req, httplib::Response& res) {
   t_audit = AuditEvent();
   t_audit.protocol = route.action == "page" ? "web" : "DICOMweb";
   t_audit.address = req.remote_addr;
   t_audit.target = req.method + " " + req.path;
   AuthResult auth;
+  int refusal = 401;
   if (t_pre_authenticated) {
     auth.ok = true;
     auth.identity = t_identity;
   } else if (policy != nullptr) {
-    auth = policy->Authenticate(req.get_header_value("Authorization"));
+    RequestAuth ra = AuthenticateRequest(*policy, sessions, req);
+    auth = std::move(ra.auth);
+    refusal = ra.status;
   } else {
     auth.ok = true;
     auth.identity = {"", "none", kRoleAll};
   }
   t_audit.user = auth.identity.name;
   FillWhat(req, &t_audit);
+  if (!auth.ok && refusal == 403) {  // a cookie-only change without the page's header
+    SendError(res, 403, auth.error);
+    if (audit != nullptr) {
+      t_audit.action = "deny";
+      t_audit.success = false;
+      t_audit.detail = auth.error;
+      audit->RecordAccess(t_audit);
+    }
+    return false;
+  }
   if (!auth.ok) {
     res.set_header("WWW-Authenticate", policy->Challenge(req.has_header("Authorization") ? auth.error : ""));
     SendError(res, 401, auth.error);
@@ -73,7 +87,7 @@ bool Admit(const AccessPolicy* policy, AuditLog* audit, const RouteInfo& route, 
   }
   t_identity = auth.identity;
   t_pre_authenticated = true;
-  if ((auth.identity.roles & route.role) == 0) {
+  if (route.role != kAnyIdentity && (auth.identity.roles & route.role) == 0) {
     const std::string why = "'" + auth.identity.name + "' lacks the " + RoleNames(route.role) + " role for " +
                             req.method + " (has: " + RoleNames(auth.identity.roles) + ")";
     res.set_header("WWW-Authenticate", "Bearer realm=\"strata\", error=\"insufficient_scope\"");
@@ -114,6 +128,7 @@ void Finish(AuditLog* audit, const RouteInfo& route, httplib::Response& res) {
 }  // namespace
 
 std::string ActionOf(const std::string& method, const std::string& pattern) {
+  if (pattern == kSessionPath && method != "GET") return method == "DELETE" ? "logout" : "login";
   if (method == "DELETE") return "delete";
   if (method != "GET") return "store";
   if (IsPage(pattern)) return "page";
@@ -141,9 +156,9 @@ RouteInfo Router::Add(const char* method, const std::string& pattern) {
 }
 
 httplib::Server::Handler Router::Wrap(const RouteInfo& route, httplib::Server::Handler handler) {
-  return [policy = policy_, audit = audit_, route, handler = std::move(handler)](const httplib::Request& req,
-                                                                                  httplib::Response& res) {
-    if (!Admit(policy, audit, route, req, res)) return;
+  return [policy = policy_, this, audit = audit_, route, handler = std::move(handler)](const httplib::Request& req,
+                                                                                        httplib::Response& res) {
+    if (!Admit(policy, sessions_, audit, route, req, res)) return;
     handler(req, res);
     Finish(audit, route, res);
   };
@@ -151,9 +166,9 @@ httplib::Server::Handler Router::Wrap(const RouteInfo& route, httplib::Server::H
 
 httplib::Server::HandlerWithContentReader Router::Wrap(const RouteInfo& route,
                                                        httplib::Server::HandlerWithContentReader handler) {
-  return [policy = policy_, audit = audit_, route, handler = std::move(handler)](
+  return [policy = policy_, this, audit = audit_, route, handler = std::move(handler)](
              const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    if (!Admit(policy, audit, route, req, res)) {
+    if (!Admit(policy, sessions_, audit, route, req, res)) {
       DrainBody(req, reader);  // the client reads the 401/403 rather than a reset connection
       return;
     }
@@ -180,6 +195,18 @@ Router& Router::Put(const std::string& p, httplib::Server::Handler h) {
 }
 Router& Router::Patch(const std::string& p, httplib::Server::Handler h) {
   server_.Patch(p, Wrap(Add("PATCH", p), std::move(h)));
+  return *this;
+}
+Router& Router::Route(const std::string& method, const std::string& p, unsigned role, httplib::Server::Handler h) {
+  RouteInfo info = Add(method.c_str(), p);
+  info.role = role;
+  routes_.back().role = role;
+  httplib::Server::Handler wrapped = Wrap(info, std::move(h));
+  if (method == "GET") server_.Get(p, std::move(wrapped));
+  else if (method == "POST") server_.Post(p, std::move(wrapped));
+  else if (method == "PUT") server_.Put(p, std::move(wrapped));
+  else if (method == "PATCH") server_.Patch(p, std::move(wrapped));
+  else if (method == "DELETE") server_.Delete(p, std::move(wrapped));
   return *this;
 }
 Router& Router::Delete(const std::string& p, httplib::Server::Handler h) {

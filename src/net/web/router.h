@@ -7,6 +7,10 @@
 // series / instance of the path or query, or what the handler added through CurrentAudit()),
 // the action (query, retrieve, store, delete), outcome. Changes (POST, DELETE) are recorded
 // durably before the response leaves; if that fails the response becomes a 503.
+// A route registered with kAnyIdentity (sign-in, sign-out) needs an identity but no role.
+// Besides the Authorization header, the identity may come from a browser session cookie
+// (session.h; set_sessions), which for POST/PUT/PATCH/DELETE must come with the page's
+// X-Strata-Request header (403 otherwise).
 // routes() lists every registered route, so a test can prove none is left unprotected.
 // Handlers run on cpp-httplib's worker threads; CurrentIdentity()/CurrentAudit() are per
 // thread and valid only inside a handler.
@@ -22,9 +26,14 @@
 
 namespace strata::web {
 
+class SessionTable;
+
+// The "role" of a route any authenticated identity may use, whatever its roles.
+inline constexpr unsigned kAnyIdentity = 0;
+
 struct RouteInfo {
   std::string method, pattern;
-  unsigned role;       // the role it needs (kRoleRead, kRoleWrite, kRoleDelete)
+  unsigned role;       // the role it needs (kRoleRead, kRoleWrite, kRoleDelete; kAnyIdentity)
   std::string action;  // audit action: query | retrieve | store | delete | page
 };
 
@@ -40,6 +49,11 @@ class Router {
   Router& Put(const std::string& pattern, httplib::Server::Handler handler);
   Router& Patch(const std::string& pattern, httplib::Server::Handler handler);
   Router& Delete(const std::string& pattern, httplib::Server::Handler handler);
+  // METHOD on PATTERN needing ROLE instead of the method's (kAnyIdentity: any identity).
+  Router& Route(const std::string& method, const std::string& pattern, unsigned role,
+                httplib::Server::Handler handler);
+  // The browser sessions whose cookie is an identity too (null = none; must outlive the routes).
+  void set_sessions(SessionTable* sessions) { sessions_ = sessions; }
 
   const std::vector<RouteInfo>& routes() const { return routes_; }
 
@@ -48,6 +62,7 @@ class Router {
   httplib::Server::HandlerWithContentReader Wrap(const RouteInfo& route,
                                                  httplib::Server::HandlerWithContentReader handler);
   RouteInfo Add(const char* method, const std::string& pattern);
+  SessionTable* sessions_ = nullptr;
 
   httplib::Server& server_;
   const AccessPolicy* policy_;

@@ -75,14 +75,14 @@ struct TierSums {
 };
 
 void Stats(WebContext& ctx, const httplib::Request&, httplib::Response& res) {
-  auto s = ctx.archive->catalog()->Stats();
+  auto s = ctx.archive->Stats();
   if (!s.ok()) return SendStatus(res, s.status());
   auto m = ctx.metadata->stats();
   json replica = nullptr;  // the backup queue (tiering/replicator.h), when a replica is configured
-  if (ColdStore* r = ctx.archive->replica()) {
-    auto q = ctx.archive->catalog()->GetReplicaQueueStats();
+  if (const std::string r = ctx.archive->DescribeReplica(); !r.empty()) {
+    auto q = ctx.archive->GetReplicaQueueStats();
     if (!q.ok()) return SendStatus(res, q.status());
-    replica = {{"store", r->Describe()},          {"packs_replicated", q->replicated},
+    replica = {{"store", r},          {"packs_replicated", q->replicated},
                {"packs_pending", q->pending},     {"packs_failing", q->failing},
                {"bytes_replicated", q->replicated_bytes}, {"bytes_pending", q->pending_bytes},
                {"studies_with_packs", q->studies}, {"studies_replicated", q->studies_replicated},
@@ -98,7 +98,7 @@ void Stats(WebContext& ctx, const httplib::Request&, httplib::Response& res) {
               {"cold_bytes", s->cold_bytes},
               {"packs", s->packs},
               {"pack_bytes", s->pack_bytes},
-              {"cold_store", ctx.archive->cold()->Describe()},
+              {"cold_store", ctx.archive->DescribeCold()},
               {"time_zone", ctx.time_zone},
               {"replica", replica},
               {"metadata_cache", {{"hits", m.hits}, {"misses", m.misses}, {"entries", m.entries}, {"bytes", m.bytes}}}});
@@ -109,17 +109,9 @@ std::string Get(const AttributeValues& m, Tag t) {
   return it == m.end() ? std::string() : it->second;
 }
 
-// Newest study first: StudyDate, then StudyTime, descending; undated studies last.
-bool NewerFirst(const AttributeValues& a, const AttributeValues& b) {
-  const std::string da = Get(a, tags::kStudyDate), db = Get(b, tags::kStudyDate);
-  if (da.empty() != db.empty()) return db.empty();
-  if (da != db) return da > db;
-  return Get(a, tags::kStudyTime) > Get(b, tags::kStudyTime);
-}
-
 // The latest ledger entry of each study among the recent migrations (one query per request).
 Result<std::map<std::string, MigrationRecord>> LatestMigrations(WebContext& ctx, size_t limit) {
-  STRATA_ASSIGN_OR_RETURN(auto list, ctx.archive->catalog()->ListMigrations(limit));
+  STRATA_ASSIGN_OR_RETURN(auto list, ctx.archive->ListMigrations(limit));
   std::map<std::string, MigrationRecord> out;
   for (auto& m : list) out.emplace(m.study_uid, std::move(m));  // newest first: the first one wins
   return out;
@@ -171,8 +163,9 @@ Status FilterKeys(const httplib::Request& req, Query* q) {
   return Status::OK();
 }
 
-// The study list: all matching studies sorted newest first in memory (the catalog orders by
-// arrival), then one page of them with their tier split, pack size and migration state.
+// The study list: one page of the matching studies, newest first, ordered and cut by the
+// catalog (Query::newest_first, LIMIT/OFFSET), its total counted there too; each with its tier
+// split, pack size and migration state.
 void Studies(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Status err;
   Query q;
@@ -181,23 +174,24 @@ void Studies(WebContext& ctx, const httplib::Request& req, httplib::Response& re
   auto offset = UintParam(req, "offset");
   if (!err.ok() || !offset.ok()) return SendStatus(res, err.ok() ? offset.status() : err);
   if (Status f = FilterKeys(req, &q); !f.ok()) return SendStatus(res, f);
-  auto found = ctx.archive->Find(q);
+  q.newest_first = true;
+  q.limit = limit;
+  q.offset = offset->value_or(0);
+  auto total = ctx.archive->Count(q);
+  if (!total.ok()) return SendStatus(res, total.status());
+  // limit=0 asks for the total alone (Query's limit 0 would mean "all").
+  auto found = limit == 0 ? Result<std::vector<AttributeValues>>(std::vector<AttributeValues>{}) : ctx.archive->Find(q);
   if (!found.ok()) return SendStatus(res, found.status());
-  std::vector<AttributeValues>& all = found.value();
-  std::stable_sort(all.begin(), all.end(), NewerFirst);
   auto ledger = LatestMigrations(ctx, 1000);
   if (!ledger.ok()) return SendStatus(res, ledger.status());
-  const size_t first = std::min<size_t>(offset->value_or(0), all.size());
-  const size_t last = std::min(all.size(), first + limit);
   json page = json::array();
-  for (size_t i = first; i < last; ++i) {
-    const AttributeValues& m = all[i];
+  for (const AttributeValues& m : found.value()) {
     const std::string study = Get(m, tags::kStudyInstanceUID);
     auto rows = ctx.archive->Locate(study);
     if (!rows.ok()) return SendStatus(res, rows.status());
     TierSums sums;
     for (const auto& r : rows.value()) sums.Add(r);
-    auto packs = ctx.archive->catalog()->ListPacks(study);
+    auto packs = ctx.archive->ListPacks(study);
     if (!packs.ok()) return SendStatus(res, packs.status());
     uint64_t pack_bytes = 0;
     for (const auto& p : packs.value()) pack_bytes += p.size;
@@ -217,7 +211,7 @@ void Studies(WebContext& ctx, const httplib::Request& req, httplib::Response& re
     j["problem"] = led == ledger->end() ? json(nullptr) : ProblemJson(led->second);
     page.push_back(std::move(j));
   }
-  res.set_header("X-Total-Count", std::to_string(all.size()));  // for the pager; the body stays a list
+  res.set_header("X-Total-Count", std::to_string(total.value()));  // for the pager; the body stays a list
   Reply(res, page);
 }
 
@@ -251,7 +245,7 @@ void Tiers(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
     series.push_back(std::move(j));
   }
   json packs = json::array();
-  auto pr = ctx.archive->catalog()->ListPacks(study);
+  auto pr = ctx.archive->ListPacks(study);
   if (!pr.ok()) return SendStatus(res, pr.status());
   for (const auto& p : pr.value())
     packs.push_back({{"key", p.pack_key}, {"generation", p.generation}, {"size", p.size}, {"entries", p.entries},
@@ -272,7 +266,7 @@ void Migrations(WebContext& ctx, const httplib::Request& req, httplib::Response&
   Status err;
   const size_t limit = LimitParam(req, 50, 1000, &err);
   if (!err.ok()) return SendStatus(res, err);
-  auto list = ctx.archive->catalog()->ListMigrations(limit);
+  auto list = ctx.archive->ListMigrations(limit);
   if (!list.ok()) return SendStatus(res, list.status());
   json out = json::array();
   for (const auto& m : list.value()) {
@@ -290,7 +284,7 @@ void Queue(WebContext& ctx, const httplib::Request& req, httplib::Response& res)
   MigrationPolicy policy;
   policy.limit = LimitParam(req, 50, 1000, &err);
   if (!err.ok()) return SendStatus(res, err);
-  auto list = ctx.archive->catalog()->StudiesToMigrate(policy, NowMs());
+  auto list = ctx.archive->StudiesToMigrate(policy, NowMs());
   if (!list.ok()) return SendStatus(res, list.status());
   auto ledger = LatestMigrations(ctx, 1000);
   if (!ledger.ok()) return SendStatus(res, ledger.status());

@@ -2,7 +2,9 @@
 // (embed_assets.cmake turns the files into byte arrays at build time), so nothing is read
 // from disk at run time. It uses QIDO-RS, WADO-RS (rendered/thumbnail/metadata) and /api/.
 // The page's files hold no patient data, but when auth is on they too need an identity with
-// the read role (the Router checks every route; a browser gets the Basic challenge).
+// the read role (the Router checks every route). A browser signs in once through the sign-in
+// form (assets/signin.html, the body of the page's 401) and then sends its session cookie
+// (session.h); with only Basic users configured it may also answer the Basic challenge itself.
 #pragma once
 
 #include <cstddef>

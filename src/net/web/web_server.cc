@@ -17,6 +17,7 @@
 #include "net/web/request_log.h"
 #include "net/web/response_encoding.h"
 #include "net/web/router.h"
+#include "net/web/session.h"
 #include "net/web/web_context.h"
 #include "net/web/viewer.h"
 #include "net/web/web_page.h"
@@ -67,6 +68,7 @@ struct WebServer::Impl {
       : archive(a),
         options(std::move(o)),
         metadata(a, options.metadata_cache_bytes, std::max(4, a->options().read_ahead)),
+        sessions(web::SessionOptions{std::max<int64_t>(1, options.session_lifetime_s), 10000}),
         server(FrontOptionsOf(options)) {}
 
   static web::FrontOptions FrontOptionsOf(const WebOptions& o, SSL_CTX* tls = nullptr) {
@@ -91,6 +93,7 @@ struct WebServer::Impl {
   web::MetadataService metadata;
   web::WebContext ctx;
   AccessPolicy policy;
+  web::SessionTable sessions;  // browser sign-ins (session.h), shared by the plain and HTTPS fronts
   std::unique_ptr<web::ViewerFiles> viewer;  // null when OHIF is not installed
   std::string viewer_missing;
   web::HttpFront server;  // idle and slow connections wait on one event thread, not on workers
@@ -243,13 +246,20 @@ void WebServer::Impl::Install(web::HttpFront& server) {
     // Who is asking, once per request; the Router then checks the route's role. POST bodies
     // are not read yet here: the router authenticates those after draining a refused body.
     if (req.method != "POST") {
-      web::AuthResult auth = policy.Authenticate(req.get_header_value("Authorization"));
-      if (!auth.ok) {
+      web::RequestAuth ra = web::AuthenticateRequest(policy, &sessions, req);
+      const web::AuthResult& auth = ra.auth;
+      if (!auth.ok && ra.status == 403) {  // a cookie-only change without the page's header
+        web::SendError(res, 403, auth.error);
+      } else if (!auth.ok) {
         res.set_header("WWW-Authenticate", policy.Challenge(req.has_header("Authorization") ? auth.error : ""));
         web::SendError(res, 401, auth.error);
+        // A browser opening the page or the viewer gets the sign-in form as the 401's body.
+        if (web::WantsSignInPage(req)) web::SendSignInPage(res);
+      }
+      if (!auth.ok) {
         if (options.audit != nullptr) {
           AuditEvent e;
-          e.action = "reject";
+          e.action = ra.status == 403 ? "deny" : "reject";
           e.success = false;
           e.protocol = "DICOMweb";
           e.user = auth.identity.name;
@@ -266,9 +276,14 @@ void WebServer::Impl::Install(web::HttpFront& server) {
   });
   // A client that asks before sending a body ("Expect: 100-continue") learns of a 401 at once.
   server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-    web::AuthResult auth = policy.Authenticate(req.get_header_value("Authorization"));
+    web::RequestAuth ra = web::AuthenticateRequest(policy, &sessions, req);
+    const web::AuthResult& auth = ra.auth;
     if (auth.ok) return 100;
     web::BeginRequestLog();
+    if (ra.status == 403) {
+      web::SendError(res, 403, auth.error);
+      return 403;
+    }
     res.set_header("WWW-Authenticate", policy.Challenge(req.has_header("Authorization") ? auth.error : ""));
     web::SendError(res, 401, auth.error);
     return 401;
@@ -295,6 +310,8 @@ void WebServer::Impl::Install(web::HttpFront& server) {
   // Every route goes through the router: identity, role, audit record.
   routers.push_back(std::make_unique<web::Router>(server, &policy, options.audit));
   web::Router& r = *routers.back();
+  r.set_sessions(&sessions);
+  web::RegisterSession(r, &sessions, &policy, &server == tls_server.get());  // before /api/'s catch-all
   web::RegisterStow(r, ctx);
   web::RegisterQido(r, ctx);
   web::RegisterRendered(r, ctx);

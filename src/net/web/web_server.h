@@ -37,6 +37,7 @@ struct WebOptions {
   std::vector<std::string> jwt_audiences;
   std::string jwt_roles_claim = "roles";
   int jwt_leeway_s = 60;
+  int64_t session_lifetime_s = 8 * 3600;  // a browser sign-in (POST /api/session) lasts this long
   AuditLog* audit = nullptr;              // the audit trail (not owned; nullptr = none)
   std::vector<std::string> cors_origins;  // allowed Origins; "*" = any
   int threads = 16;                       // requests served at once (a streaming retrieve holds one)

@@ -14,6 +14,7 @@
 #include "net/web/metadata.h"
 #include "test_files.h"
 #include "util/checksum.h"
+#include "util/file_util.h"
 
 namespace strata::web {
 namespace {
@@ -87,6 +88,59 @@ TEST_F(ArchiveReadsTest, FollowsAnInstanceThatMovedToAPack) {
   auto header = ReadInstanceHeader(archive_.get(), rec);
   ASSERT_TRUE(header.ok()) << header.status().ToString();
   EXPECT_TRUE((*header)->getDataset()->tagExists(DCM_PatientName));
+}
+
+// Archive::ReadHeaderPrefix's contract: a prefix that is the whole object is checked against
+// the checksum; a partial prefix must be the start of this instance at its catalogued size.
+TEST_F(ArchiveReadsTest, HeaderPrefixesAreVerified) {
+  const std::string hot_dir = archive_->options().hot_dir;
+  // A small file is read whole: a changed byte anywhere (here in the patient ID) is caught.
+  {
+    auto [rec, bytes] = Store("1.2.3.4.5.6.10");
+    std::string bad = bytes;
+    const size_t at = bad.find("P1");
+    ASSERT_NE(at, std::string::npos);
+    bad[at] = 'Q';
+    ASSERT_TRUE(WriteFileAtomic(hot_dir + "/" + rec.location.hot_path, bad).ok());
+    uint64_t total = 0;
+    EXPECT_EQ(archive_->ReadHeaderPrefix(rec, 1 << 20, &total).status().code(), Status::Code::kCorruption);
+    EXPECT_FALSE(ReadInstanceHeader(archive_.get(), rec).ok());
+  }
+  // A large one is read by prefix: it must be this instance's start, at the catalogued size.
+  auto big = [&](const std::string& sop) {
+    auto ff = testing::MakeImage(256, 256, 1);  // 128 KiB of pixels: past the first header read
+    ff->getDataset()->putAndInsertString(DCM_SOPInstanceUID, sop.c_str());
+    return testing::ToPart10(*ff, EXS_LittleEndianExplicit);
+  };
+  const std::string a = big("1.2.3.4.5.6.11"), b = big("1.2.3.4.5.6.12");
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_TRUE(archive_->StoreBytes(a).ok());
+  auto rows = archive_->Locate("1.2.3.4", "1.2.3.4.5", "1.2.3.4.5.6.11");
+  ASSERT_TRUE(rows.ok() && rows->size() == 1);
+  const InstanceRecord rec = rows->front();
+  const std::string path = hot_dir + "/" + rec.location.hot_path;
+  uint64_t total = 0;
+  auto good = archive_->ReadHeaderPrefix(rec, 4096, &total);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(*good, a.substr(0, 4096));
+  EXPECT_EQ(total, a.size());
+  ASSERT_TRUE(ReadInstanceHeader(archive_.get(), rec).ok());
+  // Another instance's bytes of the same size under this path: refused.
+  ASSERT_TRUE(WriteFileAtomic(path, b).ok());
+  EXPECT_EQ(archive_->ReadHeaderPrefix(rec, 4096, &total).status().code(), Status::Code::kCorruption);
+  EXPECT_FALSE(ReadInstanceHeader(archive_.get(), rec).ok());
+  // Cut short (or grown): refused.
+  ASSERT_TRUE(WriteFileAtomic(path, a.substr(0, a.size() - 100)).ok());
+  EXPECT_EQ(archive_->ReadHeaderPrefix(rec, 4096, &total).status().code(), Status::Code::kCorruption);
+  // Not a DICOM file any more: refused.
+  ASSERT_TRUE(WriteFileAtomic(path, std::string(a.size(), 'x')).ok());
+  EXPECT_EQ(archive_->ReadHeaderPrefix(rec, 4096, &total).status().code(), Status::Code::kCorruption);
+  // Gone: not found (the caller asks the catalog whether it moved).
+  ASSERT_TRUE(archive_->hot()->Remove(rec.location.hot_path).ok());
+  EXPECT_TRUE(archive_->ReadHeaderPrefix(rec, 4096, &total).status().IsNotFound());
+  // Restored: fine again.
+  ASSERT_TRUE(WriteFileAtomic(path, a).ok());
+  EXPECT_TRUE(archive_->ReadHeaderPrefix(rec, 4096, &total).ok());
 }
 
 TEST_F(ArchiveReadsTest, MetadataIsCached) {

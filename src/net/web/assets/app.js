@@ -30,23 +30,44 @@ function busy(delta) {
   inflight += delta;
   document.getElementById('busy').hidden = inflight <= 0;
 }
-async function askToken() {
+// Sign-in (auth on): the credentials go once to /api/session, which answers with an HttpOnly
+// session cookie; every later request of the page (and of OHIF at /viewer) carries the cookie.
+// Requests refused at once share one dialog.
+let signingIn = null;
+function signIn() {
+  if (!signingIn) signingIn = askAndSignIn().finally(() => { signingIn = null; });
+  return signingIn;
+}
+async function askAndSignIn() {
   const dlg = document.getElementById('auth-dialog');
-  const input = document.getElementById('auth-token');
-  input.value = '';
-  dlg.showModal();
-  await new Promise((resolve) => dlg.addEventListener('close', resolve, { once: true }));
-  auth.header = 'Bearer ' + input.value.trim();
-  sessionStorage.setItem('strata-auth', auth.header);
+  const field = (id) => document.getElementById(id);
+  for (;;) {
+    field('auth-password').value = '';
+    field('auth-token').value = '';
+    dlg.showModal();
+    await new Promise((resolve) => dlg.addEventListener('close', resolve, { once: true }));
+    const token = field('auth-token').value.trim();
+    const user = field('auth-user').value;
+    const basic = () => 'Basic ' + btoa(String.fromCharCode(...new TextEncoder().encode(user + ':' + field('auth-password').value)));
+    const authorization = token ? 'Bearer ' + token : user ? basic() : '';
+    if (!authorization) { field('auth-error').textContent = 'Enter a user and password, or a token.'; continue; }
+    const r = await fetch('/api/session', { method: 'POST', headers: { Authorization: authorization, 'X-Strata-Request': '1' } });
+    const answer = await r.text();  // read whole: the request is done, not cut off by a later navigation
+    if (r.ok) { field('auth-error').textContent = ''; auth.header = ''; sessionStorage.removeItem('strata-auth'); return; }
+    let msg = r.status + ' ' + r.statusText;
+    try { msg = JSON.parse(answer).error || msg; } catch (e) { /* not JSON */ }
+    field('auth-error').textContent = 'Not signed in: ' + msg;
+  }
 }
 async function get(url, accept, retried) {
-  const headers = { Accept: accept || 'application/json' };
+  // X-Strata-Request: the server refuses a cookie-only change without it (CSRF, session.h).
+  const headers = { Accept: accept || 'application/json', 'X-Strata-Request': '1' };
   if (auth.header) headers.Authorization = auth.header;
   busy(1);
   try {
     const r = await fetch(url, { headers });
-    if (r.status === 401 && !retried && (r.headers.get('WWW-Authenticate') || '').startsWith('Bearer')) {
-      await askToken();
+    if (r.status === 401 && !retried) {
+      await signIn();
       return get(url, accept, true);
     }
     if (!r.ok) {
