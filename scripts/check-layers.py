@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fails when a file under src/ includes a header of a module on its own or a higher layer.
+"""Fails when a file under src/ includes a header of a module on its own or a higher layer, or
+when code in src/net reaches past Archive to the catalog or the stores (a "side door").
 
 Strata's modules form layers (docs/architecture.md, "Layers"): a module may include headers of
 its own module and of modules on LOWER layers only. Modules on the same layer are independent
@@ -27,6 +28,9 @@ LAYERS = [
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# Archive is the network services' one door (docs/architecture.md): code in src/net may not
+# reach past it to the catalog or the stores (Archive::catalog()/hot()/cold()/replica()).
+SIDE_DOOR = re.compile(r'(?:\.|->)(catalog|hot|cold|replica)\(\)')
 
 
 def module_of(rel_path):
@@ -53,6 +57,9 @@ def check(src):
                 continue
             with open(path, encoding="utf-8", errors="replace") as f:
                 for lineno, line in enumerate(f, 1):
+                    door = SIDE_DOOR.search(line) if mod.startswith("net/") else None
+                    if door and not line.lstrip().startswith("//"):
+                        errors.append(f"{rel}:{lineno}: {mod} calls {door.group(1)}() past Archive (add an Archive operation)")
                     m = INCLUDE.match(line)
                     if not m:
                         continue
@@ -90,6 +97,8 @@ def self_test():
         ({"net/web/a.cc": '#include "net/dimse/b.h"\n', "net/dimse/b.h": ""}, 1),
         ({"newmod/a.cc": '#include "util/status.h"\n'}, 1),            # undeclared module
         ({"cli/a.cc": '  #  include "util/status.h"\n#include "local.h"\n'}, 0),
+        ({"net/web/s.cc": "auto c = ctx.archive->catalog()->Stats();\n"}, 1),  # a side door
+        ({"cli/s.cc": "auto c = archive->catalog()->Stats();\n"}, 0),       # the CLI may
     ]
     for extra, want in cases:
         got = len(check(tree({**base, **extra})))

@@ -211,6 +211,10 @@ class Archive {
   Result<std::vector<MigrationRecord>> ListMigrations(size_t limit);
   Result<std::vector<PackRecord>> ListPacks(const std::string& study_uid);
   Result<std::vector<StudySummary>> StudiesToMigrate(const MigrationPolicy& policy, int64_t now_ms);
+  // A study's correction records (oldest first) and the lifecycle changes every node shares
+  // (newest first): the page's and the corrections API's views.
+  Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid);
+  Result<LifecycleEventPage> ListLifecycleEvents(size_t limit, size_t offset);
   // The cold store (and replica) as the start log line names it ("" for a replica not set).
   std::string DescribeCold() const;
   std::string DescribeReplica() const;

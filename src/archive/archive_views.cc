@@ -77,4 +77,12 @@ Result<std::vector<StudySummary>> Archive::StudiesToMigrate(const MigrationPolic
 std::string Archive::DescribeCold() const { return cold_->Describe(); }
 std::string Archive::DescribeReplica() const { return replica_ ? replica_->Describe() : std::string(); }
 
+Result<std::vector<CorrectionRecord>> Archive::ListCorrections(const std::string& study_uid) {
+  return catalog_->ListCorrections(study_uid);
+}
+
+Result<LifecycleEventPage> Archive::ListLifecycleEvents(size_t limit, size_t offset) {
+  return catalog_->ListLifecycleEvents(limit, offset);
+}
+
 }  // namespace strata

@@ -120,7 +120,7 @@ void HandleMerge(WebContext& ctx, const httplib::Request& req, httplib::Response
 void HandleList(WebContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const std::string study = req.matches[1].str();
   if (Status s = CheckUid(study, "StudyInstanceUID"); !s.ok()) return SendStatus(res, s);
-  auto records = ctx.archive->catalog()->ListCorrections(study);
+  auto records = ctx.archive->ListCorrections(study);
   if (!records.ok()) return SendStatus(res, records.status());
   Reply(res, {{"study", study}, {"corrections", RecordsJson(records.value())}});
 }

@@ -259,7 +259,7 @@ Result<std::unique_ptr<DcmFileFormat>> ReadInstanceHeader(Archive* archive, cons
     if (!r.ok()) return r;
   }
   // Served as retrievals serve the instance: with the study's corrections (archive/correction_patch.h).
-  STRATA_ASSIGN_OR_RETURN(auto corrections, archive->catalog()->ListCorrections(record.study_uid));
+  STRATA_ASSIGN_OR_RETURN(auto corrections, archive->ListCorrections(record.study_uid));
   STRATA_ASSIGN_OR_RETURN(bool changed,
                           ApplyCorrections(r.value()->getDataset(), corrections, archive->ModifyingSystem()));
   (void)changed;

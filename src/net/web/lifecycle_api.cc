@@ -29,7 +29,7 @@ void Lifecycle(WebContext& ctx, const httplib::Request& req, httplib::Response& 
   if (!offset.ok()) return SendStatus(res, offset.status());
   const uint64_t n = limit->value_or(50);
   if (n == 0 || n > 1000) return SendError(res, 400, "limit must be 1..1000");
-  auto page = ctx.archive->catalog()->ListLifecycleEvents(static_cast<size_t>(n), offset->value_or(0));
+  auto page = ctx.archive->ListLifecycleEvents(static_cast<size_t>(n), offset->value_or(0));
   if (!page.ok()) return SendStatus(res, page.status());
   json out = json::array();
   for (const auto& e : page->events) {

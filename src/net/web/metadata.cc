@@ -57,7 +57,7 @@ Result<std::shared_ptr<const std::string>> MetadataService::InstanceJson(const I
       r.location.tier == Location::Tier::kCold && !r.location.entry_checksum.empty() ? r.location.entry_checksum
                                                                                      : r.checksum;
   // The study's corrections are part of the version: a correction serves new JSON at once.
-  STRATA_ASSIGN_OR_RETURN(auto corrections, archive_->catalog()->ListCorrections(r.study_uid));
+  STRATA_ASSIGN_OR_RETURN(auto corrections, archive_->ListCorrections(r.study_uid));
   const std::string corrected =
       corrections.empty() ? "" : "|c" + std::to_string(corrections.back().change_id) + "." + std::to_string(corrections.size());
   const std::string key = base_url + "|" + r.sop_uid + "|" + version + corrected;
