@@ -115,18 +115,24 @@ class Faults:
             # compaction of these small packs lasts a fraction of a second). Without one to hit,
             # an ordinary kill -9.
             names = {n.name: n for n in s.nodes}
-            asked = self.clients.request_thinning(timeout=20) if self.clients else None
-            if self.poller is None:
-                self.poller = Poller(s)
-            deadline, hit = time.time() + 8, None
-            while time.time() < deadline and hit is None:
-                try:
-                    hit = next(((names[n], st) for n, st in self.poller.query(_COMPACTING)
-                                if n in names and names[n].alive()), None)
-                except Exception:
-                    pass
-                if hit is None:
-                    time.sleep(0.005)
+            if self.clients:
+                self.clients.hold_cli_migrate.set()
+            try:
+                asked = self.clients.request_thinning(timeout=20) if self.clients else None
+                if self.poller is None:
+                    self.poller = Poller(s)
+                deadline, hit = time.time() + 8, None
+                while time.time() < deadline and hit is None:
+                    try:
+                        hit = next(((names[n], st) for n, st in self.poller.query(_COMPACTING)
+                                    if n in names and names[n].alive()), None)
+                    except Exception:
+                        pass
+                    if hit is None:
+                        time.sleep(0.005)
+            finally:
+                if self.clients:
+                    self.clients.hold_cli_migrate.clear()
             victim = hit[0] if hit else node
             victim.kill9()
             time.sleep(r.uniform(0.2, 1))
@@ -139,21 +145,25 @@ class Faults:
             # kill -9 while the backup queue has copies due (the nodes' replicators pass every
             # 1 s). Whether the victim was inside a pass is read from its log afterwards: an
             # event=replicated / replicate_failed after its last event=replicator_run.
-            deadline = time.time() + 6
+            if self.poller is None:
+                self.poller = Poller(s)
+            deadline, due = time.time() + 6, 0
             while time.time() < deadline:
                 try:
-                    due = int(s.sql("SELECT COUNT(*) FROM replica_queue WHERE state = 'pending'")[0][0])
+                    due = int(self.poller.query("SELECT COUNT(*) FROM replica_queue WHERE state = 'pending'")[0][0])
                 except Exception:
                     due = 0
                 if due:
                     break
-                time.sleep(0.1)
-            time.sleep(r.uniform(0, 1.0))
+                time.sleep(0.02)
+            time.sleep(r.uniform(0, 0.5))
             mark = node.log.stat().st_size if node.log.exists() else 0
             node.kill9()
             mid = _mid_pass(node.log, mark)
             time.sleep(r.uniform(0.2, 1))
             self.restart(node)
+            if due:
+                self.ledger.count("kill9_with_copies_pending")
             if mid:
                 self.ledger.count("kill9_during_replication")
             return "node %s (%d pending%s)" % (node.name, due, ", inside a pass" if mid else "")

@@ -124,6 +124,9 @@ class Clients:
         self.thin_wanted = threading.Event()
         self.thin_done = threading.Event()
         self.thin_result = None
+        # ... and, while it waits for the compaction, holds the CLI's migrate loop back, so that
+        # a node's converter (which it can kill) does the compaction, not the CLI.
+        self.hold_cli_migrate = threading.Event()
 
     def node(self, rng):
         alive = [n for n in self.sys.nodes if n.alive()]
@@ -458,6 +461,8 @@ class Clients:
         rng = random.Random(seed)
         while not self.stop.is_set():
             what = rng.choice(["migrate", "find", "verify", "migrate"])
+            if what == "migrate" and self.hold_cli_migrate.is_set():
+                what = "find"
             if what == "migrate":
                 p = self.sys.cli("migrate", "--older-than", "0s", timeout=120)
             elif what == "find":
