@@ -321,3 +321,29 @@ def log_events(system, event):
         except OSError:
             pass
     return n
+
+
+_RESTORED = re.compile(r"event=pack_restored pack=(\S+) target=(\S+)")
+_UNRECOVERABLE = re.compile(r"event=pack_unrecoverable pack=(\S+)")
+
+
+def check_repairs(system, ledger, v):
+    """(8) the nodes' scrubbers restored only what the faults damaged (the schedule damages one
+    copy of a verified pack, so anything else restored was sound or retired, and a restored
+    retired pack is an orphan), and never called a pack unrecoverable (one copy was always
+    good). Returns (restored, spurious)."""
+    restored = spurious = 0
+    for node in system.nodes:
+        try:
+            text = node.log.read_text(errors="replace")
+        except OSError:
+            continue
+        for key, target in _RESTORED.findall(text):
+            restored += 1
+            if key not in ledger.damaged:
+                spurious += 1
+                v.add("spurious_repair", "node %s restored %s in the %s, which no fault damaged" % (node.name, key, target))
+        for key in _UNRECOVERABLE.findall(text):
+            v.add("spurious_repair", "node %s: pack %s reported unrecoverable (a fault damages one copy only)" % (
+                node.name, key))
+    return restored, spurious

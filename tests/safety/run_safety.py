@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checker import (Violations, catalog_rows, check_catalog, check_deleted, check_reads,  # noqa: E402
-                     check_replica, log_events, replica_status, resolve_deletes)
+                     check_repairs, check_replica, log_events, replica_status, resolve_deletes)
 from cluster import SetupError, System  # noqa: E402
 from faults import EMBEDDED_KINDS, EMBEDDED_REPLICA_KINDS, FULL_KINDS, REPLICA_KINDS, Faults  # noqa: E402
 from workload import Clients, Ledger, generate  # noqa: E402
@@ -103,10 +103,12 @@ def final_pass(system, args, v):
     if p.returncode not in (0, 1):  # 1 = problems found (and repaired); the checker re-verifies
         v.add("final_reconcile", "verify --hot --repair exit %d: %s" % (p.returncode,
                                                                         (p.stdout + p.stderr).strip()[-400:]))
-    # Nodes back, converters off, for the reads.
+    # Nodes back, converters and scrubbers off, for the reads (the checks see the stores as the
+    # final pass left them).
+    off = {"--tiering-enabled": "false", "--scrub-interval": "0"}
     for n in system.nodes:
         n.skew = None
-        n.flags = [f if prev != "--tiering-enabled" else "false" for prev, f in zip([""] + n.flags, n.flags)]
+        n.flags = [off.get(prev, f) for prev, f in zip([""] + n.flags, n.flags)]
         if not n.start():
             v.add("restart", "node %s did not start after the run" % n.name)
 
@@ -219,10 +221,11 @@ def main():
             len(gone), len(expected)))
         say("checking reads from every node")
         check_reads(system, expected, gone, v)
-        compared = 0
+        compared, repairs = 0, (0, 0)
         if system.replica:
-            say("checking the replica: both copies of every pack, orphans, the backup queue")
+            say("checking the replica: both copies of every pack, orphans, the backup queue, the scrubbers' repairs")
             compared = check_replica(system, v)
+            repairs = check_repairs(system, ledger, v)
         say("checking catalog, stores and hot dir")
         rows = check_catalog(system, expected, gone, v)
         say("checking deletes: C-FIND, QIDO-RS, pack entries")
@@ -256,11 +259,11 @@ def main():
                                                 else ""))
         if system.replica:
             say("replica: %d packs compared in both stores; damaged during the run %d (%s); nodes restored %d packs"
-                " (scrubber), read %d entries from the replica (fallback)" % (
+                " (scrubber; %d of them not damaged), read %d entries from the replica (fallback)" % (
                     compared, len(ledger.damaged),
                     " ".join("%s/%s=%d" % (st, how, sum(1 for x in ledger.damaged.values() if x == (st, how)))
                              for st in ("primary", "replica") for how in ("delete", "corrupt")),
-                    log_events(system, "pack_restored"), log_events(system, "read_from_replica")))
+                    repairs[0], repairs[1], log_events(system, "read_from_replica")))
         for cat in sorted(v.items):
             items = v.items[cat]
             print("VIOLATION %s (%d):" % (cat, len(items)))
