@@ -124,8 +124,9 @@ class Faults:
                 deadline, hit = time.time() + 8, None
                 while time.time() < deadline and hit is None:
                     try:
-                        hit = next(((names[n], st) for n, st in self.poller.query(_COMPACTING)
-                                    if n in names and names[n].alive()), None)
+                        # migrations.node is the claim's owner, "<node id>/<pid>"
+                        hit = next(((names[n.split("/")[0]], st) for n, st in self.poller.query(_COMPACTING)
+                                    if n.split("/")[0] in names and names[n.split("/")[0]].alive()), None)
                     except Exception:
                         pass
                     if hit is None:
