@@ -101,6 +101,8 @@ class Node:
         self.data = Path(work) / ("node-" + name)
         self.port = free_port()
         self.http_port = free_port()
+        while self.http_port == self.port:  # two probes can get the same free port back
+            self.http_port = free_port()
         self.aet = aet
         self.flags = flags
         self.proc = None
