@@ -79,7 +79,8 @@ class Readers:
         self.lock = threading.Lock()
         self.errors, self.reads, self.slowest, self.marks = [], 0, 0.0, {}
         self.tmp = Path(tempfile.mkdtemp(dir=str(system.work)))
-        self.threads = [threading.Thread(target=self._run, args=(k,)) for k in range(threads)]
+        # daemon threads: a failed assertion before stop() must not keep pytest alive
+        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True) for k in range(threads)]
 
     def _run(self, k):
         order, i, node = sorted(self.studies), k, self.node
@@ -121,7 +122,9 @@ class Readers:
             return self.reads - self.marks[name]
 
     def stop(self):
+        """Idempotent: the tests also call it in their finally."""
         self.stop_ev.set()
         for t in self.threads:
-            t.join()
+            if t.is_alive():
+                t.join()
         shutil.rmtree(self.tmp, ignore_errors=True)

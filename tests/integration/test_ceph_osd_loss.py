@@ -109,8 +109,9 @@ def test_osd_killed_during_migration(ceph3, tmp_path):
 
 def test_osd_killed_during_reads(ceph3, tmp_path):
     system, ledger = packed_system(ceph3, tmp_path, studies=12, seed=32)
+    readers = kd.Readers(system, ledger)
     try:
-        readers = kd.Readers(system, ledger).start()
+        readers.start()
         time.sleep(3)
         readers.mark("kill")
         t_kill = kill_osd(ceph3, 0)
@@ -124,6 +125,7 @@ def test_osd_killed_during_reads(ceph3, tmp_path):
         assert not node_errors(system), "\n".join(node_errors(system)[:10])
         kd.assert_clean(system, ledger)
     finally:
+        readers.stop()
         system.close()
 
 
@@ -131,8 +133,9 @@ def test_osd_replaced_then_another_killed(ceph3, tmp_path):
     """Refill: osd.0 dies, a new disk takes its place, the cluster re-replicates onto it (all PGs
     active+clean, HEALTH_OK); then osd.2 dies. Reads go on across all three steps."""
     system, ledger = packed_system(ceph3, tmp_path, studies=12, seed=33)
+    readers = kd.Readers(system, ledger)
     try:
-        readers = kd.Readers(system, ledger).start()
+        readers.start()
         time.sleep(2)
         t_kill = kill_osd(ceph3, 0)
         osd_down_marked(ceph3, 0, t_kill)
@@ -162,4 +165,5 @@ def test_osd_replaced_then_another_killed(ceph3, tmp_path):
         assert not node_errors(system), "\n".join(node_errors(system)[:10])
         kd.assert_clean(system, ledger)
     finally:
+        readers.stop()
         system.close()
