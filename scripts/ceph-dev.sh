@@ -13,10 +13,21 @@
 #   scripts/ceph-dev.sh kill-osd DIR ID   SIGKILLs osd.ID of DIR (a disk that died: memstore
 #                                    loses that OSD's copies); prints "killed". With
 #                                    CEPH_DEV_OSDS=3 the other two keep every object.
+#   scripts/ceph-dev.sh replace-osd DIR ID   a new disk for a dead osd.ID (kill-osd first): the
+#                                    old one is destroyed, a fresh memstore OSD takes its id
+#                                    and the cluster re-replicates onto it; prints "replaced".
+#   scripts/ceph-dev.sh wait-clean DIR   waits until every PG is active+clean and health is
+#                                    HEALTH_OK (needs the manager: CEPH_DEV_MGR=1 at start);
+#                                    prints "clean" and the seconds it took.
 #   scripts/ceph-dev.sh restart-rgw DIR   kills radosgw of DIR (SIGKILL, or SIGTERM with
 #                                    CEPH_DEV_RGW_SIGNAL=TERM), starts it again with the same
 #                                    command line (same ceph.conf, so the same port), waits
 #                                    until it answers HTTP, prints "ready". A fault for tests.
+#
+# Several clusters run side by side (each DIR has its own fsid, port block, admin sockets,
+# pid files and ceph.conf; every command here passes -c DIR/ceph.conf, so a CEPH_CONF left in
+# the environment by another cluster's env does not matter). scripts/test.sh runs two: the
+# cold store's and the replica's.
 #
 # After start, `source DIR/env` sets S3_ENDPOINT, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_REGION, the STRATA_TEST_S3_* variables the tests read, and
@@ -59,7 +70,7 @@ DAEMONS="mon.a mgr.x $OSD_NAMES client.rgw.dev"
 
 say() { printf 'ceph-dev: %s\n' "$*" >&2; }
 fail() { say "error: $*"; exit 1; }
-usage() { echo "usage: $0 start|stop|status|restart-rgw DIR | kill-osd DIR ID" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|status|restart-rgw|wait-clean DIR | kill-osd|replace-osd DIR ID" >&2; exit 2; }
 
 # --- processes ---------------------------------------------------------------------------
 
@@ -215,6 +226,7 @@ osd heartbeat interval = 1
 osd heartbeat grace = 6
 # a dead OSD stays "in" (its placement is not remapped: the test cluster has no spare)
 mon osd down out interval = 0
+mon warn on osd down out interval zero = false
 # do not refuse to run on a fullish disk
 mon data avail warn = 1
 mon data avail crit = 0
@@ -239,6 +251,11 @@ osd objectstore = memstore
 memstore device bytes = $OSD_BYTES
 osd class load list = *
 osd class default list = *
+# a replaced OSD is refilled at once (the hdd defaults sleep 0.1 s between recovery ops)
+osd recovery sleep = 0
+osd recovery sleep hdd = 0
+osd recovery max active = 8
+osd max backfills = 8
 
 [client.rgw.dev]
 admin socket = $DIR/run/\$name.asok
@@ -385,9 +402,49 @@ restart_rgw() {
     echo ready
 }
 
+# --- replace-osd / wait-clean -----------------------------------------------------------
+
+replace_osd() {  # ID
+    local id=$1 uuid got
+    [[ -f $DIR/ready ]] || fail "$DIR was not started to the end (no $DIR/ready)"
+    ((id < OSDS)) || fail "osd.$id is not an OSD of $DIR ($OSDS OSDs)"
+    ! daemon_pid "osd.$id" >/dev/null || fail "osd.$id of $DIR is running (kill-osd it first)"
+    echo "=== replace-osd $id at $(date -u +%H:%M:%S)" >>"$DIR/log/setup.log"
+    ceph -c "$CONF" osd destroy "$id" --yes-i-really-mean-it >>"$DIR/log/setup.log" 2>&1 ||
+        fail "ceph osd destroy $id failed (see $DIR/log/setup.log)"
+    rm -rf "${DIR:?}/osd/osd.$id"
+    mkdir -p "$DIR/osd/osd.$id"
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    got=$(ceph -c "$CONF" osd new "$uuid" "$id" 2>>"$DIR/log/setup.log") || fail "ceph osd new $uuid $id failed"
+    [[ $got == "$id" ]] || fail "expected OSD id $id, got '$got'"
+    ceph-osd -c "$CONF" -i "$id" --mkfs --osd-uuid "$uuid" >>"$DIR/log/setup.log" 2>&1
+    ceph-osd -c "$CONF" -i "$id" </dev/null >>"$DIR/log/setup.log" 2>&1
+    wait_until "osd.$id up" sh -c "ceph -c '$CONF' osd dump 2>/dev/null | grep -q '^osd.$id up'"
+    say "osd.$id replaced (new uuid $uuid); the cluster refills it"
+    echo replaced
+}
+
+# True when every PG is active+clean and health is HEALTH_OK (PG states come from the manager).
+all_clean() {
+    local stat
+    stat=$(ceph -c "$CONF" --connect-timeout 5 pg stat 2>/dev/null) || return 1
+    # "24 pgs: 24 active+clean; ..." and nothing else in the state list
+    [[ $stat =~ ^([0-9]+)\ pgs:\ ([0-9]+)\ active\+clean\; ]] || return 1
+    [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[1]} -gt 0 ]] || return 1
+    [[ $(ceph -c "$CONF" --connect-timeout 5 health 2>/dev/null) == HEALTH_OK* ]]
+}
+
+wait_clean() {
+    local t0=$SECONDS
+    daemon_pid mgr.x >/dev/null || fail "wait-clean needs the manager (start the cluster with CEPH_DEV_MGR=1)"
+    wait_until "all PGs active+clean and HEALTH_OK" all_clean
+    say "all PGs active+clean, HEALTH_OK after $((SECONDS - t0)) s"
+    echo "clean $((SECONDS - t0))"
+}
+
 # --- main --------------------------------------------------------------------------------
 
-[[ $# -eq 2 || ($# -eq 3 && $1 == kill-osd) ]] || usage
+[[ $# -eq 2 || ($# -eq 3 && ($1 == kill-osd || $1 == replace-osd)) ]] || usage
 ACTION=$1
 DIR=$2
 # the OSD count of an existing cluster is its own, whatever the environment says
@@ -436,6 +493,20 @@ case $ACTION in
         DIR=$(cd "$DIR" && pwd)
         CONF=$DIR/ceph.conf
         restart_rgw
+        ;;
+    replace-osd)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        [[ ${3:-} =~ ^[0-9]$ ]] || fail "usage: $0 replace-osd DIR ID"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        replace_osd "$3"
+        ;;
+    wait-clean)
+        [[ -f $DIR/ceph.conf ]] || fail "$DIR is not a ceph-dev directory (no ceph.conf)"
+        DIR=$(cd "$DIR" && pwd)
+        CONF=$DIR/ceph.conf
+        TIMEOUT=${CEPH_DEV_TIMEOUT:-180}
+        wait_clean
         ;;
     *)
         usage

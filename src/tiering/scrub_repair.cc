@@ -14,6 +14,17 @@ Status Restore(ColdStore* from, ColdStore* to, const PackRecord& p) {
   return Replicator::VerifyPackObject(to, p.pack_key, p.size, p.checksum).WithContext("read back after the restore");
 }
 
+// True while P still has its pack row. A pack retired after the pass listed it (compacted,
+// consolidated, deleted) has its objects deleted on purpose: it is neither lost nor to be
+// restored (a restored copy would be an orphan nobody deletes). Its objects go only after
+// its row, so a row seen after a restore means the restored copy will be deleted with it.
+Result<bool> StillLive(Catalog* cat, const PackRecord& p) {
+  STRATA_ASSIGN_OR_RETURN(auto packs, cat->ListPacks(p.study_uid));
+  for (const auto& q : packs)
+    if (q.pack_key == p.pack_key) return true;
+  return false;
+}
+
 }  // namespace
 
 Result<RepairReport> RepairPacks(Archive* archive, ColdStore* replica, const RepairOptions& opt,
@@ -43,6 +54,11 @@ Result<RepairReport> RepairPacks(Archive* archive, ColdStore* replica, const Rep
       continue;
     }
     if (in_primary.ok() && (in_replica.ok() || !replica_expected)) continue;
+    STRATA_ASSIGN_OR_RETURN(bool live, StillLive(cat, p));
+    if (!live) {  // retired meanwhile: its objects went on purpose
+      --rep.packs;
+      continue;
+    }
     if (!in_primary.ok() && !in_replica.ok()) {
       rep.problems.push_back("pack " + p.pack_key + ": bad in both stores, unrecoverable (primary: " +
                              in_primary.ToString() + "; replica: " + in_replica.ToString() + ")");
@@ -58,6 +74,17 @@ Result<RepairReport> RepairPacks(Archive* archive, ColdStore* replica, const Rep
       continue;
     }
     Status s = fix_primary ? Restore(replica, primary, p) : Restore(primary, replica, p);
+    if (s.ok()) {
+      STRATA_ASSIGN_OR_RETURN(bool still, StillLive(cat, p));
+      if (!still) {  // retired during the restore: take the copy back, its deleter may have run
+        ColdStore* target = fix_primary ? primary : replica;
+        Status d = target->Delete(p.pack_key);
+        if (!d.ok() && !d.IsNotFound())
+          spdlog::warn("event=pack_restore_undo_failed pack={} error=\"{}\"", p.pack_key, d.ToString());
+        --rep.packs;
+        continue;
+      }
+    }
     if (!s.ok()) {
       rep.problems.push_back(what + "; the restore failed: " + s.ToString());
       spdlog::error("event=pack_restore_failed pack={} target={} error=\"{}\"", p.pack_key,

@@ -7,7 +7,8 @@
 // left to the replicator. A pack bad in both stores is reported (unrecoverable) and left as
 // is. A store that cannot be reached (kUnavailable) is reported and the pass goes on.
 // Writes only objects whose bytes were verified against the catalog, under the same key
-// (an overwrite with the identical pack); deletes nothing.
+// (an overwrite with the identical pack). A pack retired while the pass runs (its row gone)
+// is skipped, not reported; a copy restored just as it was retired is deleted again.
 //
 // `strata verify` runs one pass when a replica is configured; `strata serve` runs the
 // Scrubber loop at the configured pace (a pause between packs, a pause between passes).

@@ -2,20 +2,21 @@
 size 3, min_size 2). One OSD is SIGKILLed while a `strata serve` node migrates studies into
 packs, and, on a second cluster, while clients read packed studies by C-GET and WADO-RS.
 Strata's clients must see no error (no failed migration, no short or failed read, every read
-bit-identical), and the safety checker's verdict must be clean. Starts its own clusters: with
-CI=true a cluster that cannot start fails the test."""
+bit-identical), and the safety checker's verdict must be clean. A third run replaces the dead
+OSD (a new disk under its id), waits until every PG is active+clean again, then kills a
+SECOND, different OSD: with only the refilled one and one other left, every read must still
+succeed, which it could not (min_size 2) had the refill not re-replicated the data. Starts its
+own clusters (with the manager, for the PG states): with CI=true a cluster that cannot start
+fails the test."""
 import os
 import shutil
-import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 import ha_system as ha
-from dicomio import file_digest  # tests/safety (ha_system puts it on the path)
-from workload import wado
+import kill_during as kd
 
 ROOT = Path(__file__).resolve().parents[2]
 CEPH_DEV = ROOT / "scripts" / "ceph-dev.sh"
@@ -26,7 +27,7 @@ def ceph3(tmp_path):
     if not shutil.which("ceph-osd") or not shutil.which("radosgw"):
         ha.engine_missing("Ceph is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common)")
     d = tmp_path / "ceph"
-    p = ha.cluster.run([CEPH_DEV, "start", d], timeout=300, env=dict(os.environ, CEPH_DEV_OSDS="3"))
+    p = ha.cluster.run([CEPH_DEV, "start", d], timeout=300, env=dict(os.environ, CEPH_DEV_OSDS="3", CEPH_DEV_MGR="1"))
     if p.returncode != 0:
         ha.engine_missing("scripts/ceph-dev.sh start with CEPH_DEV_OSDS=3 failed: " + (p.stdout + p.stderr)[-1500:])
     env = ha.cluster.read_env(d / "env")
@@ -62,8 +63,8 @@ def osd_down_marked(ceph, osd, t_kill, timeout=60):
     return None
 
 
-def packed_count(system):
-    return int(system.sql("SELECT count(*) FROM instances WHERE tier <> 0")[0][0])
+def pg_stat(ceph):
+    return ha.cluster.run(["ceph", "-c", ceph["CEPH_CONF"], "--connect-timeout", "5", "pg", "stat"], timeout=30).stdout
 
 
 def node_errors(system):
@@ -76,99 +77,93 @@ def node_errors(system):
     return bad
 
 
+def packed_system(ceph3, tmp_path, studies, seed):
+    """A node whose every instance is packed in the 3-OSD cluster; returns (system, ledger)."""
+    system = make_system(ceph3, tmp_path, tiering=True)
+    try:
+        ha.start_nodes(system)
+        insts, ledger = kd.ingest_all(system, tmp_path / "gen", studies=studies, slices=6, seed=seed)
+        kd.wait_all_packed(system, len(insts), timeout=90)
+        return system, ledger
+    except BaseException:
+        system.close()
+        raise
+
+
 def test_osd_killed_during_migration(ceph3, tmp_path):
     system = make_system(ceph3, tmp_path, tiering=True)
     try:
         ha.start_nodes(system)
-        insts = ha.instances(tmp_path / "gen", studies=24, slices=6, seed=31)
-        ledger = ha.Ledger()
-        ha.Ingest(system, ledger, insts, threads=3, batch=6).start().join()
-        assert len(ledger.acked) == len(insts)
-        deadline = time.time() + 60
-        while time.time() < deadline and packed_count(system) == 0:
-            time.sleep(0.05)
-        at_kill = packed_count(system)
-        assert 0 < at_kill < len(insts), "migration did not start, or finished before the kill (%d)" % at_kill
+        insts, ledger = kd.ingest_all(system, tmp_path / "gen", studies=24, slices=6, seed=31)
+        at_kill = kd.wait_migrating(system, len(insts))
         t_kill = kill_osd(ceph3, 1)
         down_after = osd_down_marked(ceph3, 1, t_kill)
-        deadline = time.time() + 120
-        while time.time() < deadline and packed_count(system) < len(insts):
-            time.sleep(0.1)
-        assert packed_count(system) == len(insts), "migration stalled with an OSD down"
+        kd.wait_all_packed(system, len(insts), timeout=120)
         print("osd loss: migration, %d images, %d packed at the kill; osd.1 marked down %.2f s after the kill; "
               "all packed %.2f s after the kill" % (len(insts), at_kill, down_after or -1, time.time() - t_kill))
         assert not node_errors(system), "\n".join(node_errors(system)[:10])
-        v = ha.verdict(system, ledger)
-        assert v.total() == 0, ha.describe(v)
+        kd.assert_clean(system, ledger)
     finally:
         system.close()
 
 
 def test_osd_killed_during_reads(ceph3, tmp_path):
-    system = make_system(ceph3, tmp_path, tiering=True)
+    system, ledger = packed_system(ceph3, tmp_path, studies=12, seed=32)
+    readers = kd.Readers(system, ledger)
     try:
-        ha.start_nodes(system)
-        insts = ha.instances(tmp_path / "gen", studies=12, slices=6, seed=32)
-        ledger = ha.Ledger()
-        ha.Ingest(system, ledger, insts, threads=3, batch=6).start().join()
-        assert len(ledger.acked) == len(insts)
-        deadline = time.time() + 90
-        while time.time() < deadline and packed_count(system) < len(insts):
-            time.sleep(0.1)
-        assert packed_count(system) == len(insts), "studies were not all packed"
-        studies = {}
-        for sop, e in ledger.acked.items():
-            studies.setdefault(e["study"], {})[sop] = e["sha"]
-        node = system.nodes[0]
-        stop = threading.Event()
-        errors, reads, slowest = [], [0], [0.0]
-        lock = threading.Lock()
-        tmp = Path(tempfile.mkdtemp(dir=str(system.work)))
-
-        def reader(k):
-            order = sorted(studies)
-            i = k
-            while not stop.is_set():
-                study = order[i % len(order)]
-                i += 1
-                expect = studies[study]
-                t0 = time.time()
-                if i % 2:
-                    out = Path(tempfile.mkdtemp(dir=str(tmp)))
-                    p = ha.cluster.run(["getscu", "-S", "-aec", node.aet, "-od", out, "-k", "QueryRetrieveLevel=STUDY",
-                                        "-k", "StudyInstanceUID=" + study, *node.addr()], timeout=120)
-                    got = dict(file_digest(f) for f in out.iterdir())
-                    shutil.rmtree(out, ignore_errors=True)
-                    route = "c-get rc %d" % p.returncode
-                else:
-                    got = dict(wado(node, study, timeout=120))
-                    route = "wado-rs"
-                dt = time.time() - t0
-                with lock:
-                    reads[0] += 1
-                    slowest[0] = max(slowest[0], dt)
-                    if got != expect:
-                        errors.append("%s study %s: %d of %d instances, %d differ" % (
-                            route, study, len(set(got) & set(expect)), len(expect),
-                            sum(1 for s in expect if s in got and got[s] != expect[s])))
-
-        threads = [threading.Thread(target=reader, args=(k,)) for k in range(3)]
-        for t in threads:
-            t.start()
+        readers.start()
         time.sleep(3)
-        before = reads[0]
+        readers.mark("kill")
         t_kill = kill_osd(ceph3, 0)
         down_after = osd_down_marked(ceph3, 0, t_kill)
         time.sleep(10)
-        stop.set()
-        for t in threads:
-            t.join()
+        readers.stop()
         print("osd loss: reads, %d studies read (%d after the kill), slowest read %.2f s; osd.0 marked down "
-              "%.2f s after the kill" % (reads[0], reads[0] - before, slowest[0], down_after or -1))
-        assert reads[0] - before > 0
-        assert not errors, "\n".join(errors[:10])
+              "%.2f s after the kill" % (readers.reads, readers.since("kill"), readers.slowest, down_after or -1))
+        assert readers.since("kill") > 0
+        assert not readers.errors, "\n".join(readers.errors[:10])
         assert not node_errors(system), "\n".join(node_errors(system)[:10])
-        v = ha.verdict(system, ledger)
-        assert v.total() == 0, ha.describe(v)
+        kd.assert_clean(system, ledger)
     finally:
+        readers.stop()
+        system.close()
+
+
+def test_osd_replaced_then_another_killed(ceph3, tmp_path):
+    """Refill: osd.0 dies, a new disk takes its place, the cluster re-replicates onto it (all PGs
+    active+clean, HEALTH_OK); then osd.2 dies. Reads go on across all three steps."""
+    system, ledger = packed_system(ceph3, tmp_path, studies=12, seed=33)
+    readers = kd.Readers(system, ledger)
+    try:
+        readers.start()
+        time.sleep(2)
+        t_kill = kill_osd(ceph3, 0)
+        osd_down_marked(ceph3, 0, t_kill)
+        deadline = time.time() + 60  # the manager's PG states lag the monitor's "down" a little
+        while time.time() < deadline and "undersized" not in pg_stat(ceph3):
+            time.sleep(0.5)
+        degraded = pg_stat(ceph3)
+        assert "undersized" in degraded, degraded
+        t_replace = time.time()
+        p = ha.cluster.run([CEPH_DEV, "replace-osd", ceph3["dir"], "0"], timeout=120)
+        assert p.returncode == 0 and "replaced" in p.stdout, p.stdout + p.stderr
+        p = ha.cluster.run([CEPH_DEV, "wait-clean", ceph3["dir"]], timeout=300)
+        assert p.returncode == 0 and p.stdout.startswith("clean"), p.stdout + p.stderr + pg_stat(ceph3)
+        refill_s = time.time() - t_replace
+        clean = pg_stat(ceph3)
+        readers.mark("second")
+        t_kill2 = kill_osd(ceph3, 2)
+        down2 = osd_down_marked(ceph3, 2, t_kill2)
+        time.sleep(8)
+        after = readers.since("second")
+        readers.stop()
+        print("osd refill: osd.0 replaced and refilled in %.1f s (%s); osd.2 killed after, marked down %.2f s later; "
+              "%d studies read in all, %d after the second kill, slowest %.2f s" % (
+                  refill_s, clean.split(";")[0].strip(), down2 or -1, readers.reads, after, readers.slowest))
+        assert after > 0, "no read finished after the second kill"
+        assert not readers.errors, "\n".join(readers.errors[:10])
+        assert not node_errors(system), "\n".join(node_errors(system)[:10])
+        kd.assert_clean(system, ledger)
+    finally:
+        readers.stop()
         system.close()

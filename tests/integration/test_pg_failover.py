@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import ha_system as ha
+import kill_during as kd
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_DEV = ROOT / "scripts" / "pg-dev.sh"
@@ -78,8 +79,7 @@ def test_primary_killed_during_ingest(pg_ha, tmp_path):
               "kill, first %+.2f s from the promotion's end)" % (
                   len(insts), acked_before, ledger.events.get("store_not_acknowledged", 0), t_promote - t_kill,
                   t_promoted - t_promote, first - last, last - t_kill, first - t_promoted))
-        v = ha.verdict(system, ledger)
-        assert v.total() == 0, ha.describe(v)
+        kd.assert_clean(system, ledger)
     finally:
         system.close()
 
@@ -89,37 +89,16 @@ def test_primary_killed_during_migration(pg_ha, tmp_path):
                          tiering=True)
     try:
         ha.start_nodes(system)
-        insts = ha.instances(tmp_path / "gen", studies=24, slices=6, seed=17)
-        ledger = ha.Ledger()
-        ha.Ingest(system, ledger, insts, threads=3, batch=6).start().join()
-        assert len(ledger.acked) == len(insts)
-        deadline = time.time() + 60
-        packed = 0
-        while time.time() < deadline:
-            packed = int(system.sql("SELECT count(*) FROM instances WHERE tier <> 0")[0][0])
-            if packed > 0:
-                break
-            time.sleep(0.05)
-        assert 0 < packed < len(insts), "migration did not start, or finished before the kill (%d packed)" % packed
+        insts, ledger = kd.ingest_all(system, tmp_path / "gen", studies=24, slices=6, seed=17)
+        packed = kd.wait_migrating(system, len(insts))
         t_kill, t_promote, t_promoted = kill_and_promote(pg_ha)
-        deadline = time.time() + 90
-        first_after = None
-        while time.time() < deadline:
-            now = int(system.sql("SELECT count(*) FROM instances WHERE tier <> 0")[0][0])
-            if now > packed and first_after is None:
-                first_after = time.time()
-            if now == len(insts):
-                break
-            time.sleep(0.1)
-        assert now == len(insts), "nodes did not finish migrating after the failover (%d of %d packed)" % (
-            now, len(insts))
+        first_after = kd.wait_all_packed(system, len(insts), since=packed, timeout=90)
         assert all(n.alive() for n in system.nodes), "a node died with its catalog's primary"
         print("failover: migration, %d images, %d packed at the kill; promotion %.2f s after the kill took %.2f s; "
               "first study packed %.2f s after the promotion, all %.2f s after" % (
                   len(insts), packed, t_promote - t_kill, t_promoted - t_promote,
                   (first_after or time.time()) - t_promoted, time.time() - t_promoted))
-        v = ha.verdict(system, ledger)
-        assert v.total() == 0, ha.describe(v)
+        kd.assert_clean(system, ledger)
     finally:
         system.close()
 
@@ -167,7 +146,6 @@ def test_commit_answer_lost_in_the_switch(pg_ha, tmp_path):
         assert acked == held, "client told %s, the new primary %s the row" % (m.group(1), "has" if held else "lacks")
         print("failover: lost COMMIT settled by read-back (%s; row %s on the promoted standby)" % (
             m.group(1), "present" if held else "absent"))
-        v = ha.verdict(system, ledger)
-        assert v.total() == 0, ha.describe(v)
+        kd.assert_clean(system, ledger)
     finally:
         system.close()

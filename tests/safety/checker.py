@@ -6,6 +6,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -260,3 +261,89 @@ def _pack_bytes(system, key):
         return path.read_bytes() if path.is_file() else None
     code, body = system.s3.request("GET", "/%s/%s/%s" % (BUCKET, system.prefix, key))
     return body if code == 200 else None
+
+
+def replica_status(system, passes=12):
+    """Final replication, direct to the stores: `strata replicate` until nothing is pending
+    (a copy that failed during the faults may wait out its backoff, up to --replica-retry-max),
+    then once more so that the copies of packs retired by the final compactions are removed
+    (done only in a pass that starts with nothing of the study pending). Returns the last output."""
+    out = ""
+    for _ in range(passes):
+        p = system.cli("replicate", direct=True, timeout=600)
+        out = (p.stdout + p.stderr).strip()
+        if p.returncode == 0 and " 0 pending" in out:
+            break
+        time.sleep(1)
+    p = system.cli("replicate", direct=True, timeout=600)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def check_replica(system, v):
+    """(7) with a replica: every pack row's copy was verified ('replicated' in the backup queue)
+    and both stores hold the same bytes; every tombstone of the primary is in the replica; the
+    replica holds nothing else (`replica_orphan`: no object that no packs row or queue entry
+    explains; tombstones are records); no queue entry pending or outliving its pack
+    (`replica_stuck`). Run before anything else may repair: what is wrong now was left wrong
+    by the final pass. Returns the number of packs compared."""
+    packs = {r[0] for r in system.sql("SELECT pack_key FROM packs")}
+    queue = {r[0]: r[1] for r in system.sql("SELECT pack_key, state FROM replica_queue")}
+    primary = system.store_keys("primary")
+    replica = system.store_keys("replica")
+    compared = 0
+    for key in sorted(packs):
+        state = queue.get(key)
+        if state != "replicated":
+            v.add("replica_stuck", "pack %s: backup queue state %s after the final pass" % (key, state or "(no entry)"))
+        a, b = system.store_get("primary", key), system.store_get("replica", key)
+        if b is None:
+            v.add("replica_bad", "pack %s missing from the replica" % key)
+        elif a is not None and a != b:
+            v.add("replica_bad", "pack %s: the two stores hold different bytes (%d / %d)" % (key, len(a), len(b)))
+        compared += 1
+    for key in sorted(set(queue) - packs):
+        v.add("replica_stuck", "backup queue entry %s (%s) outlives its pack" % (key, queue[key]))
+    tomb_p = {k for k in primary if k.startswith("tombstones/")}
+    tomb_r = {k for k in replica if k.startswith("tombstones/")}
+    for key in sorted(tomb_p - tomb_r):
+        v.add("replica_bad", "tombstone %s not copied to the replica" % key)
+    for key in sorted(replica - packs - set(queue) - tomb_r):
+        v.add("replica_orphan", "replica object %s: no packs row, no queue entry" % key)
+    return compared
+
+
+def log_events(system, event):
+    """How many times the nodes logged EVENT (e.g. pack_restored, read_from_replica)."""
+    n = 0
+    for node in system.nodes:
+        try:
+            n += node.log.read_text(errors="replace").count("event=%s " % event)
+        except OSError:
+            pass
+    return n
+
+
+_RESTORED = re.compile(r"event=pack_restored pack=(\S+) target=(\S+)")
+_UNRECOVERABLE = re.compile(r"event=pack_unrecoverable pack=(\S+)")
+
+
+def check_repairs(system, ledger, v):
+    """(8) the nodes' scrubbers restored only what the faults damaged (the schedule damages one
+    copy of a verified pack, so anything else restored was sound or retired, and a restored
+    retired pack is an orphan), and never called a pack unrecoverable (one copy was always
+    good). Returns (restored, spurious)."""
+    restored = spurious = 0
+    for node in system.nodes:
+        try:
+            text = node.log.read_text(errors="replace")
+        except OSError:
+            continue
+        for key, target in _RESTORED.findall(text):
+            restored += 1
+            if key not in ledger.damaged:
+                spurious += 1
+                v.add("spurious_repair", "node %s restored %s in the %s, which no fault damaged" % (node.name, key, target))
+        for key in _UNRECOVERABLE.findall(text):
+            v.add("spurious_repair", "node %s: pack %s reported unrecoverable (a fault damages one copy only)" % (
+                node.name, key))
+    return restored, spurious

@@ -18,6 +18,10 @@ from faultproxy import FaultProxy  # noqa: E402  (the shared, PostgreSQL-aware f
 STRATA = os.environ.get("STRATA_BIN", str(ROOT / "build" / "strata"))
 STRATA_GEN = os.environ.get("STRATA_GEN_BIN", str(ROOT / "build" / "src" / "testdata" / "strata-gen"))
 BUCKET = "strata-safety"
+REPLICA_BUCKET = "strata-safety-replica"
+# The replica cluster has credentials of its own (the nodes get them as replica.access_key /
+# replica.secret_key), so a mix-up of the two stores' keys fails loudly.
+REPLICA_KEYS = {"CEPH_DEV_ACCESS_KEY": "STRATAREPLICAKEY001", "CEPH_DEV_SECRET_KEY": "strata-replica-secret-not-for-production"}
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"  # Debian's faketime package
 
 
@@ -97,6 +101,8 @@ class Node:
         self.data = Path(work) / ("node-" + name)
         self.port = free_port()
         self.http_port = free_port()
+        while self.http_port == self.port:  # two probes can get the same free port back
+            self.http_port = free_port()
         self.aet = aet
         self.flags = flags
         self.proc = None
@@ -165,7 +171,9 @@ class System:
         self.work.mkdir(parents=True, exist_ok=True)
         self.hot = HotVolume(self.work / "hot", args.hot_mb)
         self.pg_dir = self.ceph_dir = None
-        self.pg_proxy = self.s3_proxy = None
+        self.pg_proxy = self.s3_proxy = self.replica_proxy = None
+        self.replica_s3 = None
+        self.replica = getattr(args, "replica", "off") == "on"
         self.started = []
         if mode == "full":
             try:
@@ -178,6 +186,9 @@ class System:
                    "--tiering-codec", args.codec,
                    # The hot janitor runs during the run too (a real server waits 1 h).
                    "--hot-reconcile-grace", "120s", "--hot-reconcile-interval", "30s"]
+        if self.replica:  # the backup queue and the background scrubber, fast for a short run
+            tiering += ["--replica-interval", "1s", "--replica-retry", "1s", "--replica-retry-max", "4s",
+                        "--scrub-interval", args.scrub_interval, "--scrub-pause", "0s"]
         names = ["a", "b"] if mode == "full" else ["a"]
         self.nodes = [Node(n, self.work, self.common_flags() + tiering) for n in names]
 
@@ -218,6 +229,32 @@ class System:
         self.s3 = S3(endpoint=self.s3_endpoint)
         self.s3.create_bucket(BUCKET)
         self.prefix = "r-" + uuid.uuid4().hex[:8]
+        if self.replica:
+            self._start_replica_cluster()
+
+    def _start_replica_cluster(self):
+        """The replica: a second ceph-dev cluster (its own monitor, OSD, radosgw, fsid, ports
+        and credentials) behind a fault proxy of its own."""
+        a = self.args
+        if a.replica_ceph_dir:
+            self.replica_ceph_dir = Path(a.replica_ceph_dir)
+        else:
+            self.replica_ceph_dir = self.work / "ceph-replica"
+            p = run([ROOT / "scripts" / "ceph-dev.sh", "start", self.replica_ceph_dir], timeout=300,
+                    env=dict(os.environ, **REPLICA_KEYS))
+            if p.returncode != 0:
+                raise SetupError("the replica's Ceph did not start: " + p.stdout[-500:] + p.stderr[-1500:])
+            self.started.append(("ceph", self.replica_ceph_dir))
+        env = read_env(self.replica_ceph_dir / "env")
+        self.replica_keys = (env["STRATA_TEST_S3_ACCESS_KEY"], env["STRATA_TEST_S3_SECRET_KEY"], env["AWS_REGION"])
+        self.replica_endpoint = env["STRATA_TEST_S3_ENDPOINT"].rstrip("/")
+        if self.replica_endpoint == self.s3_endpoint:
+            raise SetupError("the replica's cluster is the primary's (%s)" % self.replica_endpoint)
+        self.replica_proxy = FaultProxy("127.0.0.1", int(self.replica_endpoint.rsplit(":", 1)[1]))
+        from s3util import S3
+        self.replica_s3 = S3(endpoint=self.replica_endpoint, access_key=self.replica_keys[0],
+                             secret_key=self.replica_keys[1], region=self.replica_keys[2])
+        self.replica_s3.create_bucket(REPLICA_BUCKET)
 
     def restart_rgw(self, signal="KILL", timeout=180):
         """radosgw itself killed (SIGKILL or SIGTERM) and started again on its port
@@ -233,12 +270,19 @@ class System:
         """Catalog and stores as the nodes and the CLI see them (through the proxies unless
         direct, which the final checks use so no fault can touch them)."""
         if self.mode == "embedded":
-            return ["--catalog", "sqlite:%s" % (self.work / "catalog.db"), "--cold", "file:%s" % (self.work / "cold"),
-                    "--hot-dir", str(self.hot.path)]
+            f = ["--catalog", "sqlite:%s" % (self.work / "catalog.db"), "--cold", "file:%s" % (self.work / "cold"),
+                 "--hot-dir", str(self.hot.path)]
+            return f + (["--replica", "file:%s" % (self.work / "replica")] if self.replica else [])
         pg = self.pg_url_direct() if direct else "postgresql://strata@127.0.0.1:%d/%s" % (self.pg_proxy.port, self.db)
         s3 = self.s3_endpoint if direct else "http://127.0.0.1:%d" % self.s3_proxy.port
-        return ["--catalog", pg, "--cold", "s3://%s/%s" % (BUCKET, self.prefix), "--s3-endpoint", s3,
-                "--hot-dir", str(self.hot.path)]
+        f = ["--catalog", pg, "--cold", "s3://%s/%s" % (BUCKET, self.prefix), "--s3-endpoint", s3,
+             "--hot-dir", str(self.hot.path)]
+        if self.replica:
+            rep = self.replica_endpoint if direct else "http://127.0.0.1:%d" % self.replica_proxy.port
+            f += ["--replica", "s3://%s/%s" % (REPLICA_BUCKET, self.prefix), "--replica-endpoint", rep,
+                  "--replica-access-key", self.replica_keys[0], "--replica-secret-key", self.replica_keys[1],
+                  "--replica-region", self.replica_keys[2]]
+        return f
 
     def cli(self, sub, *extra, node_id="cli", direct=False, timeout=300):
         return run([STRATA, sub, "--data", self.work / "cli", "--node-id", node_id,
@@ -270,6 +314,65 @@ class System:
             return out
         return {k[len(self.prefix) + 1:]: 0 for k in self.s3.list_keys(BUCKET, self.prefix + "/")}
 
+    # --- the two stores, for faults and checks (never through a proxy) -------------------------
+    def store_keys(self, store):
+        """Keys of every object of STORE ("primary" or "replica"), tombstones included."""
+        if store == "primary":
+            return set(self.cold_objects())
+        if self.mode == "embedded":
+            root = self.work / "replica"
+            return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
+                    and not any(x.startswith(".") for x in p.relative_to(root).parts)} if root.exists() else set()
+        return {k[len(self.prefix) + 1:] for k in self.replica_s3.list_keys(REPLICA_BUCKET, self.prefix + "/")}
+
+    def _store_path(self, store, key):
+        return self.work / ("cold" if store == "primary" else "replica") / key
+
+    def _store_s3(self, store):
+        return (self.s3, BUCKET) if store == "primary" else (self.replica_s3, REPLICA_BUCKET)
+
+    def store_get(self, store, key):
+        """The object's bytes, or None if it is not there."""
+        if self.mode == "embedded":
+            path = self._store_path(store, key)
+            return path.read_bytes() if path.is_file() else None
+        s3, bucket = self._store_s3(store)
+        code, body = s3.request("GET", "/%s/%s/%s" % (bucket, self.prefix, key))
+        return body if code == 200 else None
+
+    def store_delete(self, store, key):
+        if self.mode == "embedded":
+            try:
+                self._store_path(store, key).unlink()
+            except FileNotFoundError:
+                pass
+            return
+        s3, bucket = self._store_s3(store)
+        s3.request("DELETE", "/%s/%s/%s" % (bucket, self.prefix, key))
+
+    def store_flip(self, store, key, offset):
+        """Flips one byte at OFFSET of the object in place; False if it is not there. (S3: read,
+        flip, write back, so the caller must check the object was not retired meanwhile.)"""
+        if self.mode == "embedded":
+            try:
+                with open(self._store_path(store, key), "r+b") as f:
+                    f.seek(offset)
+                    b = f.read(1)
+                    if not b:
+                        return False
+                    f.seek(offset)
+                    f.write(bytes([b[0] ^ 0xFF]))
+                return True
+            except FileNotFoundError:
+                return False
+        data = self.store_get(store, key)
+        if data is None or offset >= len(data):
+            return False
+        raw = bytearray(data)
+        raw[offset] ^= 0xFF
+        s3, bucket = self._store_s3(store)
+        return s3.request("PUT", "/%s/%s/%s" % (bucket, self.prefix, key), body=bytes(raw))[0] == 200
+
     def cold_pending(self):
         """Pending multipart uploads and temp files: nothing of them may survive cleanup."""
         if self.mode == "embedded":
@@ -293,7 +396,7 @@ class System:
     def close(self):
         for n in getattr(self, "nodes", []):
             n.kill9()
-        for prox in (self.pg_proxy, self.s3_proxy):
+        for prox in (self.pg_proxy, self.s3_proxy, self.replica_proxy):
             if prox:
                 prox.close()
         self.hot.close()

@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checker import (Violations, catalog_rows, check_catalog, check_deleted, check_reads,  # noqa: E402
-                     resolve_deletes)
+                     check_repairs, check_replica, log_events, replica_status, resolve_deletes)
 from cluster import SetupError, System  # noqa: E402
-from faults import EMBEDDED_KINDS, FULL_KINDS, Faults  # noqa: E402
+from faults import EMBEDDED_KINDS, EMBEDDED_REPLICA_KINDS, FULL_KINDS, REPLICA_KINDS, Faults  # noqa: E402
 from workload import Clients, Ledger, generate  # noqa: E402
 
 
@@ -50,12 +50,19 @@ def parse():
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--pg-dir", help="use this running scripts/pg-dev.sh server instead of starting one")
     ap.add_argument("--ceph-dir", help="use this running scripts/ceph-dev.sh cluster instead of starting one")
+    ap.add_argument("--replica", choices=["on", "off"], default="on",
+                    help="a replica (second cold store: a second Ceph cluster, or a second file: dir) with the"
+                         " backup queue, the scrubber and its faults (default on)")
+    ap.add_argument("--replica-ceph-dir", help="use this running scripts/ceph-dev.sh cluster as the replica")
+    ap.add_argument("--scrub-interval", default="4s", help="the nodes' background scrub interval (with a replica)")
     ap.add_argument("--max-list", type=int, default=20, help="violations listed per category")
     ap.add_argument("--sabotage", action="store_true",
                     help="self-test: after the final pass delete one pack, corrupt another (embedded) and drop"
                          " an orphan hot file; the checker must report each")
     args = ap.parse_args()
-    kinds = FULL_KINDS if args.mode == "full" else EMBEDDED_KINDS
+    kinds = dict(FULL_KINDS if args.mode == "full" else EMBEDDED_KINDS)
+    if args.replica == "on":
+        kinds.update(REPLICA_KINDS if args.mode == "full" else EMBEDDED_REPLICA_KINDS)
     bad = sorted(set(args.only_kinds or []) - set(kinds))
     if bad:
         ap.error("--only-kinds: %s not a %s-mode fault kind (%s)" % (",".join(bad), args.mode, ",".join(sorted(kinds))))
@@ -86,14 +93,22 @@ def final_pass(system, args, v):
                                                                    (p.stdout + p.stderr).strip()[-400:]))
     # No store is in flight now (nodes stopped): reconcile the hot tier at once, as the
     # servers' janitor does after its grace period.
+    if getattr(system, "replica", False):  # (the HA tests' systems have none)
+        # Copies of the packs the final compactions wrote, removal of the retired ones.
+        rc, out = replica_status(system)
+        if rc != 0:
+            v.add("final_replicate", "replicate exit %d: %s" % (rc, out[-400:]))
+    # With a replica this also restores a pack damaged in one store from the other.
     p = system.cli("verify", "--hot", "--repair", "--hot-reconcile-grace", "0s", direct=True, timeout=600)
     if p.returncode not in (0, 1):  # 1 = problems found (and repaired); the checker re-verifies
         v.add("final_reconcile", "verify --hot --repair exit %d: %s" % (p.returncode,
                                                                         (p.stdout + p.stderr).strip()[-400:]))
-    # Nodes back, converters off, for the reads.
+    # Nodes back, converters and scrubbers off, for the reads (the checks see the stores as the
+    # final pass left them).
+    off = {"--tiering-enabled": "false", "--scrub-interval": "0"}
     for n in system.nodes:
         n.skew = None
-        n.flags = [f if prev != "--tiering-enabled" else "false" for prev, f in zip([""] + n.flags, n.flags)]
+        n.flags = [off.get(prev, f) for prev, f in zip([""] + n.flags, n.flags)]
         if not n.start():
             v.add("restart", "node %s did not start after the run" % n.name)
 
@@ -102,6 +117,29 @@ def sabotage(system):
     """Break the archive behind Strata's back, the way a lost or damaged object would."""
     packs = [r[0] for r in system.sql("SELECT DISTINCT pack_key FROM instances WHERE tier <> 0 ORDER BY pack_key")]
     done = []
+    if system.replica:
+        # Both copies of one pack gone (lost, unreadable), one byte of another flipped in the
+        # primary only (the reads fall back, but the stores differ: replica_bad), and an object
+        # in the replica nobody wrote (replica_orphan).
+        if packs:
+            system.store_delete("primary", packs[0])
+            system.store_delete("replica", packs[0])
+            done.append("deleted pack %s in both stores" % packs[0])
+        if len(packs) > 1:
+            off, length = map(int, system.sql("SELECT pack_offset, pack_length FROM instances WHERE pack_key = '%s'"
+                                              % packs[1])[0])
+            system.store_flip("primary", packs[1], off + length - 1)
+            done.append("flipped the last byte of an entry in the primary's " + packs[1])
+        stray = "packs/sabotage/stray.zip"
+        if system.mode == "embedded":
+            path = system.work / "replica" / stray
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"PK\5\6" + b"\0" * 18)
+        else:
+            system.replica_s3.request("PUT", "/%s/%s/%s" % (__import__("cluster").REPLICA_BUCKET, system.prefix, stray),
+                                      body=b"PK\5\6" + b"\0" * 18)
+        done.append("stray replica object " + stray)
+        packs = []  # the primary-only sabotage below is done
     if packs:
         if system.mode == "embedded":
             (system.work / "cold" / packs[0]).unlink()
@@ -149,7 +187,7 @@ def main():
                 raise SetupError("node %s did not start: %s" % (n.name, n.log.read_text()[-2000:]))
         stop = threading.Event()
         clients = Clients(system, ledger, insts, args, stop)
-        faults = Faults(system, ledger, args, stop)
+        faults = Faults(system, ledger, args, stop, clients)
         t0 = time.time()
         say("clients and faults start (t=0)")
         clients.start(args.seed)
@@ -183,6 +221,11 @@ def main():
             len(gone), len(expected)))
         say("checking reads from every node")
         check_reads(system, expected, gone, v)
+        compared, repairs = 0, (0, 0)
+        if system.replica:
+            say("checking the replica: both copies of every pack, orphans, the backup queue, the scrubbers' repairs")
+            compared = check_replica(system, v)
+            repairs = check_repairs(system, ledger, v)
         say("checking catalog, stores and hot dir")
         rows = check_catalog(system, expected, gone, v)
         say("checking deletes: C-FIND, QIDO-RS, pack entries")
@@ -211,7 +254,16 @@ def main():
                             read_hot, read_packed, len(rows), len(rows_before),
                             sum(1 for r in rows.values() if r["tier"] != 0)))
         if system.pg_proxy:
-            say("proxy stats: pg %s s3 %s" % (system.pg_proxy.stats(), system.s3_proxy.stats()))
+            say("proxy stats: pg %s s3 %s%s" % (system.pg_proxy.stats(), system.s3_proxy.stats(),
+                                                " replica %s" % system.replica_proxy.stats() if system.replica_proxy
+                                                else ""))
+        if system.replica:
+            say("replica: %d packs compared in both stores; damaged during the run %d (%s); nodes restored %d packs"
+                " (scrubber; %d of them not damaged), read %d entries from the replica (fallback)" % (
+                    compared, len(ledger.damaged),
+                    " ".join("%s/%s=%d" % (st, how, sum(1 for x in ledger.damaged.values() if x == (st, how)))
+                             for st in ("primary", "replica") for how in ("delete", "corrupt")),
+                    repairs[0], repairs[1], log_events(system, "read_from_replica")))
         for cat in sorted(v.items):
             items = v.items[cat]
             print("VIOLATION %s (%d):" % (cat, len(items)))
@@ -223,11 +275,14 @@ def main():
         # unreadable: a row and bytes, but some node did not give it back (counted per instance).
         print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d unreadable=%d corrupt=%d "
               "orphans=%d two_locations=%d resend_flagged=%d deleted=%d deleted_visible=%d stale_entries=%d "
-              "packs_opened=%d kill9_during_compaction=%d violations=%d" % (
+              "packs_opened=%d kill9_during_compaction=%d replica=%s replica_bad=%d replica_orphans=%d "
+              "replica_stuck=%d kill9_during_replication=%d violations=%d" % (
                   args.mode, args.seed, len(faults.done), len(ledger.acked), v.distinct("lost", "dangling"),
                   v.distinct("unreadable"), v.distinct("corrupt", "corrupt_during_run"), v.n("orphan"),
                   v.n("two_locations"), v.n("resend_flagged"), len(gone), v.distinct("deleted_visible"),
-                  v.n("stale_entry"), opened, ledger.events.get("kill9_during_compaction", 0), v.total()),
+                  v.n("stale_entry"), opened, ledger.events.get("kill9_during_compaction", 0), args.replica,
+                  v.n("replica_bad"), v.n("replica_orphan"), v.n("replica_stuck"),
+                  ledger.events.get("kill9_during_replication", 0), v.total()),
               flush=True)
         ok = v.total() == 0 and len(faults.done) >= args.faults and len(ledger.acked) > 0
         if len(ledger.acked) == 0:

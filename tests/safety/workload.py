@@ -60,6 +60,7 @@ class Ledger:
         self.deleted = {}  # sop -> {"study", "route", "kind", "t"}: a delete of it was acknowledged
         self.delete_unsure = {}  # sop -> same: a delete was sent, never confirmed (may or may not have run)
         self.deletes = []  # (t, kind, tiers, route, study, target, n sops, outcome)
+        self.damaged = {}  # pack key -> (store, "delete" | "corrupt"): pack_damage faults
 
     def count(self, what, n=1):
         with self.lock:
@@ -118,6 +119,14 @@ class Clients:
         self.doomed = set()
         self.tmp = Path(tempfile.mkdtemp(prefix="safety-reads-", dir=str(system.work)))
         self.threads = []
+        # kill9_compaction asks the delete client for a delete that thins a packed study (part
+        # of it, so a compaction follows); the delete client answers with the delete's outcome.
+        self.thin_wanted = threading.Event()
+        self.thin_done = threading.Event()
+        self.thin_result = None
+        # ... and, while it waits for the compaction, holds the CLI's migrate loop back, so that
+        # a node's converter (which it can kill) does the compaction, not the CLI.
+        self.hold_cli_migrate = threading.Event()
 
     def node(self, rng):
         alive = [n for n in self.sys.nodes if n.alive()]
@@ -267,10 +276,25 @@ class Clients:
             self.ledger.count("resent", len(batch))
 
     # --- deletes --------------------------------------------------------------------------------
-    def _doom(self, rng):
+    def request_thinning(self, timeout):
+        """Asks the delete client for a delete of part of a packed study now (a compaction
+        follows); returns the study deleted from, or None (none ready, or no answer in time)."""
+        if self.args.delete_share <= 0:
+            return None
+        self.thin_done.clear()
+        self.thin_result = None
+        self.thin_wanted.set()
+        if not self.thin_done.wait(timeout):
+            self.thin_wanted.clear()
+            return None
+        return self.thin_result
+
+    def _doom(self, rng, want=None):
         """A study to delete from, now doomed: every instance acknowledged, nothing in flight.
-        Prefers the tier mix drawn (hot, packed, both) so each kind is exercised."""
-        want = rng.choice(["hot", "packed", "both", "both"])
+        Prefers the tier mix drawn (hot, packed, both) so each kind is exercised; with WANT
+        ("packed"), only a study of that mix."""
+        strict = want is not None
+        want = want or rng.choice(["hot", "packed", "both", "both"])
         with self.queue_lock:
             ready = [st for st, insts in self.by_study.items() if st not in self.doomed
                      and not self.inflight.get(st) and st not in self.late
@@ -285,6 +309,8 @@ class Clients:
             except Exception:
                 continue
             mix = "both" if len(tiers) > 1 else ("hot" if tiers == {0} else "packed")
+            if strict and mix != want:
+                continue
             if pick is None or mix == want:
                 pick, pick_mix = st, mix
             if mix == want:
@@ -324,13 +350,23 @@ class Clients:
         budget = self.args.delete_share * len(self.by_study)
         gap = max(1.0, self.args.duration / max(1.0, budget))  # spread over the faults' duration
         while not self.stop.is_set():
-            self.stop.wait(rng.uniform(0.5, 1.5) * gap)
-            if self.stop.is_set() or len(self.doomed) >= budget:
+            thin = self.thin_wanted.wait(rng.uniform(0.5, 1.5) * gap)
+            if self.stop.is_set():
                 continue
-            study, mix = self._doom(rng)
-            if study is None:
-                continue
-            kind = rng.choice(["instance", "instance", "series", "study"])
+            if thin:  # for kill9_compaction: part of a packed study, beyond the budget if need be
+                self.thin_wanted.clear()
+                study, mix = self._doom(rng, want="packed")
+                if study is None:
+                    self.thin_done.set()
+                    continue
+                kind = rng.choice(["instance", "series"])
+            else:
+                if len(self.doomed) >= budget:
+                    continue
+                study, mix = self._doom(rng)
+                if study is None:
+                    continue
+                kind = rng.choice(["instance", "instance", "series", "study"])
             insts = self.by_study[study]
             series = sop = None
             if kind == "study":
@@ -358,6 +394,9 @@ class Clients:
                 self.ledger.count("delete_retry")
                 if self.stop.wait(0.5):
                     break
+            if thin:
+                self.thin_result = study if outcome == "acked" else None
+                self.thin_done.set()
             self.ledger.count("delete_%s_%s_%s" % (kind, mix, outcome))
             with self.ledger.lock:
                 self.ledger.deletes.append((round(time.time(), 1), kind, mix, route, study, series or "", len(sops),
@@ -422,6 +461,8 @@ class Clients:
         rng = random.Random(seed)
         while not self.stop.is_set():
             what = rng.choice(["migrate", "find", "verify", "migrate"])
+            if what == "migrate" and self.hold_cli_migrate.is_set():
+                what = "find"
             if what == "migrate":
                 p = self.sys.cli("migrate", "--older-than", "0s", timeout=120)
             elif what == "find":
