@@ -208,3 +208,44 @@ def test_compaction_and_migration_never_run_together(cluster, tmp_path):
             if sop_of(f) in survivors:
                 assert same_dataset(f, got[sop_of(f)])
     cluster.cli("node-b", "verify")
+
+
+def test_correction_on_one_node_is_served_by_the_other(cluster, tmp_path):
+    files = gen("ct", tmp_path / "data", patients=1, studies_per_patient=1, series=1, slices=4, seed=93)
+    study = study_uid_of(files)
+    a, b = cluster.node("node-a"), cluster.node("node-b")
+    storescu(a, files)
+    cluster.cli("node-a", "migrate", "--older-than", "0s")  # packed: the patch applies to pack reads too
+    old_name = str(pydicom.dcmread(files[0], stop_before_pixels=True).PatientName)
+    # Node B reads the metadata once before the change (its cache must not serve the old values).
+    req = urllib.request.Request("http://127.0.0.1:%d/dicomweb/studies/%s/metadata" % (b.http_port, study),
+                                 headers={"Accept": "application/dicom+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert json.loads(r.read())[0]["00100010"]["Value"][0]["Alphabetic"] == old_name
+    req = urllib.request.Request("http://127.0.0.1:%d/api/studies/%s" % (a.http_port, study), method="PUT",
+                                 data=json.dumps({"PatientName": "Moved^Elsewhere", "reason": "wrong patient"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.status == 200
+    # Node B at once: C-FIND, QIDO-RS, /metadata and C-GET all carry the corrected name.
+    st = findscu(b, "STUDY", ["StudyInstanceUID=" + study, "PatientName"])
+    assert [str(x.PatientName) for x in st] == ["Moved^Elsewhere"]
+    req = urllib.request.Request("http://127.0.0.1:%d/dicomweb/studies?StudyInstanceUID=%s" % (b.http_port, study),
+                                 headers={"Accept": "application/dicom+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert json.loads(r.read())[0]["00100010"]["Value"][0]["Alphabetic"] == "Moved^Elsewhere"
+    req = urllib.request.Request("http://127.0.0.1:%d/dicomweb/studies/%s/metadata" % (b.http_port, study),
+                                 headers={"Accept": "application/dicom+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert {i["00100010"]["Value"][0]["Alphabetic"] for i in json.loads(r.read())} == {"Moved^Elsewhere"}
+    got = cget(b, study, tmp_path / "b-corrected")
+    assert len(got) == len(files)
+    for f in got.values():
+        ds = pydicom.dcmread(f)
+        assert str(ds.PatientName) == "Moved^Elsewhere"
+        assert str(ds.OriginalAttributesSequence[0].ModifiedAttributesSequence[0].PatientName) == old_name
+    # Both nodes list the correction in the shared history.
+    _, on_a = api(a, "/api/lifecycle?limit=10")
+    _, on_b = api(b, "/api/lifecycle?limit=10")
+    assert on_a == on_b and on_b[0]["action"] == "correct" and on_b[0]["study_uid"] == study
+    assert on_b[0]["old"]["PatientName"] == old_name and on_b[0]["new"]["PatientName"] == "Moved^Elsewhere"

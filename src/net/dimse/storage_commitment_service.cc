@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 
+#include "dicom/transfer_syntax.h"
 #include "net/dimse/dimse_status.h"
 #include "net/dimse/identifier_reader.h"
 #include "util/log.h"
@@ -225,7 +226,7 @@ Status DeliverCommitmentReport(const ServiceEnv& env, const CommitmentReport& re
     ASC_setPresentationAddresses(params, "localhost", it->second.c_str());
     // Destinations configured for TLS get it (dimse.tls_destinations), verified against dimse.tls_ca.
     if (UsesTls(*env.opt, report.requester_aet)) ASC_setTransportLayerType(params, OFTrue);
-    const char* syntaxes[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
+    const char* syntaxes[] = {syntax::kExplicitLE, syntax::kImplicitLE};
     // Strata is the SCP of the class but the association requester: propose the SCP role
     // (PS3.4 J.3.3, PS3.7 D.3.3.4).
     ASC_addPresentationContext(params, 1, UID_StorageCommitmentPushModelSOPClass, syntaxes, 2, ASC_SC_ROLE_SCP);

@@ -16,6 +16,7 @@
 
 #include "net/dimse/dimse_service.h"
 #include "net/dimse/dimse_status.h"
+#include "util/fd_io.h"
 #include "util/log.h"
 
 namespace strata {
@@ -79,11 +80,11 @@ bool MetaHeaderComplete(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   unsigned char b[144];
-  ssize_t n = pread(fd, b, sizeof(b), 0);
+  const Result<size_t> n = PreadUpTo(fd, reinterpret_cast<char*>(b), sizeof(b), 0, path);
   struct stat sb {};
   const bool stat_ok = fstat(fd, &sb) == 0;
   close(fd);
-  if (n != static_cast<ssize_t>(sizeof(b)) || !stat_ok || memcmp(b + 128, "DICM", 4) != 0) return false;
+  if (!n.ok() || n.value() != sizeof(b) || !stat_ok || memcmp(b + 128, "DICM", 4) != 0) return false;
   if (b[132] != 0x02 || b[133] != 0 || b[134] != 0 || b[135] != 0) return false;
   const uint32_t group_len = b[140] | (b[141] << 8) | (b[142] << 16) | (static_cast<uint32_t>(b[143]) << 24);
   return static_cast<uint64_t>(sb.st_size) == 144u + group_len;

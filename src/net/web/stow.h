@@ -18,19 +18,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dicom/dimse_status_codes.h"
 #include "util/status.h"
 
 namespace strata::web {
 
 inline constexpr int kStowParallel = 4;
 
-// Failure and warning reasons (PS3.18 Table 10.5.3-2/3, PS3.4 B.2.3).
-inline constexpr uint16_t kStowOutOfResources = 0xA700;
-inline constexpr uint16_t kStowDoesNotMatch = 0xA900;  // e.g. not of the study in the URL
-inline constexpr uint16_t kStowCannotUnderstand = 0xC000;
-inline constexpr uint16_t kStowProcessingFailure = 0x0110;
-inline constexpr uint16_t kStowDuplicate = 0x0111;
-inline constexpr uint16_t kStowElementsDiscarded = 0xB006;  // duplicate: the stored one was kept
+// Failure and warning reasons (PS3.18 Table 10.5.3-2/3, PS3.4 B.2.3): the C-STORE codes of
+// dicom/dimse_status_codes.h under the names STOW-RS uses.
+inline constexpr uint16_t kStowOutOfResources = kStoreOutOfResources;
+inline constexpr uint16_t kStowDoesNotMatch = kStoreDataSetDoesNotMatch;  // e.g. not of the study in the URL
+inline constexpr uint16_t kStowCannotUnderstand = kStoreCannotUnderstand;
+inline constexpr uint16_t kStowProcessingFailure = kProcessingFailure;
+inline constexpr uint16_t kStowDuplicate = kStatusDuplicateSopInstance;
+inline constexpr uint16_t kStowElementsDiscarded = kStoreElementsDiscarded;  // duplicate: the stored one was kept
 
 // The outcome of one part.
 struct StowItem {

@@ -13,6 +13,7 @@
 
 #include "net/web/http_util.h"
 #include "util/checksum.h"
+#include "util/fd_io.h"
 
 namespace strata::web {
 namespace {
@@ -252,9 +253,9 @@ void ViewerFiles::Serve(const std::string& rel_in, const httplib::Request& req, 
       static_cast<size_t>(st.st_size), MimeOf(rel),
       [shared_fd](size_t offset, size_t length, httplib::DataSink& sink) {
         char buf[1 << 16];
-        const ssize_t n = ::pread(*shared_fd, buf, std::min(length, sizeof(buf)), static_cast<off_t>(offset));
-        if (n <= 0) return false;  // the file shrank under us: the connection is cut
-        return sink.write(buf, static_cast<size_t>(n));
+        const Result<size_t> n = PreadUpTo(*shared_fd, buf, std::min(length, sizeof(buf)), offset, "viewer file");
+        if (!n.ok() || n.value() == 0) return false;  // the file shrank under us: the connection is cut
+        return sink.write(buf, n.value());
       });
 }
 
