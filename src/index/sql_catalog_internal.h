@@ -56,6 +56,8 @@ Result<StudyState> ReadStudyState(SqlConnection& c, const std::string& study_uid
 // Records E (its id and at_ms are ignored) in lifecycle_events on C, inside the caller's
 // transaction; NOW_SQL is the database clock (SqlCatalog::DbNow()). Sets E's id and at_ms.
 Status InsertLifecycleEvent(SqlConnection& c, const std::string& now_sql, LifecycleEvent* e);
+// Names E's study for people (patient, date, description, accession, modalities) from S.
+void NameStudy(const StudyState& s, LifecycleEvent* e);
 // {"instances":N,"series":M,"modalities":"CT\\MR"} of a study state, EXTRA keys appended
 // (values given as JSON text; text that is not JSON is taken as a string).
 std::string StudyStateJson(const StudyState& s, const std::vector<std::pair<std::string, std::string>>& extra = {});

@@ -141,12 +141,7 @@ class Recorder {
       e.who = who_;
       e.reason = reason_;
       e.study_uid = study_uid;
-      e.patient_id = now.patient_id;
-      e.patient_name = now.patient_name;
-      e.study_date = now.study_date;
-      e.study_description = now.description;
-      e.accession = now.accession;
-      e.modalities = now.modalities;
+      NameStudy(now, &e);
       e.instances = now.instances;
       const auto dump = [](const nlohmann::ordered_json& j) {
         return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

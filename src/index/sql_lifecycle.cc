@@ -137,12 +137,7 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   e.study_uid = study_uid;
   e.series_uid = series_uid.empty() && !sop_uid.empty() ? out->instances.front().series_uid : series_uid;
   e.sop_uid = sop_uid;
-  e.patient_id = before.patient_id;
-  e.patient_name = before.patient_name;
-  e.study_date = before.study_date;
-  e.study_description = before.description;
-  e.accession = before.accession;
-  e.modalities = before.modalities;
+  NameStudy(before, &e);
   e.instances = static_cast<int64_t>(out->instances.size());
   e.old_values = StudyStateJson(before);
   e.new_values = after.found ? StudyStateJson(after, {{"deleted", std::to_string(out->instances.size())}})

@@ -63,6 +63,15 @@ Result<StudyState> ReadStudyState(SqlConnection& c, const std::string& study_uid
   return s;
 }
 
+void NameStudy(const StudyState& s, LifecycleEvent* e) {
+  e->patient_id = s.patient_id;
+  e->patient_name = s.patient_name;
+  e->study_date = s.study_date;
+  e->study_description = s.description;
+  e->accession = s.accession;
+  e->modalities = s.modalities;
+}
+
 std::string StudyStateJson(const StudyState& s, const std::vector<std::pair<std::string, std::string>>& extra) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   // A study the catalog does not hold (deleted just now, or never stored) has none of either.

@@ -116,12 +116,7 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
         e.study_uid = st;
         e.series_uid = ps.series.size() == 1 ? *ps.series.begin() : "";
         e.sop_uid = ps.sops.size() == 1 ? *ps.sops.begin() : "";
-        e.patient_id = ps.before.patient_id;
-        e.patient_name = ps.before.patient_name;
-        e.study_date = ps.before.study_date;
-        e.study_description = ps.before.description;
-        e.accession = ps.before.accession;
-        e.modalities = ps.before.modalities;
+        NameStudy(ps.before, &e);
         e.instances = ps.hidden;
         e.old_values = StudyStateJson(ps.before);
         e.new_values = StudyStateJson(after, {{"hidden", std::to_string(ps.hidden)},

@@ -19,11 +19,7 @@ void BuildColorImage(const ImageContext& c, DsWriter& w) {
   w.Str(DCM_StudyDescription, "PET-CT FUSION REVIEW");
   w.Str(DCM_SeriesDescription, "FUSION SCREENSHOTS");
   w.Str(DCM_BodyPartExamined, "CHEST");
-  w.Str(DCM_ConversionType, "WSD");
-  w.Str(DCM_DateOfSecondaryCapture, c.study_date);
-  w.Str(DCM_TimeOfSecondaryCapture, FormatTime(c.content_secs));
-  w.Str(DCM_PatientOrientation, "L\\P");
-  w.Str(DCM_BurnedInAnnotation, "NO");
+  PutSecondaryCapture(c, w);
   PutImagePixel(w, {3, "RGB", rows, cols, 8, 8, 0});
   if (Uint8* px = w.Bytes(pixels * 3)) {
     RenderFusionRgb(c.opt.seed, c.key.patient, c.key.study, c.key.series, c.key.instance, rows, cols, px);

@@ -36,13 +36,7 @@ void BuildCtImage(const ImageContext& c, DsWriter& w) {
   const uint32_t rows = c.opt.rows, cols = c.opt.cols;
   const size_t pixels = static_cast<size_t>(rows) * cols;
   const CtProtocol proto = CtProtocolFor(c.key.series);
-  CtSeriesParams cp;
-  cp.seed = c.opt.seed;
-  cp.patient = c.key.patient;
-  cp.study = c.key.study;
-  cp.series = c.key.series;
-  cp.rows = rows;
-  cp.cols = cols;
+  CtSeriesParams cp = CtSeriesOf(c);
   cp.slices = c.opt.images_per_series;
   cp.thickness_mm = proto.thickness;
   cp.noise_scale = proto.noise;

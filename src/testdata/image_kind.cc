@@ -3,7 +3,10 @@
 #include <array>
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
+
+#include "testdata/dicom_values.h"
 
 namespace strata::testdata {
 namespace {
@@ -46,6 +49,25 @@ Result<ImageKind> ParseImageKind(const std::string& name) {
   }
   return Status::InvalidArgument("unknown image kind '" + name +
                                  "' (use ct, mr, multiframe, color or mono1)");
+}
+
+CtSeriesParams CtSeriesOf(const ImageContext& c) {
+  CtSeriesParams cp;
+  cp.seed = c.opt.seed;
+  cp.patient = c.key.patient;
+  cp.study = c.key.study;
+  cp.series = c.key.series;
+  cp.rows = c.opt.rows;
+  cp.cols = c.opt.cols;
+  return cp;
+}
+
+void PutSecondaryCapture(const ImageContext& c, DsWriter& w) {
+  w.Str(DCM_ConversionType, "WSD");
+  w.Str(DCM_DateOfSecondaryCapture, c.study_date);
+  w.Str(DCM_TimeOfSecondaryCapture, FormatTime(c.content_secs));
+  w.Str(DCM_PatientOrientation, "L\\P");
+  w.Str(DCM_BurnedInAnnotation, "NO");
 }
 
 }  // namespace strata::testdata

@@ -43,6 +43,14 @@ const ImageKindInfo& KindInfo(ImageKind k);
 // Every kind, in ImageKind order.
 std::span<const ImageKindInfo> AllImageKinds();
 
+// The CT phantom's series parameters of the instance C describes (seed, patient, study,
+// series, size); the caller sets slices, thickness and noise.
+CtSeriesParams CtSeriesOf(const ImageContext& c);
+// The SC Equipment and SC Image attributes the secondary-capture kinds share: conversion type
+// WSD, date/time of capture (the study date, the content time), orientation L\P, no burned-in
+// annotation.
+void PutSecondaryCapture(const ImageContext& c, DsWriter& w);
+
 // One file each (ct_image.cc, ...).
 void BuildCtImage(const ImageContext& c, DsWriter& w);
 void BuildMrImage(const ImageContext& c, DsWriter& w);

@@ -17,13 +17,7 @@ namespace strata::testdata {
 void BuildMultiFrameImage(const ImageContext& c, DsWriter& w) {
   const uint32_t rows = c.opt.rows, cols = c.opt.cols;
   const size_t pixels = static_cast<size_t>(rows) * cols;
-  CtSeriesParams cp;
-  cp.seed = c.opt.seed;
-  cp.patient = c.key.patient;
-  cp.study = c.key.study;
-  cp.series = c.key.series;
-  cp.rows = rows;
-  cp.cols = cols;
+  CtSeriesParams cp = CtSeriesOf(c);
   cp.slices = c.opt.frames * c.opt.images_per_series;
   cp.thickness_mm = 5.0;
   CtPhantom ct(cp);
@@ -37,11 +31,7 @@ void BuildMultiFrameImage(const ImageContext& c, DsWriter& w) {
   w.Str(DCM_StudyDescription, "CT CHEST ABDOMEN PELVIS");
   w.Str(DCM_SeriesDescription, "MULTIFRAME 5mm SC");
   w.Str(DCM_BodyPartExamined, "CHEST");
-  w.Str(DCM_ConversionType, "WSD");
-  w.Str(DCM_DateOfSecondaryCapture, c.study_date);
-  w.Str(DCM_TimeOfSecondaryCapture, FormatTime(c.content_secs));
-  w.Str(DCM_PatientOrientation, "L\\P");
-  w.Str(DCM_BurnedInAnnotation, "NO");
+  PutSecondaryCapture(c, w);
   w.Str(DCM_PresentationLUTShape, "IDENTITY");
   w.Str(DCM_NumberOfFrames, std::to_string(c.opt.frames));
   w.At(DCM_FrameIncrementPointer, DCM_SliceLocationVector);
