@@ -191,7 +191,7 @@ Result<StoreResult> Archive::StoreFileOnce(const std::string& temp_path, const s
   if (Status s = env_->SyncFile(temp_path); !s.ok()) return s;
   STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
   guard.path.clear();
-  auto added = committer_->Commit(r, DirName(temp_path));
+  auto added = committer_->Commit(r);
   if (!added.ok()) {
     if (added.status().code() == Status::Code::kUnknownOutcome) {
       // The commit may have landed: find out before deleting anything or answering.

@@ -1,7 +1,5 @@
 #include "archive/group_committer.h"
 
-#include <set>
-
 #include "util/file_util.h"
 #include "util/log.h"
 
@@ -9,7 +7,11 @@ namespace strata {
 
 GroupCommitter::GroupCommitter(Catalog* catalog, Env* env, std::string hot_root, bool replace_duplicates,
                                size_t max_batch)
-    : catalog_(catalog), env_(env), hot_root_(std::move(hot_root)), replace_(replace_duplicates), max_batch_(max_batch), thread_([this] { Run(); }) {}
+    : catalog_(catalog),
+      dirs_(env, std::move(hot_root)),
+      replace_(replace_duplicates),
+      max_batch_(max_batch),
+      thread_([this] { Run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -20,8 +22,8 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record, const std::string& from_dir) {
-  Item item{record, from_dir, {}};
+Result<AddResult> GroupCommitter::Commit(const InstanceRecord& record) {
+  Item item{record, {}};
   auto fut = item.done.get_future();
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -51,7 +53,10 @@ void GroupCommitter::Run() {
 
 void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
   ++batches_;
-  Status sync = SyncBatchDirs(batch);
+  std::vector<std::string> names;
+  names.reserve(batch.size());
+  for (const Item* it : batch) names.push_back(it->record.location.hot_path);
+  Status sync = dirs_.SyncNames(names);
   if (!sync.ok()) {
     for (Item* it : batch) it->done.set_value(sync);
     return;
@@ -84,21 +89,6 @@ void GroupCommitter::CommitBatch(std::vector<Item*>& batch) {
     else if (one.status().code() == Status::Code::kUnknownOutcome) it->done.set_value(ReadBack(it->record, one.status()));
     else it->done.set_value(one.status());
   }
-}
-
-Status GroupCommitter::SyncBatchDirs(const std::vector<Item*>& batch) {
-  // Every level, not only the ones this batch created: a directory another store created a
-  // moment ago may not be durable yet, and fsync of a clean directory costs little.
-  std::set<std::string> dirs;
-  for (const Item* it : batch) {
-    if (!it->from_dir.empty()) dirs.insert(it->from_dir);
-    dirs.insert(hot_root_);
-    const std::string& rel = it->record.location.hot_path;
-    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
-      dirs.insert(JoinPath(hot_root_, rel.substr(0, slash)));
-  }
-  for (const std::string& d : dirs) STRATA_RETURN_IF_ERROR(env_->SyncDir(d));
-  return Status::OK();
 }
 
 Result<AddResult> GroupCommitter::ReadBack(const InstanceRecord& record, const Status& why) {

@@ -97,6 +97,9 @@ HotStore::HotStore(Env* env, std::string root, const std::string& node_id, HotSt
 
 Status HotStore::Init() {
   STRATA_RETURN_IF_ERROR(env_->MakeDirs(incoming_));
+  // The root's own name: the group commit makes durable what is under the root
+  // (hot/durable_dirs.h), so a root made just now must not vanish in a crash with it all.
+  STRATA_RETURN_IF_ERROR(env_->SyncDir(DirName(root_)));
   return RemoveDeadIncoming(DirName(incoming_));
 }
 
@@ -150,7 +153,10 @@ Status HotStore::Place(const std::string& temp, const std::string& relative) {
   const std::string rel_dir = DirName(relative);
   // The reconciler removes empty directories past their grace period; if it took one of
   // ours between the mkdir and the rename, the rename sees ENOENT: make the chain again.
-  Status renamed;
+  // Most stores go into a series directory that exists already: try the rename first, and
+  // make the directories only when it says one is missing.
+  Status renamed = env_->RenameNoReplace(temp, AbsolutePath(relative));
+  if (!renamed.IsNotFound() || !env_->FileSize(temp).ok()) return renamed;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string dir = root_;
     size_t pos = 0;

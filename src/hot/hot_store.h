@@ -48,8 +48,8 @@ class HotStore {
  public:
   // ENV must outlive the store.
   HotStore(Env* env, std::string root, const std::string& node_id, HotStoreOptions options = {});
-  // Creates the root and this process's incoming directory, removes the incoming leftovers
-  // of dead processes of this node.
+  // Creates the root and this process's incoming directory (the root's name made durable),
+  // removes the incoming leftovers of dead processes of this node.
   [[nodiscard]] Status Init();
 
   const std::string& root() const { return root_; }
@@ -63,8 +63,8 @@ class HotStore {
   static std::string NewRelativePath(const InstanceRecord& r);
   std::string AbsolutePath(const std::string& relative) const;
   // Renames the file at TEMP to RELATIVE, creating directories; kAlreadyExists if RELATIVE
-  // exists (it is never replaced). Nothing is synced here: the group commit syncs the hot
-  // filesystem once per batch (SyncFilesystem) before the catalog rows of the batch commit.
+  // exists (it is never replaced). Nothing is synced here: the group commit makes the
+  // names of a batch durable (hot/durable_dirs.h) before the catalog rows of the batch commit.
   [[nodiscard]] Status Place(const std::string& temp, const std::string& relative);
   Result<std::string> Read(const std::string& relative) const;
   [[nodiscard]] Status Remove(const std::string& relative);

@@ -120,6 +120,18 @@ class PosixEnv : public Env {
     if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
     return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
   }
+  Result<DirIdentity> DirectoryIdentity(const std::string& dir) override {
+    struct statx sx {};
+    if (::statx(AT_FDCWD, dir.c_str(), 0, STATX_TYPE | STATX_INO | STATX_BTIME, &sx) != 0)
+      return Status::FromErrno(errno, "statx " + dir);
+    if (!S_ISDIR(sx.stx_mode)) return Status::InvalidArgument(dir + " is not a directory");
+    DirIdentity id;
+    id.dev = (static_cast<uint64_t>(sx.stx_dev_major) << 32) | sx.stx_dev_minor;
+    id.ino = sx.stx_ino;
+    if (sx.stx_mask & STATX_BTIME)
+      id.birth_ns = static_cast<int64_t>(sx.stx_btime.tv_sec) * 1000000000 + sx.stx_btime.tv_nsec;
+    return id;
+  }
 };
 
 }  // namespace

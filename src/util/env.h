@@ -39,6 +39,14 @@ class SequentialFile {
   [[nodiscard]] virtual Status Skip(uint64_t n) = 0;
 };
 
+// Which directory a path names: the same path removed and made again is another directory
+// (another inode or, when the inode number is reused, another birth time).
+struct DirIdentity {
+  uint64_t dev = 0, ino = 0;
+  int64_t birth_ns = -1;  // -1: the filesystem reports no birth time (the identity is then not trusted)
+  bool operator==(const DirIdentity&) const = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -79,6 +87,8 @@ class Env {
   virtual bool IsDirectory(const std::string& path) = 0;
   // Modification time of PATH in milliseconds since the epoch.
   virtual Result<int64_t> ModifiedMs(const std::string& path) = 0;
+  // statx(2) of the directory DIR: device, inode and birth time. kNotFound if missing.
+  virtual Result<DirIdentity> DirectoryIdentity(const std::string& dir) = 0;
 };
 
 // Writes DATA to PATH durably through ENV: a temp file beside it (util/temp_name.h), fsync, rename,

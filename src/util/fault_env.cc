@@ -215,6 +215,18 @@ Status FaultEnv::RestoreLocked(const std::string& path, const std::string& conte
   return f->Close();
 }
 
+Status FaultEnv::RemoveTreeLocked(const std::string& dir) {
+  if (!base_->IsDirectory(dir)) return Status::OK();
+  auto names = base_->ListDir(dir);
+  if (!names.ok()) return names.status().IsNotFound() ? Status::OK() : names.status();
+  for (const auto& n : names.value()) {
+    const std::string child = JoinPath(dir, n);
+    if (base_->IsDirectory(child)) STRATA_RETURN_IF_ERROR(RemoveTreeLocked(child));
+    else STRATA_RETURN_IF_ERROR(base_->RemoveFile(child));
+  }
+  return base_->RemoveDir(dir);
+}
+
 Status FaultEnv::SimulateCrash() {
   std::lock_guard<std::mutex> lk(mu_);
   Status first;
@@ -234,8 +246,9 @@ Status FaultEnv::SimulateCrash() {
         note(base_->RemoveFile(it->path));
         break;
       case Pending::kMkdir:
-        // Not empty when something inside was made durable on its own: keep it then.
-        (void)base_->RemoveDir(it->path);
+        // A directory whose own name is not durable takes what is inside with it, even
+        // files synced on their own (after a real crash they are unreachable).
+        note(RemoveTreeLocked(it->path));
         break;
       case Pending::kRmdir:
         note(base_->CreateDir(it->path));
@@ -243,10 +256,21 @@ Status FaultEnv::SimulateCrash() {
       case Pending::kRemove:
         note(RestoreLocked(it->path, it->content));
         break;
-      case Pending::kRename:
-        if (base_->FileSize(it->to).ok()) note(base_->RenameFile(it->to, it->path));
-        if (it->restore) note(RestoreLocked(it->to, it->content));
+      case Pending::kRename: {
+        const bool to_durable =
+            DirName(it->to) != DirName(it->path) &&
+            std::find(it->dirs.begin(), it->dirs.end(), DirName(it->to)) == it->dirs.end();
+        if (to_durable) {
+          // The new name was synced and the old one was not: the new name stays, and the
+          // old one may come back as well (the worst a filesystem may do: two names).
+          auto bytes = base_->ReadFile(it->to);
+          if (bytes.ok() && base_->IsDirectory(DirName(it->path))) note(RestoreLocked(it->path, bytes.value()));
+        } else {
+          if (base_->FileSize(it->to).ok()) note(base_->RenameFile(it->to, it->path));
+          if (it->restore) note(RestoreLocked(it->to, it->content));
+        }
         break;
+      }
     }
   }
   pending_.clear();
@@ -277,5 +301,6 @@ Result<uint64_t> FaultEnv::FileSize(const std::string& path) { return base_->Fil
 Result<std::vector<std::string>> FaultEnv::ListDir(const std::string& dir) { return base_->ListDir(dir); }
 bool FaultEnv::IsDirectory(const std::string& path) { return base_->IsDirectory(path); }
 Result<int64_t> FaultEnv::ModifiedMs(const std::string& path) { return base_->ModifiedMs(path); }
+Result<DirIdentity> FaultEnv::DirectoryIdentity(const std::string& dir) { return base_->DirectoryIdentity(dir); }
 
 }  // namespace strata

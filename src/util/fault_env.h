@@ -5,10 +5,12 @@
 // Durability model. File data appended after the file's last Sync or SyncFile (or after the
 // last SyncFilesystem) is lost in a crash. A create, rename, remove, mkdir or rmdir is durable
 // once every directory it touched has been SyncDir'ed after it, or after a SyncFilesystem
-// (which makes everything durable: tests keep one filesystem). SimulateCrash() undoes the
-// operations not yet durable, newest first (a created file or directory vanishes, a renamed
-// file goes back, a removed file comes back with its durable bytes), then truncates every
-// file written through this Env to its durable length. BASE must be a real (POSIX) file
+// (which makes everything durable: tests keep one filesystem). SimulateCrash() truncates every
+// file written through this Env to its durable length, then undoes the operations not yet
+// durable, newest first: a created file vanishes; a created directory vanishes with all it
+// holds (even files synced on their own: their names hang on it); a removed file comes back
+// with its durable bytes; a renamed file goes back, unless only its new directory was synced
+// (then it keeps the new name and the old name comes back too, as a filesystem may leave both). BASE must be a real (POSIX) file
 // system: the crash truncates files on it. Files that existed before the FaultEnv
 // saw them count as durable. After a crash every write is refused until Reset().
 //
@@ -87,6 +89,7 @@ class FaultEnv : public Env {
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
   bool IsDirectory(const std::string& path) override;
   Result<int64_t> ModifiedMs(const std::string& path) override;
+  Result<DirIdentity> DirectoryIdentity(const std::string& dir) override;
 
   struct FileState {
     uint64_t written = 0;  // bytes appended
@@ -106,6 +109,8 @@ class FaultEnv : public Env {
   Status CheckLocked(FaultOp op, const std::string& path);
   Status CreateDirLocked(const std::string& dir);
   Status RenameLocked(const std::string& from, const std::string& to, bool no_replace);
+  // Removes DIR and everything under it on the base (an undone mkdir).
+  Status RemoveTreeLocked(const std::string& dir);
   // The durable bytes of PATH as far as this Env knows (all of an untracked file).
   Result<std::string> DurableContentLocked(const std::string& path);
   // Writes CONTENT to PATH behind the tracking's back (to undo a remove).

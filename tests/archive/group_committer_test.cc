@@ -71,8 +71,7 @@ class GroupCommitterTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<LosingCatalog> cat_;
   std::unique_ptr<GroupCommitter> gc_;
-  // Each record's file came from the incoming directory; the committer fsyncs it too.
-  Result<AddResult> Commit(const InstanceRecord& r) { return gc_->Commit(r, (dir_ / "incoming").string()); }
+  Result<AddResult> Commit(const InstanceRecord& r) { return gc_->Commit(r); }
 };
 
 TEST_F(GroupCommitterTest, CommittedButAnswerLostIsAnsweredAdded) {

@@ -96,6 +96,29 @@ TEST_F(FaultEnvTest, CrashUndoesCreatesAndRenamesWhoseDirectoryWasNotSynced) {
   EXPECT_EQ(env_.undone_by_last_crash(), 3u);
 }
 
+TEST_F(FaultEnvTest, AnUndurableDirectoryTakesItsSyncedFilesWithIt) {
+  ASSERT_TRUE(env_.CreateDir(P("d")).ok());
+  ASSERT_TRUE(env_.CreateDir(P("d/e")).ok());
+  Write("d/e/f", "data", true);
+  ASSERT_TRUE(env_.SyncDir(P("d/e")).ok());  // f's name in e, e's name in d: but d's own name is not durable
+  ASSERT_TRUE(env_.SyncDir(P("d")).ok());
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_FALSE(Exists("d"));
+}
+
+TEST_F(FaultEnvTest, ARenameIntoASyncedDirectoryKeepsTheNewNameAndMayKeepTheOld) {
+  ASSERT_TRUE(env_.CreateDir(P("in")).ok());
+  ASSERT_TRUE(env_.CreateDir(P("out")).ok());
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  Write("in/f", "bytes", true);
+  ASSERT_TRUE(env_.SyncDir(P("in")).ok());
+  ASSERT_TRUE(env_.RenameFile(P("in/f"), P("out/f")).ok());
+  ASSERT_TRUE(env_.SyncDir(P("out")).ok());  // only the new directory
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Content("out/f"), "bytes");
+  EXPECT_EQ(Content("in/f"), "bytes");  // the worst case a filesystem may leave: both names
+}
+
 TEST_F(FaultEnvTest, CrashBringsBackRemovedAndReplacedFiles) {
   Write("removed", "old bytes", true);
   Write("target", "old target", true);
