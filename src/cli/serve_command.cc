@@ -1,5 +1,7 @@
 #include "cli/serve_command.h"
 
+#include <dcmtk/dcmnet/assoc.h>
+
 #include <csignal>
 #include <thread>
 
@@ -59,6 +61,13 @@ int RunServe(const Config& config) {
   auto reconcile_interval = ParseDurationMs(config.Get("hot.reconcile_interval"));
   if (!reconcile_interval.ok()) {
     spdlog::error("configuration: hot.reconcile_interval: {}", reconcile_interval.status().ToString());
+    return 2;
+  }
+  // DCMTK accepts a receive PDU size from 4 KiB to 128 KiB only; beyond it every association
+  // would fail with "Illegal parameter (maxPDU)" and the peer would wait for its timeout.
+  if (const int64_t pdu = config.GetInt("dimse.max_pdu").value(); pdu < ASC_MINIMUMPDUSIZE || pdu > ASC_MAXIMUMPDUSIZE) {
+    spdlog::error("configuration: dimse.max_pdu is {}; it must be between {} and {} bytes", pdu, ASC_MINIMUMPDUSIZE,
+                  ASC_MAXIMUMPDUSIZE);
     return 2;
   }
   if (Status s = MakeDirs(config.Get("data")); !s.ok()) {

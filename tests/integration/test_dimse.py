@@ -283,3 +283,14 @@ def test_cli_find_reads_the_catalog(server, ct_study):
     assert len(rows) == 2 and all(r["NumberOfSeriesRelatedInstances"] == "12" for r in rows)
     bad = run([STRATA, "find", "--data", server.data, "-k", "StudyDate=yesterday"], check=False)
     assert bad.returncode == 2 and "bad date" in bad.stderr
+
+
+@pytest.mark.parametrize("pdu", ["1048576", "1024"])
+def test_max_pdu_outside_what_dcmtk_accepts_is_refused_at_start(tmp_path, pdu):
+    # DCMTK refuses every association beyond 128 KiB ("Illegal parameter (maxPDU)"), and the
+    # sender then waits for its timeout: the server must refuse to start instead.
+    from conftest import STRATA
+    r = run([STRATA, "serve", "--data", str(tmp_path / "d"), "--port", "0", "--http-port", "0",
+             "--dimse-max-pdu", pdu], check=False, timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert "dimse.max_pdu" in r.stderr and "131072" in r.stderr
