@@ -82,6 +82,14 @@ Result<std::string> PeekTransferSyntax(std::string_view bytes) {
   return scan.transfer_syntax;
 }
 
+Result<Part10Layout> LocateDataset(std::string_view bytes) {
+  STRATA_ASSIGN_OR_RETURN(MetaScan scan, ScanMeta(bytes));
+  Part10Layout out;
+  out.transfer_syntax = std::move(scan.transfer_syntax);
+  out.dataset_offset = scan.dataset_offset;
+  return out;
+}
+
 Result<Part10File> ReadPart10(std::string_view bytes) {
   STRATA_ASSIGN_OR_RETURN(MetaScan scan, ScanMeta(bytes));
   Part10File out;

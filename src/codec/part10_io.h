@@ -25,6 +25,15 @@ struct Part10File {
 // is not a Part 10 file (no 128-byte preamble + "DICM", or no (0002,0010)).
 Result<std::string> PeekTransferSyntax(std::string_view bytes);
 
+// Where the data set of a Part 10 file starts (the first byte after the file meta
+// information) and its Transfer Syntax UID, without parsing the data set. Same errors as
+// PeekTransferSyntax.
+struct Part10Layout {
+  std::string transfer_syntax;  // (0002,0010) without padding
+  size_t dataset_offset = 0;
+};
+Result<Part10Layout> LocateDataset(std::string_view bytes);
+
 // Parses a whole Part 10 file. kInvalidArgument for bytes that are not one, or whose data set
 // is encoded in a syntax outside the table (nothing here can parse it).
 Result<Part10File> ReadPart10(std::string_view bytes);

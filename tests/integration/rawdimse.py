@@ -203,3 +203,106 @@ class FindAssociation(Association):
                 answers.append(self._read_message(command=False))
             else:
                 return status, answers
+
+
+STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
+
+
+def parse_command(cmd):
+    """Group 0000 elements of a command set (Implicit VR LE) as {(group, element): bytes}."""
+    out, pos = {}, 0
+    while pos + 8 <= len(cmd):
+        g, e, n = struct.unpack("<HHI", cmd[pos:pos + 8])
+        out[(g, e)] = cmd[pos + 8:pos + 8 + n]
+        pos += 8 + n
+    if pos != len(cmd):
+        raise ConnectionError("command set does not end at an element boundary")
+    return out
+
+
+class GetAssociation(FindAssociation):
+    """A C-GET SCU (PS3.4 C.4.3) speaking raw PDUs: it negotiates the Study Root GET model and
+    one storage SOP class with the SCP role (role selection, PS3.7 D.3.3.4), answers each
+    C-STORE sub-operation with Success and keeps the data set bytes exactly as they came."""
+
+    def __init__(self, host, port, storage_class="1.2.840.10008.5.1.4.1.1.2", syntax=EXPLICIT_LE,
+                 called="STRATA", calling="RAWGET", timeout=30):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sop_class = STUDY_ROOT_GET
+        self._pdvs = []
+        pcs = b""
+        for pc_id, cls in ((1, STUDY_ROOT_GET), (3, storage_class)):
+            pcs += _item(0x20, struct.pack(">BBBB", pc_id, 0, 0, 0) + _item(0x30, _uid(cls)) + _item(0x40, _uid(syntax)))
+        role = _item(0x54, struct.pack(">H", len(_uid(storage_class))) + _uid(storage_class) + b"\x00\x01")
+        user = _item(0x50, _item(0x51, struct.pack(">I", 65536)) + _item(0x52, _uid("1.2.3.4")) + role)
+        body = (struct.pack(">HH", 1, 0) + called.ljust(16).encode() + calling.ljust(16).encode() + b"\0" * 32 +
+                _item(0x10, _uid(APP_CONTEXT)) + pcs + user)
+        self._send_pdu(0x01, body)
+        t, _ = self._recv_pdu()
+        if t != 0x02:
+            raise ConnectionError("association not accepted (PDU type 0x%02x)" % t)
+        self.msg_id = 1
+
+    def _next_pdv_with_context(self):
+        while not self._pdvs:
+            t, payload = self._recv_pdu()
+            if t != 0x04:
+                raise ConnectionError("expected P-DATA, got PDU type 0x%02x" % t)
+            pos = 0
+            while pos < len(payload):
+                n = struct.unpack(">I", payload[pos:pos + 4])[0]
+                self._pdvs.append((payload[pos + 4], payload[pos + 5], payload[pos + 6:pos + 4 + n]))
+                pos += 4 + n
+        return self._pdvs.pop(0)
+
+    def _message(self, command):
+        data, pc = b"", None
+        while True:
+            pc, hdr, chunk = self._next_pdv_with_context()
+            if bool(hdr & 0x01) != command:
+                raise ConnectionError("expected a %s fragment" % ("command" if command else "data set"))
+            data += chunk
+            if hdr & 0x02:
+                return pc, data
+
+    def get(self, identifier):
+        """Sends the C-GET-RQ; returns (final status, {SOP Instance UID: data set bytes})."""
+        cmd = _command({
+            (0x0000, 0x0002): _uid(STUDY_ROOT_GET),
+            (0x0000, 0x0100): struct.pack("<H", 0x0010),
+            (0x0000, 0x0110): struct.pack("<H", self.msg_id),
+            (0x0000, 0x0700): struct.pack("<H", 0),
+            (0x0000, 0x0800): struct.pack("<H", 0x0001),
+        })
+        self.msg_id += 1
+        self._pdv(cmd, command=True, last=True)
+        self._pdv(identifier, command=False, last=True)
+        received = {}
+        while True:
+            pc, raw = self._message(command=True)
+            c = parse_command(raw)
+            field = struct.unpack("<H", c[(0x0000, 0x0100)])[0]
+            if field == 0x0001:  # C-STORE-RQ sub-operation
+                assert struct.unpack("<H", c[(0x0000, 0x0800)])[0] != 0x0101, "C-STORE-RQ without a data set"
+                _, data = self._message(command=False)
+                sop = c[(0x0000, 0x1000)].rstrip(b"\0 ").decode()
+                received[sop] = data
+                rsp = _command({
+                    (0x0000, 0x0002): c[(0x0000, 0x0002)],
+                    (0x0000, 0x0100): struct.pack("<H", 0x8001),
+                    (0x0000, 0x0120): c[(0x0000, 0x0110)],
+                    (0x0000, 0x0800): struct.pack("<H", 0x0101),
+                    (0x0000, 0x0900): struct.pack("<H", 0x0000),
+                    (0x0000, 0x1000): c[(0x0000, 0x1000)],
+                })
+                hdr = 0x03
+                self._send_pdu(0x04, struct.pack(">IBB", len(rsp) + 2, pc, hdr) + rsp)
+            elif field == 0x8010:  # C-GET-RSP
+                status = struct.unpack("<H", c[(0x0000, 0x0900)])[0]
+                if struct.unpack("<H", c.get((0x0000, 0x0800), b"\x01\x01"))[0] != 0x0101:
+                    self._message(command=False)  # a failed-instance list
+                if status not in (0xFF00, 0xFF01):
+                    return status, received
+            else:
+                raise ConnectionError("unexpected command field 0x%04x" % field)

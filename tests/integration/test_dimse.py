@@ -2,6 +2,7 @@
 movescu and storescp."""
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -294,3 +295,27 @@ def test_max_pdu_outside_what_dcmtk_accepts_is_refused_at_start(tmp_path, pdu):
              "--dimse-max-pdu", pdu], check=False, timeout=30)
     assert r.returncode == 2, r.stderr
     assert "dimse.max_pdu" in r.stderr and "131072" in r.stderr
+
+
+def test_c_get_by_a_raw_peer_returns_every_data_set_byte_for_byte(server, ct_study):
+    # A C-GET SCU that is not DCMTK (rawdimse.GetAssociation: raw PDUs, SCP role selection)
+    # receives the sub-operations Strata sends as stored bytes (hand-encoded C-STORE-RQ,
+    # P-DATA fragments of the negotiated size): each data set must be the stored one exactly.
+    storescu(server, ct_study)
+    study = study_uid_of(ct_study)
+    sent = {}
+    for f in ct_study:
+        raw = Path(f).read_bytes()
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        group_len = int.from_bytes(raw[140:144], "little")
+        sent[str(ds.SOPInstanceUID)] = raw[144 + group_len:]
+    def explicit(group, elem, vr, value):  # the identifier goes in the negotiated Explicit VR LE
+        return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+    ident = explicit(0x0008, 0x0052, b"CS", b"STUDY ") + explicit(0x0020, 0x000D, b"UI", rawdimse._uid(study))
+    assoc = rawdimse.GetAssociation(*server.addr())
+    status, got = assoc.get(ident)
+    assoc.release()
+    assert status == 0x0000
+    assert set(got) == set(sent)
+    for sop, data in got.items():
+        assert data == sent[sop], sop

@@ -4,9 +4,6 @@
 // provider loop is ours rather than DIMSE_getProvider's/DIMSE_moveProvider's, so that the
 // identifier goes through ReceiveIdentifier's bounds before DCMTK parses it.
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
-#include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <cstring>
@@ -14,30 +11,18 @@
 #include <set>
 
 #include "archive/prefetch_reader.h"
+#include "codec/part10_io.h"
 #include "codec/transcoder.h"
 #include "dicom/transfer_syntax.h"
 #include "net/dimse/dimse_service.h"
 #include "net/dimse/dimse_status.h"
 #include "net/dimse/identifier_reader.h"
+#include "transfer/raw_store_send.h"
 #include "transfer/store_request.h"
 #include "util/log.h"
 
 namespace strata {
 namespace {
-
-// Parses verified Part 10 bytes into a DcmFileFormat for sending.
-Result<std::unique_ptr<DcmFileFormat>> ParsePart10(const std::string& bytes) {
-  DcmInputBufferStream in;
-  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  in.setEos();
-  auto ff = std::make_unique<DcmFileFormat>();
-  ff->transferInit();
-  OFCondition c = ff->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  ff->transferEnd();
-  if (c.bad()) return Status::Corruption(std::string("stored file does not parse: ") + c.text());
-  ff->loadAllDataIntoMemory();
-  return ff;
-}
 
 // Transfer syntaxes the peer accepted on ASSOC for SOP class CLS.
 std::vector<std::string> AcceptedSyntaxes(T_ASC_Association* assoc, const std::string& cls) {
@@ -74,24 +59,26 @@ Result<std::string> PrepareForPeer(const AcceptedMap& accepted, const InstanceRe
   return transcoder.Transcode(bytes, target.value());
 }
 
-// Sends one instance (bytes already in an accepted syntax) as a C-STORE sub-operation.
+// Sends one instance (bytes already in an accepted syntax, verified) as a C-STORE
+// sub-operation, its data set as it is stored (transfer/raw_store_send.h: no parse, no
+// re-serialization on the association's thread).
 Status SendInstance(T_ASC_Association* assoc, const InstanceRecord& rec, const std::string& bytes,
                     const std::string& move_originator_aet, DIC_US move_originator_id, DIC_US* status_out) {
-  STRATA_ASSIGN_OR_RETURN(auto ff, ParsePart10(bytes));
-  DcmDataset* ds = ff->getDataset();
-  OFString syntax;
-  ff->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax);
+  auto layout = codec::LocateDataset(bytes);
+  if (!layout.ok()) return Status::Corruption("stored file " + rec.sop_uid + ": " + layout.status().message());
   T_ASC_PresentationContextID pc =
-      ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), syntax.c_str());
-  if (pc == 0) return Status::Internal("no presentation context for " + rec.sop_class_uid + " / " + syntax.c_str());
+      ASC_findAcceptedPresentationContextID(assoc, rec.sop_class_uid.c_str(), layout->transfer_syntax.c_str());
+  if (pc == 0)
+    return Status::Internal("no presentation context for " + rec.sop_class_uid + " / " + layout->transfer_syntax);
   T_DIMSE_C_StoreRQ req =
       MakeStoreRequest(assoc, rec.sop_class_uid, rec.sop_uid, MoveOriginator{move_originator_aet, move_originator_id});
   T_DIMSE_C_StoreRSP rsp;
   memset(&rsp, 0, sizeof(rsp));
-  DcmDataset* detail = nullptr;
-  OFCondition c = DIMSE_storeUser(assoc, pc, &req, nullptr, ds, nullptr, nullptr, DIMSE_BLOCKING, 0, &rsp, &detail);
-  delete detail;
-  if (c.bad()) return Status::IOError(std::string("C-STORE sub-operation failed: ") + c.text());
+  const std::string_view dataset = std::string_view(bytes).substr(layout->dataset_offset);
+  if (Status s = SendStoreRaw(assoc, pc, req, dataset, 0, &rsp); !s.ok()) {
+    if (s.code() == Status::Code::kInvalidArgument) return Status::Corruption("stored file " + rec.sop_uid + ": " + s.message());
+    return Status::IOError("C-STORE sub-operation failed: " + s.message());
+  }
   *status_out = rsp.DimseStatus;
   return Status::OK();
 }
