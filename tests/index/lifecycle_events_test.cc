@@ -4,13 +4,9 @@
 // (patient, study date, description) with the study's counters before and after; a patient
 // whose every study is rejected is neither counted nor listed at the patient level.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-
+#include "catalog_fixture.h"
 #include "index/catalog.h"
-#include "index/pg_database.h"
 
 namespace strata {
 namespace {
@@ -37,29 +33,11 @@ InstanceRecord Make(const std::string& patient, const std::string& study, const 
   return r;
 }
 
-class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
+class LifecycleEventsTest : public CatalogFixture {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() / ("strata-life-" + std::to_string(getpid()) + "-" +
-                                                       std::to_string(counter_++));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "c.db").string();
-    } else {
-      const char* pg = std::getenv("STRATA_TEST_PG_URL");
-      if (!pg) GTEST_SKIP() << "STRATA_TEST_PG_URL not set (scripts/pg-dev.sh starts a PostgreSQL)";
-      url_ = pg;
-      auto db = OpenPostgresDatabase(url_);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      auto lease = (*db)->Acquire(true);
-      ASSERT_TRUE(lease.ok());
-      ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, migrations,"
-                                       " deleted_instances, rejected_instances, replica_queue, lifecycle_events,"
-                                       " schema_version CASCADE").ok());
-    }
-    auto c = OpenCatalog({url_});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cat_ = std::move(c).value();
+    CatalogFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // Study .1: two series (3 + 1 instances); study .2 of the same patient: 2 instances;
     // study .3 of another patient: 1 instance.
     auto r = cat_->AddInstances({Make("P1", "1.2.7.1", "1.2.7.1.1", "1.2.7.1.1.1", 1),
@@ -72,15 +50,6 @@ class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
                                 false);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
-  void TearDown() override {
-    cat_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::vector<LifecycleEvent> Events() {
-    auto page = cat_->ListLifecycleEvents(100, 0);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    return page.ok() ? page->events : std::vector<LifecycleEvent>{};
-  }
   std::vector<AttributeValues> Patients(const std::string& id) {
     Query q;
     q.level = QueryLevel::kPatient;
@@ -92,11 +61,6 @@ class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r.value() : std::vector<AttributeValues>{};
   }
-
-  static inline int counter_ = 0;
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Catalog> cat_;
 };
 
 TEST_P(LifecycleEventsTest, DeletesAreRecordedWithWhoWhatAndValues) {
