@@ -1,6 +1,7 @@
 """Fixtures for the integration tests: a real `strata serve` on free ports in a temp dir,
 driven by DCMTK's command-line tools (the peers a hospital would use)."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -154,6 +155,21 @@ def same_dataset(a, b):
 
 def storescu(server, files, *opts, check=True):
     return run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+
+
+def parse_multipart(content_type, body):
+    """The parts of a multipart/related BODY (their bytes, headers stripped)."""
+    m = re.search(r'boundary="?([^";]+)"?', content_type)
+    assert m, "no boundary in " + content_type
+    delim = b"--" + m.group(1).encode()
+    parts = body.split(b"\r\n" + delim)
+    assert body.startswith(delim)
+    out = []
+    for p in [parts[0][len(delim):]] + parts[1:]:
+        if p.startswith(b"--"):
+            break
+        out.append(p[p.index(b"\r\n\r\n") + 4:])
+    return out
 
 
 def findscu(server, level, keys, root="-S", outdir=None):
