@@ -140,7 +140,8 @@ TEST_P(LifecycleEventsTest, RejectionRecordsOneEventPerStudyOnce) {
   EXPECT_EQ(events[1].study_uid, "1.2.7.3");
   EXPECT_EQ(events[1].sop_uid, "1.2.7.3.1.1");
   EXPECT_EQ(events[1].patient_name, "Doe^P2");
-  EXPECT_EQ(events[1].new_values, R"({"instances":0,"series":0,"modalities":"CT","hidden":1,"rejected":1})");
+  // Its only series wholly rejected: the study lists no modality any more.
+  EXPECT_EQ(events[1].new_values, R"({"instances":0,"series":0,"modalities":"","hidden":1,"rejected":1})");
   EXPECT_EQ(Events().size(), 2u);
   // The same note again changes nothing and records nothing.
   events.clear();
