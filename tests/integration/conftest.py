@@ -153,8 +153,22 @@ def same_dataset(a, b):
     return len(da) == len(db)
 
 
-def storescu(server, files, *opts, check=True):
-    return run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+STORE_RESPONSE = re.compile(r"Received Store Response \(([^)]*)\)")
+
+
+def storescu(server, files, *opts, check=True, status="Success"):
+    """C-STORE FILES with DCMTK's storescu -v. storescu exits 0 even when the archive refused
+    an image, so with CHECK every file must get one response whose status starts with STATUS
+    ("Success"; "Warning" where a test expects warnings). check=False: the caller reads the
+    output itself."""
+    files = list(files)
+    p = run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+    if check:
+        got = STORE_RESPONSE.findall(p.stdout + p.stderr)
+        assert len(got) == len(files) and all(g.startswith(status) for g in got), (
+            "storescu: %d file(s) sent, expected a %s response for each, got %s\n%s" % (
+                len(files), status, got, (p.stdout + p.stderr)[-3000:]))
+    return p
 
 
 def parse_multipart(content_type, body):
