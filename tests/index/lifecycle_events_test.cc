@@ -150,6 +150,38 @@ TEST_P(LifecycleEventsTest, RejectionRecordsOneEventPerStudyOnce) {
   EXPECT_EQ(Events().size(), 2u);
 }
 
+// DeleteInstanceList (the grace-period deletion): the instances named, of the study named
+// only, in one transaction with ONE event that lists their series.
+TEST_P(LifecycleEventsTest, DeleteInstanceListIsOneEvent) {
+  LifecycleCause cause{"rejected-expired", "policy:lifecycle.rejected_delete_after@node-a", "grace period over"};
+  // Three of study .1 in two series, one twice, and one of study .3 (not this study's: left).
+  auto gone = cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.1", "1.2.7.1.2.1", "1.2.7.1.1.3", "1.2.7.1.1.1",
+                                                   "1.2.7.3.1.1"}, cause);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ(gone->instances.size(), 3u);
+  const LifecycleEvent& e = gone->event;
+  EXPECT_EQ(e.action, "rejected-expired");
+  EXPECT_EQ(e.instances, 3);
+  EXPECT_EQ(e.series_uid, "");
+  EXPECT_EQ(e.sop_uid, "");
+  EXPECT_EQ(e.old_values, R"({"instances":4,"series":2,"modalities":"CT","series_uids":["1.2.7.1.1","1.2.7.1.2"]})");
+  EXPECT_EQ(e.new_values, R"({"instances":1,"series":1,"modalities":"CT","deleted":3})");
+  EXPECT_EQ(Events().size(), 1u);
+  EXPECT_TRUE(cat_->GetInstance("1.2.7.3.1.1").ok());
+  EXPECT_TRUE(cat_->IsDeleted("1.2.7.1.2.1").value());
+  // One instance: named as such, like an instance delete.
+  auto one = cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.2"}, cause);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->event.series_uid, "1.2.7.1.1");
+  EXPECT_EQ(one->event.sop_uid, "1.2.7.1.1.2");
+  EXPECT_EQ(one->event.new_values, R"({"instances":0,"series":0,"modalities":"","study":"deleted","deleted":1})");
+  // Nothing left to delete, an empty list, a bad UID: an error and no event.
+  EXPECT_TRUE(cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.2"}, cause).status().IsNotFound());
+  EXPECT_EQ(cat_->DeleteInstanceList("1.2.7.2", {}, cause).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(cat_->DeleteInstanceList("1.2.7.2", {"../x"}, cause).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Events().size(), 2u);
+}
+
 // A patient whose every study is rejected counts none of them and is not listed; a patient
 // with one study left counts that one (NumberOfPatientRelated* at the patient level).
 TEST_P(LifecycleEventsTest, PatientLevelLeavesRejectedStudiesOut) {
