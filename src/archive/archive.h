@@ -142,8 +142,10 @@ class Archive {
   Result<std::vector<InstanceRecord>> Locate(const std::string& study_uid, const std::string& series_uid = "",
                                              const std::string& sop_uid = "");
 
-  // Deletes, through Delete, the instances rejected more than GRACE_MS ago (the catalog's
-  // clock); at most LIMIT of them per call. Returns how many were deleted.
+  // Deletes the instances rejected more than GRACE_MS ago (the catalog's clock), at most LIMIT
+  // of them per call, as Delete does (tombstone, rows, files, objects), one study at a time:
+  // each study's are ONE Catalog::DeleteInstanceList, so one lifecycle event per study and
+  // call (action "rejected-expired"). Returns how many were deleted.
   Result<size_t> DeleteRejected(int64_t grace_ms, size_t limit, const std::string& who);
   // The Part 10 bytes of one instance, verified against the catalog's checksum. A hot record
   // whose file was packed meanwhile is read from its pack. A pack entry missing or corrupt in
@@ -232,6 +234,13 @@ class Archive {
                                     const std::string& expected_sop_class, std::optional<RejectionNote>* note);
   // Whether STORED (a catalog row) holds the data set INCOMING carries.
   Result<bool> SameDataset(const InstanceRecord& stored, const InstanceRecord& incoming);
+  // Delete of the instances SOP_UIDS of STUDY_UID (Catalog::DeleteInstanceList).
+  Result<DeleteReport> DeleteList(const std::string& study_uid, const std::vector<std::string>& sop_uids,
+                                  const LifecycleCause& cause);
+  // The steps of every delete: the tombstone of ROWS (the rows about to go), DELETE_ROWS (the
+  // catalog's one transaction), then the hot files and the pack objects no row references.
+  Result<DeleteReport> DeleteRows(const std::string& study_uid, std::vector<InstanceRecord> rows,
+                                  const std::function<Result<DeletedInstances>()>& delete_rows);
   // Unlinks R's hot path unless a catalog row references it (or the catalog cannot say).
   void RemoveHotFileUnlessReferenced(const InstanceRecord& r);
   ArchiveOptions options_;

@@ -1,5 +1,6 @@
 // Archive::Delete: rows first, then files, then objects (docs/safety.md, "Deleting").
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -30,24 +31,42 @@ Result<DeleteReport> Archive::Delete(const std::string& study_uid, const std::st
     STRATA_ASSIGN_OR_RETURN(auto row, catalog_->GetInstance(sop_uid));
     if (row.study_uid != study_uid) return Status::NotFound("instance " + sop_uid + " is not in study " + study_uid);
   }
+  auto rows = catalog_->ListInstances(study_uid, series_uid, sop_uid);
+  if (!rows.ok() && !rows.status().IsNotFound()) return rows.status();
+  return DeleteRows(study_uid, rows.ok() ? std::move(rows).value() : std::vector<InstanceRecord>{},
+                    [&] { return catalog_->DeleteInstances(study_uid, series_uid, sop_uid, cause); });
+}
+
+Result<DeleteReport> Archive::DeleteList(const std::string& study_uid, const std::vector<std::string>& sop_uids,
+                                         const LifecycleCause& cause) {
+  auto rows = catalog_->ListInstances(study_uid, "", "");
+  if (!rows.ok() && !rows.status().IsNotFound()) return rows.status();
+  std::vector<InstanceRecord> named;
+  if (rows.ok()) {
+    const std::set<std::string> wanted(sop_uids.begin(), sop_uids.end());
+    for (auto& r : rows.value())
+      if (wanted.count(r.sop_uid)) named.push_back(std::move(r));
+  }
+  return DeleteRows(study_uid, std::move(named),
+                    [&] { return catalog_->DeleteInstanceList(study_uid, sop_uids, cause); });
+}
+
+Result<DeleteReport> Archive::DeleteRows(const std::string& study_uid, std::vector<InstanceRecord> rows,
+                                         const std::function<Result<DeletedInstances>()>& delete_rows) {
   // The tombstone in the cold store first (archive/delete_tombstone.h): a catalog rebuilt
   // from the stores must not bring these instances back from a pack not yet compacted.
   std::string tombstone;
   std::map<std::string, int64_t> covered;
-  {
-    auto rows = catalog_->ListInstances(study_uid, series_uid, sop_uid);
-    if (!rows.ok() && !rows.status().IsNotFound()) return rows.status();
-    if (rows.ok() && !rows->empty()) {
-      tombstone = TombstoneKey(study_uid, WallClockMs(), rows.value());
-      Status t = WriteTombstone(cold_.get(), tombstone, rows.value());
-      if (!t.ok())  // kept as the store said (kUnavailable, kNoSpace...): the delete may be retried
-        return t.WithContext("delete refused, nothing changed: its tombstone could not be written to the cold store");
-      for (const auto& r : rows.value()) covered[r.sop_uid] = r.received_ms;
-    }
+  if (!rows.empty()) {
+    tombstone = TombstoneKey(study_uid, WallClockMs(), rows);
+    Status t = WriteTombstone(cold_.get(), tombstone, rows);
+    if (!t.ok())  // kept as the store said (kUnavailable, kNoSpace...): the delete may be retried
+      return t.WithContext("delete refused, nothing changed: its tombstone could not be written to the cold store");
+    for (const auto& r : rows) covered[r.sop_uid] = r.received_ms;
   }
   // Anything but OK (kUnknownOutcome included) leaves every file and object where it is: a
   // row may still name them.
-  auto deleted = catalog_->DeleteInstances(study_uid, series_uid, sop_uid, cause);
+  auto deleted = delete_rows();
   if (!deleted.ok()) {
     if (!tombstone.empty() && deleted.status().code() != Status::Code::kUnknownOutcome) {
       Status d = cold_->Delete(tombstone);  // the rows stay: so must the instances at a rebuild
@@ -126,13 +145,30 @@ Result<size_t> Archive::DeleteRejected(int64_t grace_ms, size_t limit, const std
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
   STRATA_ASSIGN_OR_RETURN(auto due, catalog_->RejectedBefore(now_ms - grace_ms, limit));
-  size_t deleted = 0;
+  // One delete per study (one transaction, one lifecycle event with the count), in the order
+  // the studies' first rejections are due; its reason names the notes and reasons involved.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const RejectionRecord*>> by_study;
   for (const auto& r : due) {
+    auto& list = by_study[r.study_uid];
+    if (list.empty()) order.push_back(r.study_uid);
+    list.push_back(&r);
+  }
+  size_t deleted = 0;
+  for (const auto& study_uid : order) {
+    const auto& list = by_study[study_uid];
+    std::vector<std::string> sops;
+    std::set<std::string> reasons;
+    for (const RejectionRecord* r : list) {
+      sops.push_back(r->sop_uid);
+      reasons.insert(r->reason_code + " by note " + r->note_sop_uid);
+    }
     LifecycleCause cause;
     cause.action = "rejected-expired";
     cause.who = who;
-    cause.reason = "rejected " + r.reason_code + " by note " + r.note_sop_uid + ", grace period over";
-    auto rep = Delete(r.study_uid, "", r.sop_uid, cause);
+    for (const auto& reason : reasons) cause.reason += (cause.reason.empty() ? "rejected " : ", ") + reason;
+    cause.reason += ", grace period over";
+    auto rep = DeleteList(study_uid, sops, cause);
     if (rep.ok()) deleted += rep->deleted.size();
     else if (!rep.status().IsNotFound()) return rep.status();  // NotFound: deleted meanwhile
   }

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "codec/part10_io.h"
+#include "util/clock.h"
 
 namespace strata {
 namespace {
@@ -20,15 +21,7 @@ bool IsAscii(const std::string& s) {
 }
 
 // DT in UTC: YYYYMMDDHHMMSS.FFFFFF+0000.
-std::string DicomDateTime(int64_t ms) {
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = strftime(buf, sizeof(buf), "%Y%m%d%H%M%S", &tm);
-  snprintf(buf + n, sizeof(buf) - n, ".%03d000+0000", static_cast<int>(ms % 1000));
-  return buf;
-}
+std::string DicomDateTime(int64_t ms) { return FormatUtcMs(ms, "%Y%m%d%H%M%S", ".%03d000+0000"); }
 
 DcmTagKey KeyOf(uint32_t tag) { return DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xFFFF)); }
 

@@ -148,6 +148,16 @@ class Catalog : public TieringLedger {
   // DeletedInstances::event holds the record).
   virtual Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
                                                    const std::string& sop_uid, const LifecycleCause& cause = {}) = 0;
+  // Deletes the instances SOP_UIDS of STUDY_UID (those that have a row; duplicates ignored) in
+  // ONE transaction, exactly as DeleteInstances does, and records ONE lifecycle event for them
+  // all: instances = how many went, series_uid the only series they were in ('' when several),
+  // sop_uid the only instance ('' when several), old_values listing their series
+  // ("series_uids": [...]). The grace-period deletion of rejected instances uses it, so a
+  // pass records one event per study, as a series delete does. kNotFound if none has a row;
+  // kInvalidArgument for an empty list or a bad UID.
+  virtual Result<DeletedInstances> DeleteInstanceList(const std::string& study_uid,
+                                                      const std::vector<std::string>& sop_uids,
+                                                      const LifecycleCause& cause = {}) = 0;
   // Whether SOP_UID was deleted (a tombstone exists). A re-stored instance has a row again;
   // callers check the row first.
   virtual Result<bool> IsDeleted(const std::string& sop_uid) = 0;

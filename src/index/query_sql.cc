@@ -257,10 +257,10 @@ Result<SqlQuery> BuildFindSql(const Query& query, PnMatch pn_match) {
   }
   // IOCM rejection (sql_lifecycle_rejection.cc): rejected instances are hidden; a series or
   // study whose every instance is rejected has counted them all out, and a patient whose
-  // every study is so is not listed (one with no study row at all is: nothing hides it).
+  // every study is so is not listed. Nor is a patient row with no study at all: the catalog
+  // deletes such a row with its last study, one left by an older build has nothing to show.
   const char* visible = level == QueryLevel::kPatient
-                            ? "(EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk AND sv.num_instances > 0)"
-                              " OR NOT EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk))"
+                            ? "EXISTS (SELECT 1 FROM studies sv WHERE sv.patient_pk = p.pk AND sv.num_instances > 0)"
                         : level == QueryLevel::kStudy  ? "st.num_instances > 0"
                         : level == QueryLevel::kSeries ? "se.num_instances > 0"
                         : level == QueryLevel::kInstance

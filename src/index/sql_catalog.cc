@@ -281,6 +281,30 @@ Result<CatalogStats> SqlCatalog::Stats() {
   return s;
 }
 
+// The patient row a new study of R joins (0: none, the caller creates (PatientID, Issuer)).
+// PatientID is unique only within its issuer (PS3.3 C.7.1.1; the UNIQUE key is the pair), so
+// an instance naming an issuer joins exactly that pair. One naming NO issuer is taken to come
+// from a sender that leaves the issuer out (a modality keyed to the hospital's worklist): it
+// joins the row without an issuer when there is one, else the ONLY patient with that ID,
+// whatever its issuer, as dcm4chee-arc does (PatientService.findPatients: a missing issuer
+// matches any). With several issuers' patients of that ID it cannot choose: it gets the row
+// without an issuer (dcm4chee-arc refuses such a store; a store is not refused here for it).
+// An empty PatientID identifies nobody: matched as a pair only. Orthanc, for comparison, keys
+// patients by PatientID alone (its patient id is a hash of PatientID), so it would always join.
+Result<int64_t> SqlCatalog::FindPatientFor(SqlConnection& c, const InstanceRecord& r) {
+  if (!r.issuer.empty() || r.patient_id.empty()) {
+    STRATA_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT pk FROM patients WHERE patient_id = ? AND issuer = ?",
+                                               {r.patient_id, r.issuer}));
+    return rows.empty() ? int64_t{0} : SqlInt(rows[0][0]);
+  }
+  // '' sorts first: the row without an issuer wins when there is one.
+  STRATA_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT pk, issuer FROM patients WHERE patient_id = ?"
+                                             " ORDER BY issuer LIMIT 2", {r.patient_id}));
+  if (rows.empty()) return int64_t{0};
+  if (SqlText(rows[0][1]).empty() || rows.size() == 1) return SqlInt(rows[0][0]);
+  return int64_t{0};
+}
+
 Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, bool replace) {
   AddResult out;
   STRATA_ASSIGN_OR_RETURN(auto existing, c.Query(std::string("SELECT ") + kInstanceCols + kInstanceFrom +
@@ -330,17 +354,14 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
   int64_t patient_pk = 0;
   STRATA_ASSIGN_OR_RETURN(auto srow, c.Query("SELECT pk, modalities FROM studies WHERE study_uid = ?", {r.study_uid}));
   if (srow.empty()) {
-    STRATA_ASSIGN_OR_RETURN(auto prow, c.Query("SELECT pk FROM patients WHERE patient_id = ? AND issuer = ?",
-                                               {r.patient_id, r.issuer}));
-    if (prow.empty()) {
+    STRATA_ASSIGN_OR_RETURN(patient_pk, FindPatientFor(c, r));
+    if (patient_pk == 0) {
       STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
           "INSERT INTO patients (patient_id, issuer, patient_name, patient_name_norm, patient_name_fold, birth_date,"
           " sex) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
           {r.patient_id, r.issuer, r.patient_name, Upper(r.patient_name), FoldForMatching(r.patient_name),
            r.birth_date, r.sex}));
       patient_pk = SqlInt(ins[0][0]);
-    } else {
-      patient_pk = SqlInt(prow[0][0]);
     }
   }
 
@@ -361,8 +382,10 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
   }
 
   int64_t series_pk;
-  bool new_series = false;
-  STRATA_ASSIGN_OR_RETURN(auto serow, c.Query("SELECT pk, study_pk FROM series WHERE series_uid = ?", {r.series_uid}));
+  bool series_counted = false;  // the series was not counted in the study: new, or wholly rejected (IOCM)
+  std::string series_modality = r.modality;
+  STRATA_ASSIGN_OR_RETURN(auto serow, c.Query("SELECT pk, study_pk, num_instances, modality FROM series"
+                                              " WHERE series_uid = ?", {r.series_uid}));
   if (serow.empty()) {
     STRATA_ASSIGN_OR_RETURN(auto ins, c.Query(
         "INSERT INTO series (series_uid, study_pk, modality, series_number, description, body_part, series_date,"
@@ -371,11 +394,15 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
         {r.series_uid, study_pk, r.modality, r.series_number, r.series_description, r.body_part, r.series_date,
          r.series_time, r.pps_start_date, r.pps_start_time, r.request_attributes}));
     series_pk = SqlInt(ins[0][0]);
-    new_series = true;
+    series_counted = true;
   } else {
     series_pk = SqlInt(serow[0][0]);
     if (SqlInt(serow[0][1]) != study_pk)
       return Status::InvalidArgument("series " + r.series_uid + " already belongs to another study");
+    // A series whose every instance is rejected was counted out of num_series and
+    // ModalitiesInStudy (sql_lifecycle_rejection.cc): this instance brings it back.
+    series_counted = SqlInt(serow[0][2]) == 0;
+    series_modality = SqlText(serow[0][3]);
   }
 
   std::vector<SqlValue> params{r.sop_uid, series_pk, study_pk, r.sop_class_uid, r.instance_number, r.rows,
@@ -395,7 +422,7 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
       "UPDATE series SET num_instances = num_instances + 1, size_bytes = size_bytes + ? WHERE pk = ?",
       {static_cast<int64_t>(r.size), series_pk}));
   (void)n2;
-  if (new_series && !r.modality.empty()) {
+  if (series_counted && !series_modality.empty()) {
     std::set<std::string> mods;
     size_t start = 0;
     while (start <= modalities.size() && !modalities.empty()) {
@@ -404,14 +431,15 @@ Result<AddResult> SqlCatalog::AddOne(SqlConnection& c, const InstanceRecord& r, 
       if (p == std::string::npos) break;
       start = p + 1;
     }
-    mods.insert(r.modality);
+    mods.insert(series_modality);
     modalities.clear();
     for (const auto& m : mods) modalities += (modalities.empty() ? "" : "\\") + m;
   }
   STRATA_ASSIGN_OR_RETURN(auto n3, c.Exec(
       "UPDATE studies SET num_instances = num_instances + 1, num_series = num_series + ?, size_bytes = size_bytes + ?,"
       " last_received_ms = ?, modalities = ? WHERE pk = ?",
-      {static_cast<int64_t>(new_series ? 1 : 0), static_cast<int64_t>(r.size), r.received_ms, modalities, study_pk}));
+      {static_cast<int64_t>(series_counted ? 1 : 0), static_cast<int64_t>(r.size), r.received_ms, modalities,
+       study_pk}));
   (void)n3;
   out.outcome = AddOutcome::kAdded;
   return out;

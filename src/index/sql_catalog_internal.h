@@ -28,6 +28,10 @@ inline constexpr const char* kInstanceFrom =
 InstanceRecord RowToInstance(const SqlRow& r);
 // Schema step v4 (sql_lifecycle.cc): the tombstones of deleted instances.
 const char* LifecycleSchemaV4();
+// Sets study STUDY_PK's modalities (ModalitiesInStudy) and num_series from its series that
+// still count (num_instances > 0: neither deleted nor wholly rejected), inside the caller's
+// transaction (sql_lifecycle.cc; deletes and rejections call it after changing counters).
+Status RecountStudySeries(SqlConnection& c, int64_t study_pk);
 // Schema step v5 (sql_catalog.cc): the folded name columns of query.pn_match = insensitive.
 const char* CharsetSchemaV5();
 Status CharsetSchemaV5Backfill(SqlConnection& conn);
@@ -102,6 +106,8 @@ class SqlCatalog : public Catalog {
   // --- lifecycle (deletes and tombstones): sql_lifecycle.cc ---
   Result<DeletedInstances> DeleteInstances(const std::string& study_uid, const std::string& series_uid,
                                            const std::string& sop_uid, const LifecycleCause& cause) override;
+  Result<DeletedInstances> DeleteInstanceList(const std::string& study_uid, const std::vector<std::string>& sop_uids,
+                                              const LifecycleCause& cause) override;
   Result<bool> IsDeleted(const std::string& sop_uid) override;
   Result<std::vector<std::string>> StudiesToCompact(size_t limit) override;
 
@@ -132,9 +138,16 @@ class SqlCatalog : public Catalog {
   Result<std::vector<ReplicaTask>> ListReplicaTasks(const std::string& study_uid, size_t limit) override;
 
  private:
+  // One delete transaction, run again when a concurrent writer won a key. SOP_UIDS empty: the
+  // whole study or series; LIST: called by DeleteInstanceList (its event lists the series).
+  Result<DeletedInstances> DeleteWithRetry(const std::string& study_uid, const std::string& series_uid,
+                                           const std::vector<std::string>& sop_uids, bool list,
+                                           const LifecycleCause& cause);
   Status DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
-                  const std::string& sop_uid, const LifecycleCause& cause, DeletedInstances* out);
+                  const std::vector<std::string>& sop_uids, bool list, const LifecycleCause& cause,
+                  DeletedInstances* out);
   Result<AddResult> AddOne(SqlConnection& c, const InstanceRecord& r, bool replace);
+  Result<int64_t> FindPatientFor(SqlConnection& c, const InstanceRecord& r);
   std::unique_ptr<SqlDatabase> db_;
   const PnMatch pn_match_;
 };

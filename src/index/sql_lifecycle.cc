@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "model/uid.h"
 #include "index/sql_catalog_internal.h"
 
@@ -23,6 +25,26 @@ Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_ui
   STRATA_RETURN_IF_ERROR(ValidateUid(study_uid, "StudyInstanceUID"));
   if (!series_uid.empty()) STRATA_RETURN_IF_ERROR(ValidateUid(series_uid, "SeriesInstanceUID"));
   if (!sop_uid.empty()) STRATA_RETURN_IF_ERROR(ValidateUid(sop_uid, "SOPInstanceUID"));
+  std::vector<std::string> sops;
+  if (!sop_uid.empty()) sops.push_back(sop_uid);
+  return DeleteWithRetry(study_uid, series_uid, sops, /*list=*/false, cause);
+}
+
+Result<DeletedInstances> SqlCatalog::DeleteInstanceList(const std::string& study_uid,
+                                                        const std::vector<std::string>& sop_uids,
+                                                        const LifecycleCause& cause) {
+  STRATA_RETURN_IF_ERROR(ValidateUid(study_uid, "StudyInstanceUID"));
+  if (sop_uids.empty()) return Status::InvalidArgument("DeleteInstanceList needs at least one SOP Instance UID");
+  for (const auto& uid : sop_uids) STRATA_RETURN_IF_ERROR(ValidateUid(uid, "SOPInstanceUID"));
+  std::vector<std::string> sops = sop_uids;
+  std::sort(sops.begin(), sops.end());
+  sops.erase(std::unique(sops.begin(), sops.end()), sops.end());
+  return DeleteWithRetry(study_uid, "", sops, /*list=*/true, cause);
+}
+
+Result<DeletedInstances> SqlCatalog::DeleteWithRetry(const std::string& study_uid, const std::string& series_uid,
+                                                     const std::vector<std::string>& sop_uids, bool list,
+                                                     const LifecycleCause& cause) {
   DeletedInstances out;
   STRATA_ASSIGN_OR_RETURN(auto conn, db_->Acquire(true));
   Status s;
@@ -30,7 +52,7 @@ Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_ui
   for (int attempt = 0; attempt < 5; ++attempt) {
     s = InTransaction(*conn, [&]() -> Status {
       out = DeletedInstances{};
-      return DeleteIn(*conn, study_uid, series_uid, sop_uid, cause, &out);
+      return DeleteIn(*conn, study_uid, series_uid, sop_uids, list, cause, &out);
     });
     if (s.code() != Status::Code::kConflict && s.code() != Status::Code::kUnavailable) break;
   }
@@ -38,8 +60,22 @@ Result<DeletedInstances> SqlCatalog::DeleteInstances(const std::string& study_ui
   return out;
 }
 
+Status RecountStudySeries(SqlConnection& c, int64_t study_pk) {
+  STRATA_ASSIGN_OR_RETURN(auto mods, c.Query(
+      "SELECT DISTINCT modality FROM series WHERE study_pk = ? AND num_instances > 0 AND modality <> ''"
+      " ORDER BY modality", {study_pk}));
+  std::string modalities;
+  for (const auto& m : mods) modalities += (modalities.empty() ? "" : "\\") + SqlText(m[0]);
+  STRATA_ASSIGN_OR_RETURN(auto n, c.Exec(
+      "UPDATE studies SET modalities = ?, num_series = (SELECT COUNT(*) FROM series WHERE study_pk = ?"
+      " AND num_instances > 0) WHERE pk = ?", {modalities, study_pk, study_pk}));
+  (void)n;
+  return Status::OK();
+}
+
 Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, const std::string& series_uid,
-                            const std::string& sop_uid, const LifecycleCause& cause, DeletedInstances* out) {
+                            const std::vector<std::string>& sop_uids, bool list, const LifecycleCause& cause,
+                            DeletedInstances* out) {
   const bool pg = db_->dialect() == SqlDialect::kPostgres;
   const std::string now = DbNow();
   // The study row locked first: a store into the study waits for us (or fails on its key
@@ -59,9 +95,13 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
     sql += " AND se.series_uid = ?";
     params.emplace_back(series_uid);
   }
-  if (!sop_uid.empty()) {
-    sql += " AND i.sop_uid = ?";
-    params.emplace_back(sop_uid);
+  if (!sop_uids.empty()) {
+    sql += " AND i.sop_uid IN (";
+    for (size_t k = 0; k < sop_uids.size(); ++k) {
+      sql += k ? ", ?" : "?";
+      params.emplace_back(sop_uids[k]);
+    }
+    sql += ")";
   }
   STRATA_ASSIGN_OR_RETURN(auto rows, c.Query(sql, params));
   struct Sum {
@@ -97,7 +137,9 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   }
   if (out->instances.empty())
     return Status::NotFound("no instance of study " + study_uid + (series_uid.empty() ? "" : " series " + series_uid) +
-                            (sop_uid.empty() ? "" : " instance " + sop_uid));
+                            (sop_uids.size() == 1 ? " instance " + sop_uids[0]
+                             : sop_uids.empty()   ? ""
+                                                  : " among the " + std::to_string(sop_uids.size()) + " named"));
   for (const auto& [series_pk, sum] : by_series) {
     STRATA_ASSIGN_OR_RETURN(auto n1, c.Exec(
         "UPDATE series SET num_instances = num_instances - ?, size_bytes = size_bytes - ? WHERE pk = ?",
@@ -107,15 +149,11 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
         {series_pk, series_pk}));
     (void)n1; (void)n2;
   }
-  // Modalities in Study: those of the series that are left.
-  STRATA_ASSIGN_OR_RETURN(auto mods, c.Query(
-      "SELECT DISTINCT modality FROM series WHERE study_pk = ? AND modality <> '' ORDER BY modality", {study_pk}));
-  std::string modalities;
-  for (const auto& m : mods) modalities += (modalities.empty() ? "" : "\\") + SqlText(m[0]);
   STRATA_ASSIGN_OR_RETURN(auto n3, c.Exec(
-      "UPDATE studies SET num_instances = num_instances - ?, size_bytes = size_bytes - ?,"
-      " num_series = (SELECT COUNT(*) FROM series WHERE study_pk = ? AND num_instances > 0), modalities = ? WHERE pk = ?",
-      {study_sum.count, study_sum.bytes, study_pk, modalities, study_pk}));
+      "UPDATE studies SET num_instances = num_instances - ?, size_bytes = size_bytes - ? WHERE pk = ?",
+      {study_sum.count, study_sum.bytes, study_pk}));
+  // Modalities in Study and the series count: those of the series still counted.
+  STRATA_RETURN_IF_ERROR(RecountStudySeries(c, study_pk));
   STRATA_ASSIGN_OR_RETURN(auto n4, c.Exec(
       "DELETE FROM studies WHERE pk = ? AND NOT EXISTS (SELECT 1 FROM instances WHERE study_pk = ?)"
       " AND NOT EXISTS (SELECT 1 FROM series WHERE study_pk = ?)", {study_pk, study_pk, study_pk}));
@@ -135,11 +173,21 @@ Status SqlCatalog::DeleteIn(SqlConnection& c, const std::string& study_uid, cons
   e.who = cause.who;
   e.reason = cause.reason;
   e.study_uid = study_uid;
-  e.series_uid = series_uid.empty() && !sop_uid.empty() ? out->instances.front().series_uid : series_uid;
-  e.sop_uid = sop_uid;
+  // The scope: the series named, or the only series of the instances named; the instance
+  // when one was named.
+  std::set<std::string> touched;
+  for (const auto& r : out->instances) touched.insert(r.series_uid);
+  e.series_uid = !series_uid.empty() ? series_uid : !sop_uids.empty() && touched.size() == 1 ? *touched.begin() : "";
+  e.sop_uid = sop_uids.size() == 1 ? sop_uids[0] : "";
   NameStudy(before, &e);
   e.instances = static_cast<int64_t>(out->instances.size());
-  e.old_values = StudyStateJson(before);
+  if (list) {  // a list names no series: the event does, for people (the grace pass's one event)
+    nlohmann::ordered_json uids = nlohmann::ordered_json::array();
+    for (const auto& uid : touched) uids.push_back(uid);
+    e.old_values = StudyStateJson(before, {{"series_uids", uids.dump()}});
+  } else {
+    e.old_values = StudyStateJson(before);
+  }
   e.new_values = after.found ? StudyStateJson(after, {{"deleted", std::to_string(out->instances.size())}})
                              : StudyStateJson(after, {{"study", "\"deleted\""},
                                                       {"deleted", std::to_string(out->instances.size())}});

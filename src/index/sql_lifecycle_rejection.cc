@@ -1,7 +1,8 @@
 // The rejection part of SqlCatalog (IOCM, PS3.4 KK): one row per rejected SOP Instance UID.
 // A rejected instance keeps its instance row (the converter still packs it, the reconciler
 // and janitor still see its bytes as referenced, so the safety invariants hold unchanged)
-// but leaves its series' and study's counters at once; readers above the catalog hide it
+// but leaves its series' and study's counters (and, with its series' last, the study's
+// num_series and ModalitiesInStudy) at once; readers above the catalog hide it
 // (Archive::Find / Locate) and stores of it are refused (Archive::StoreFile).
 #include <algorithm>
 #include <map>
@@ -62,7 +63,7 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
       recorded.clear();
       struct PerStudy {
         StudyState before;
-        int64_t recorded = 0, hidden = 0;
+        int64_t recorded = 0, hidden = 0, study_pk = 0;
         std::set<std::string> series, sops;
       };
       std::map<std::string, PerStudy> per;
@@ -97,17 +98,19 @@ Result<size_t> SqlCatalog::RejectInstances(const std::vector<RejectionRecord>& r
             "UPDATE series SET num_instances = num_instances - 1, size_bytes = size_bytes - ? WHERE pk = ?",
             {size, series_pk}));
         STRATA_ASSIGN_OR_RETURN(auto n2, conn->Exec(
-            "UPDATE studies SET num_instances = num_instances - 1, size_bytes = size_bytes - ?,"
-            " num_series = (SELECT COUNT(*) FROM series WHERE study_pk = ? AND num_instances > 0) WHERE pk = ?",
-            {size, study_pk, study_pk}));
+            "UPDATE studies SET num_instances = num_instances - 1, size_bytes = size_bytes - ? WHERE pk = ?",
+            {size, study_pk}));
         (void)n1;
         (void)n2;
         ++hidden;
         ++ps.hidden;
+        ps.study_pk = study_pk;
       }
       for (const auto& st : studies) {
         const PerStudy& ps = per[st];
         if (ps.recorded == 0) continue;  // the same note again: nothing changed
+        // A series left with no counted instance leaves num_series and ModalitiesInStudy.
+        if (ps.hidden > 0) STRATA_RETURN_IF_ERROR(RecountStudySeries(*conn, ps.study_pk));
         STRATA_ASSIGN_OR_RETURN(StudyState after, ReadStudyState(*conn, st));
         LifecycleEvent e;
         e.action = cause.action.empty() || cause.action == "delete" ? "reject" : cause.action;

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace strata {
@@ -36,20 +37,8 @@ EventCode CodeOf(const std::string& action) {
   return {"110113", "Security Alert", "E"};  // deny and anything else
 }
 
-std::string IsoTime(int64_t ms) {
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return buf;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// RFC 5424 / ISO 8601 in UTC: YYYY-MM-DDTHH:MM:SS.mmmZ.
+std::string IsoTime(int64_t ms) { return FormatUtcMs(ms, "%Y-%m-%dT%H:%M:%S", ".%03dZ"); }
 
 }  // namespace
 

@@ -3,12 +3,10 @@
 #include "index/catalog.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <thread>
 
+#include "catalog_fixture.h"
 #include "index/pg_database.h"
 #include "index/sqlite_database.h"
 
@@ -50,50 +48,7 @@ std::string Values(const std::vector<AttributeValues>& rows, Tag tag) {
   return out;
 }
 
-class CatalogTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() / ("strata-cat-" + std::to_string(getpid()) + "-" +
-                                                       std::to_string(counter_++));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "c.db").string();
-    } else {
-      const char* pg = std::getenv("STRATA_TEST_PG_URL");
-      if (!pg) GTEST_SKIP() << "STRATA_TEST_PG_URL not set (scripts/pg-dev.sh starts a PostgreSQL)";
-      url_ = pg;
-      // A clean schema per test.
-      auto db = OpenPostgresDatabase(url_);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      auto lease = (*db)->Acquire(true);
-      ASSERT_TRUE(lease.ok());
-      ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, "
-                                       "migrations, deleted_instances, rejected_instances, corrections, schema_version CASCADE").ok());
-    }
-    auto c = OpenCatalog({url_});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cat_ = std::move(c).value();
-  }
-  void TearDown() override {
-    cat_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  void Add(std::vector<InstanceRecord> recs) {
-    auto r = cat_->AddInstances(recs, false);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
-  Result<std::vector<AttributeValues>> Find(QueryLevel level, std::vector<std::pair<Tag, std::string>> keys) {
-    Query q;
-    q.level = level;
-    q.keys = std::move(keys);
-    return cat_->Find(q);
-  }
-
-  static inline int counter_ = 0;
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Catalog> cat_;
-};
+class CatalogTest : public CatalogFixture {};
 
 TEST_P(CatalogTest, AddAndGet) {
   Add({Make("P1", "1.2.3.1", "1.2.3.1.1", "1.2.3.1.1.1")});

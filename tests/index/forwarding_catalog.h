@@ -56,6 +56,10 @@ class ForwardingCatalog : public Catalog {
                                            const LifecycleCause& cause = {}) override {
     return real_->DeleteInstances(a, b, c, cause);
   }
+  Result<DeletedInstances> DeleteInstanceList(const std::string& study_uid, const std::vector<std::string>& sops,
+                                              const LifecycleCause& cause = {}) override {
+    return real_->DeleteInstanceList(study_uid, sops, cause);
+  }
   Result<bool> IsDeleted(const std::string& s) override { return real_->IsDeleted(s); }
   Result<std::vector<std::string>> StudiesToCompact(size_t l) override { return real_->StudiesToCompact(l); }
   Result<std::vector<InstanceRecord>> ListInstancesWithoutHeader(size_t l) override {

@@ -4,13 +4,9 @@
 // (patient, study date, description) with the study's counters before and after; a patient
 // whose every study is rejected is neither counted nor listed at the patient level.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-
+#include "catalog_fixture.h"
 #include "index/catalog.h"
-#include "index/pg_database.h"
 
 namespace strata {
 namespace {
@@ -37,29 +33,11 @@ InstanceRecord Make(const std::string& patient, const std::string& study, const 
   return r;
 }
 
-class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
+class LifecycleEventsTest : public CatalogFixture {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      dir_ = std::filesystem::temp_directory_path() / ("strata-life-" + std::to_string(getpid()) + "-" +
-                                                       std::to_string(counter_++));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "c.db").string();
-    } else {
-      const char* pg = std::getenv("STRATA_TEST_PG_URL");
-      if (!pg) GTEST_SKIP() << "STRATA_TEST_PG_URL not set (scripts/pg-dev.sh starts a PostgreSQL)";
-      url_ = pg;
-      auto db = OpenPostgresDatabase(url_);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      auto lease = (*db)->Acquire(true);
-      ASSERT_TRUE(lease.ok());
-      ASSERT_TRUE((*lease)->ExecScript("DROP TABLE IF EXISTS instances, series, studies, patients, packs, migrations,"
-                                       " deleted_instances, rejected_instances, replica_queue, lifecycle_events,"
-                                       " schema_version CASCADE").ok());
-    }
-    auto c = OpenCatalog({url_});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cat_ = std::move(c).value();
+    CatalogFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // Study .1: two series (3 + 1 instances); study .2 of the same patient: 2 instances;
     // study .3 of another patient: 1 instance.
     auto r = cat_->AddInstances({Make("P1", "1.2.7.1", "1.2.7.1.1", "1.2.7.1.1.1", 1),
@@ -72,15 +50,6 @@ class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
                                 false);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
-  void TearDown() override {
-    cat_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::vector<LifecycleEvent> Events() {
-    auto page = cat_->ListLifecycleEvents(100, 0);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    return page.ok() ? page->events : std::vector<LifecycleEvent>{};
-  }
   std::vector<AttributeValues> Patients(const std::string& id) {
     Query q;
     q.level = QueryLevel::kPatient;
@@ -92,11 +61,6 @@ class LifecycleEventsTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r.value() : std::vector<AttributeValues>{};
   }
-
-  static inline int counter_ = 0;
-  std::filesystem::path dir_;
-  std::string url_;
-  std::unique_ptr<Catalog> cat_;
 };
 
 TEST_P(LifecycleEventsTest, DeletesAreRecordedWithWhoWhatAndValues) {
@@ -176,12 +140,45 @@ TEST_P(LifecycleEventsTest, RejectionRecordsOneEventPerStudyOnce) {
   EXPECT_EQ(events[1].study_uid, "1.2.7.3");
   EXPECT_EQ(events[1].sop_uid, "1.2.7.3.1.1");
   EXPECT_EQ(events[1].patient_name, "Doe^P2");
-  EXPECT_EQ(events[1].new_values, R"({"instances":0,"series":0,"modalities":"CT","hidden":1,"rejected":1})");
+  // Its only series wholly rejected: the study lists no modality any more.
+  EXPECT_EQ(events[1].new_values, R"({"instances":0,"series":0,"modalities":"","hidden":1,"rejected":1})");
   EXPECT_EQ(Events().size(), 2u);
   // The same note again changes nothing and records nothing.
   events.clear();
   EXPECT_EQ(cat_->RejectInstances(note, cause, &events).value(), 0u);
   EXPECT_TRUE(events.empty());
+  EXPECT_EQ(Events().size(), 2u);
+}
+
+// DeleteInstanceList (the grace-period deletion): the instances named, of the study named
+// only, in one transaction with ONE event that lists their series.
+TEST_P(LifecycleEventsTest, DeleteInstanceListIsOneEvent) {
+  LifecycleCause cause{"rejected-expired", "policy:lifecycle.rejected_delete_after@node-a", "grace period over"};
+  // Three of study .1 in two series, one twice, and one of study .3 (not this study's: left).
+  auto gone = cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.1", "1.2.7.1.2.1", "1.2.7.1.1.3", "1.2.7.1.1.1",
+                                                   "1.2.7.3.1.1"}, cause);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ(gone->instances.size(), 3u);
+  const LifecycleEvent& e = gone->event;
+  EXPECT_EQ(e.action, "rejected-expired");
+  EXPECT_EQ(e.instances, 3);
+  EXPECT_EQ(e.series_uid, "");
+  EXPECT_EQ(e.sop_uid, "");
+  EXPECT_EQ(e.old_values, R"({"instances":4,"series":2,"modalities":"CT","series_uids":["1.2.7.1.1","1.2.7.1.2"]})");
+  EXPECT_EQ(e.new_values, R"({"instances":1,"series":1,"modalities":"CT","deleted":3})");
+  EXPECT_EQ(Events().size(), 1u);
+  EXPECT_TRUE(cat_->GetInstance("1.2.7.3.1.1").ok());
+  EXPECT_TRUE(cat_->IsDeleted("1.2.7.1.2.1").value());
+  // One instance: named as such, like an instance delete.
+  auto one = cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.2"}, cause);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->event.series_uid, "1.2.7.1.1");
+  EXPECT_EQ(one->event.sop_uid, "1.2.7.1.1.2");
+  EXPECT_EQ(one->event.new_values, R"({"instances":0,"series":0,"modalities":"","study":"deleted","deleted":1})");
+  // Nothing left to delete, an empty list, a bad UID: an error and no event.
+  EXPECT_TRUE(cat_->DeleteInstanceList("1.2.7.1", {"1.2.7.1.1.2"}, cause).status().IsNotFound());
+  EXPECT_EQ(cat_->DeleteInstanceList("1.2.7.2", {}, cause).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(cat_->DeleteInstanceList("1.2.7.2", {"../x"}, cause).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(Events().size(), 2u);
 }
 

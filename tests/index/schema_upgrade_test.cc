@@ -110,7 +110,9 @@ TEST_F(SchemaUpgradeTest, V5BackfillsFoldedNamesOfExistingRows) {
     ASSERT_TRUE((*conn)->ExecScript(
         "UPDATE patients SET patient_name = 'M\xc3\xbcller^J\xc3\xbcrgen';"
         "UPDATE studies SET referring = 'Stra\xc3\x9f" "e^Eva';"
-        "INSERT INTO patients VALUES (2, 'P2', '', CAST(X'4DFC6C6C6572' AS TEXT), 'M', '', '');").ok());
+        "INSERT INTO patients VALUES (2, 'P2', '', CAST(X'4DFC6C6C6572' AS TEXT), 'M', '', '');"
+        // with a study: the patient level lists only patients that have one
+        "INSERT INTO studies VALUES (2, '1.2.99.2', 2, '', '', '', '', '', '', '', '', 1, 1, 0, 0);").ok());
   }
   CatalogOptions opt{"sqlite:" + path_};
   opt.pn_match = PnMatch::kInsensitive;

@@ -1,6 +1,7 @@
 """Fixtures for the integration tests: a real `strata serve` on free ports in a temp dir,
 driven by DCMTK's command-line tools (the peers a hospital would use)."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -152,8 +153,37 @@ def same_dataset(a, b):
     return len(da) == len(db)
 
 
-def storescu(server, files, *opts, check=True):
-    return run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+STORE_RESPONSE = re.compile(r"Received Store Response \(([^)]*)\)")
+
+
+def storescu(server, files, *opts, check=True, status="Success"):
+    """C-STORE FILES with DCMTK's storescu -v. storescu exits 0 even when the archive refused
+    an image, so with CHECK every file must get one response whose status starts with STATUS
+    ("Success"; "Warning" where a test expects warnings). check=False: the caller reads the
+    output itself."""
+    files = list(files)
+    p = run(["storescu", "-v", "-aec", server.aet, *opts, *server.addr(), *files], check=check)
+    if check:
+        got = STORE_RESPONSE.findall(p.stdout + p.stderr)
+        assert len(got) == len(files) and all(g.startswith(status) for g in got), (
+            "storescu: %d file(s) sent, expected a %s response for each, got %s\n%s" % (
+                len(files), status, got, (p.stdout + p.stderr)[-3000:]))
+    return p
+
+
+def parse_multipart(content_type, body):
+    """The parts of a multipart/related BODY (their bytes, headers stripped)."""
+    m = re.search(r'boundary="?([^";]+)"?', content_type)
+    assert m, "no boundary in " + content_type
+    delim = b"--" + m.group(1).encode()
+    parts = body.split(b"\r\n" + delim)
+    assert body.startswith(delim)
+    out = []
+    for p in [parts[0][len(delim):]] + parts[1:]:
+        if p.startswith(b"--"):
+            break
+        out.append(p[p.index(b"\r\n\r\n") + 4:])
+    return out
 
 
 def findscu(server, level, keys, root="-S", outdir=None):

@@ -18,7 +18,7 @@ import uuid
 import pydicom
 import pytest
 
-from conftest import STRATA, findscu, free_port, gen, run, storescu, study_uid_of
+from conftest import STRATA, findscu, free_port, gen, parse_multipart, run, storescu, study_uid_of
 
 PG = os.environ.get("STRATA_TEST_PG_URL", "")
 
@@ -66,20 +66,6 @@ def http(server, path, method="GET", body=None, accept="application/json", auth=
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
-
-
-def parse_multipart(content_type, body):
-    m = re.search(r'boundary="?([^";]+)"?', content_type)
-    assert m, "no boundary in " + content_type
-    delim = b"--" + m.group(1).encode()
-    parts = body.split(b"\r\n" + delim)
-    assert body.startswith(delim)
-    out = []
-    for p in [parts[0][len(delim):]] + parts[1:]:
-        if p.startswith(b"--"):
-            break
-        out.append(p[p.index(b"\r\n\r\n") + 4:])
-    return out
 
 
 def cli(server, catalog, *args, check=True):

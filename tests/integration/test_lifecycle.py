@@ -307,12 +307,13 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
     assert "event=rejected_deleted instances=14" in mig.stderr + mig.stdout
     run([STRATA, "verify", "--data", server.data, "--hot"])
 
-    # The lifecycle changes: the two notes (who sent them, what they hid), then the 14
-    # grace-period deletions; the refused note and the refused re-sends changed nothing.
+    # The lifecycle changes: the two notes (who sent them, what they hid), then ONE event for
+    # the grace pass's 14 deletions in the study (not one per instance); the refused note and
+    # the refused re-sends changed nothing.
     total, events = lifecycle(server)
     rejects = [e for e in events if e["action"] == "reject"]
     expired = [e for e in events if e["action"] == "rejected-expired"]
-    assert total == 16 and len(rejects) == 2 and len(expired) == 14, [e["action"] for e in events]
+    assert total == 3 and len(rejects) == 2 and len(expired) == 1, [e["action"] for e in events]
     by_stow, by_dimse = rejects  # newest first
     assert by_dimse["who"] == "dimse:STORESCU@127.0.0.1" and by_dimse["instances"] == 2
     assert by_dimse["series_uid"] == s1 and by_dimse["new"]["hidden"] == 2
@@ -320,7 +321,10 @@ def test_rejection_note_hides_and_refuses(server_factory, ct_study, tmp_path):
     assert by_dimse["reason"].startswith("113001 Rejected for Quality Reasons (note %s)" % kos1)
     assert by_stow["who"].startswith("anonymous@127.0.0.1") and by_stow["instances"] == 12
     assert by_stow["new"]["series"] == by_stow["old"]["series"] - 1 and "113039" in by_stow["reason"]
-    assert {e["sop_uid"] for e in expired} == set(bad) | set(by_series[s2])
+    (grace,) = expired
+    assert grace["study_uid"] == study and grace["instances"] == len(set(bad) | set(by_series[s2])) == 14
+    assert grace["sop_uid"] == "" and grace["series_uid"] == ""  # two series
+    assert grace["old"]["series_uids"] == sorted({s1, s2}) and grace["new"]["deleted"] == 14
     assert all(e["who"].startswith("policy:lifecycle.rejected_delete_after@") and "grace period" in e["reason"]
                for e in expired)
     first = pydicom.dcmread(ct_study[0], stop_before_pixels=True)

@@ -7,7 +7,6 @@ the rebuild of N studies (docs/benchmarks.md)."""
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -18,7 +17,7 @@ import uuid
 import pydicom
 import pytest
 
-from conftest import STRATA, findscu, free_port, gen, run, storescu, study_uid_of
+from conftest import STRATA, findscu, free_port, gen, parse_multipart, run, storescu, study_uid_of
 
 PG = os.environ.get("STRATA_TEST_PG_URL", "")
 STUDY_KEYS = ["PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
@@ -26,20 +25,6 @@ STUDY_KEYS = ["PatientID", "PatientName", "PatientBirthDate", "PatientSex", "Stu
               "NumberOfStudyRelatedInstances"]
 SERIES_KEYS = ["Modality", "SeriesNumber", "SeriesDescription", "NumberOfSeriesRelatedInstances"]
 IMAGE_KEYS = ["SOPClassUID", "InstanceNumber", "Rows", "Columns"]
-
-
-def parse_multipart(content_type, body):
-    m = re.search(r'boundary="?([^";]+)"?', content_type)
-    assert m, "no boundary in " + content_type
-    delim = b"--" + m.group(1).encode()
-    parts = body.split(b"\r\n" + delim)
-    assert body.startswith(delim)
-    out = []
-    for p in [parts[0][len(delim):]] + parts[1:]:
-        if p.startswith(b"--"):
-            break
-        out.append(p[p.index(b"\r\n\r\n") + 4:])
-    return out
 
 
 def wado_instances(server, study):

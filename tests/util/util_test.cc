@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "util/checksum.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/file_util.h"
 #include "util/strings.h"
@@ -59,6 +60,15 @@ TEST(SplitComma, FieldsTrimmedEmptiesKept) {
   EXPECT_EQ(SplitComma("one"), (std::vector<std::string>{"one"}));
   EXPECT_EQ(TrimSpaces(" \t x y \t"), "x y");
   EXPECT_EQ(TrimSpaces("   "), "");
+}
+
+// The one UTC formatter of the audit log (ISO 8601) and the correction patch (DICOM DT).
+TEST(ClockTest, FormatUtcMs) {
+  const int64_t ms = 1800000000123;  // 2027-01-15T08:00:00.123Z
+  EXPECT_EQ(FormatUtcMs(ms, "%Y-%m-%dT%H:%M:%S", ".%03dZ"), "2027-01-15T08:00:00.123Z");
+  EXPECT_EQ(FormatUtcMs(ms, "%Y%m%d%H%M%S", ".%03d000+0000"), "20270115080000.123000+0000");
+  EXPECT_EQ(FormatUtcMs(7, "%Y%m%d%H%M%S", ".%03d"), "19700101000000.007");
+  EXPECT_EQ(FormatUtcMs(-1, "%Y%m%d%H%M%S", ".%03d"), "19691231235959.999");  // counts back
 }
 
 }  // namespace
