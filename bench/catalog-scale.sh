@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# bench/catalog-scale.sh - is the catalog flat? (issue 13 item 6)
+#
+# For each backend (SQLite, and PostgreSQL from scripts/pg-dev.sh), compares an empty catalog
+# with one pre-filled with ~1M instances:
+#   fill       bench/catalog_fill.cc (strata-bench-fill): ~2,800 studies of 360 instances
+#              through Catalog::AddInstances, the server's own write path, in big
+#              transactions. Chosen over generated SQL because the rows, counters and index
+#              entries are then exactly what C-STORE writes, whatever the schema version; the
+#              rows carry a real slice's header JSON (--template, the bench study's first
+#              file) and scanner-like UIDs spread over the UID indexes (bench/synthetic_rows.h).
+#   ingest     the same 360-slice CT study (strata-gen) by one storescu association
+#              (TCP_NODELAY=1), into a fresh empty catalog and into the big one, the two cases
+#              alternating (and swapping order) in every round; REPS rounds, medians. Each
+#              round stores a study of its own (another seed), and every ingest starts its
+#              server afresh on an empty hot tier (the catalog URL points elsewhere), so both
+#              cases pay the same start-up.
+#   C-FIND     study level, by PatientID and by a StudyDate range of one month
+#              (bench/find_latency.cc: queries timed alone inside one association) -> p50/p99
+#   catalog    Catalog::AddInstances per batch of N = 1, 16, 256 (bench/catalog_add_bench.cc,
+#              Google Benchmark, wall time incl. the commit's fsync) at 0 and at 1M rows
+# Prints MB/s, images/s, percentiles and each 1M/empty ratio.
+#
+# Usage: bench/catalog-scale.sh [--backend sqlite|pg|both] [--instances N] [--reps N]
+#                               [--build DIR] [--keep] [--save]
+#   --instances  size of the big catalog (default 1000000; rounded to whole 360-slice studies)
+#   --save       also write the report to bench/results/catalog-scale-<backend>-<date>.txt
+#   --keep       keep the work dir (catalogs, logs, raw results)
+# Needs: dcmtk (storescu), python3 (Debian's), postgresql for --backend pg|both.
+# Only processes this script started are stopped, by pid; the work dir is removed at the end.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+SELF="$HERE/$(basename "$0")"
+BACKENDS=both BUILD="$ROOT/build" REPS=3 INSTANCES=1000000 KEEP=0 SAVE=0 PER_STUDY=360
+die() { echo "bench/catalog-scale.sh: $*" >&2; exit 1; }
+log() { echo "[$(date +%T)] $*" >&2; }
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --backend) BACKENDS=$2; shift 2;;
+    --instances) INSTANCES=$2; shift 2;;
+    --reps) REPS=$2; shift 2;;
+    --build) BUILD=$2; shift 2;;
+    --keep) KEEP=1; shift;;
+    --save) SAVE=1; shift;;
+    -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0;;
+    *) die "unknown option $1 (see --help)";;
+  esac
+done
+case $BACKENDS in both) BACKENDS="sqlite pg";; sqlite|pg) ;; *) die "--backend sqlite|pg|both";; esac
+BUILD=$(cd "$BUILD" && pwd)
+STRATA=$BUILD/strata GEN=$BUILD/src/testdata/strata-gen FILL=$BUILD/bench/strata-bench-fill
+FINDB=$BUILD/bench/strata-bench-find ADDB=$BUILD/bench/strata-bench-catalog-add
+for b in "$STRATA" "$GEN" "$FILL" "$FINDB" "$ADDB"; do
+  [[ -x $b ]] || die "missing $b (ninja -C $BUILD strata strata-gen strata-bench-fill strata-bench-find strata-bench-catalog-add)"
+done
+PY=/usr/bin/python3
+for c in storescu "$PY"; do command -v "$c" >/dev/null || die "missing $c (apt-get install dcmtk)"; done
+FILL_STUDIES=$(( (INSTANCES + PER_STUDY - 1) / PER_STUDY ))
+
+W=$(mktemp -d /tmp/strata-catscale.XXXXXX)
+RES=$W/results.tsv
+: > "$RES"
+STRATA_PID="" PG_STARTED=""
+cleanup() {
+  local rc=$?
+  set +e
+  [[ -n $STRATA_PID ]] && { kill "$STRATA_PID" 2>/dev/null; wait "$STRATA_PID" 2>/dev/null; }
+  [[ -n $PG_STARTED ]] && "$ROOT/scripts/pg-dev.sh" stop "$W/pg" > /dev/null 2>&1
+  if [[ $KEEP == 1 ]]; then log "kept $W"; else rm -rf "$W"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.6f", b - a}'; }
+rec() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RES"; }  # backend metric round value bytes count
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SPORT=$(free_port)
+
+# ---- data: one study per round (the same one goes into both catalogs) --------------------
+STUDY_DATE=20240115
+for ((r = 1; r <= REPS; r++)); do
+  "$GEN" ct --out "$W/data/r$r" --patients 1 --studies-per-patient 1 --series 1 --slices $PER_STUDY \
+      --seed $((300 + r)) --study-date $STUDY_DATE --quiet > /dev/null
+done
+mapfile -t FILES1 < <(find "$W/data/r1" -name '*.dcm' | sort)
+[[ ${#FILES1[@]} == "$PER_STUDY" ]] || die "strata-gen wrote ${#FILES1[@]} files, expected $PER_STUDY"
+TEMPLATE=${FILES1[0]}
+STUDY_BYTES=$(du -cb "${FILES1[@]}" | tail -1 | cut -f1)
+read -r PID1 < <("$PY" -c 'import pydicom,sys; print(pydicom.dcmread(sys.argv[1], stop_before_pixels=True).PatientID)' "$TEMPLATE")
+log "data: $REPS studies of $PER_STUDY slices ($((STUDY_BYTES / 1000000)) MB each); big catalogs: $FILL_STUDIES studies"
+
+# ---- servers and catalogs ------------------------------------------------------------------
+wait_port() { # port pid
+  local i
+  for i in $(seq 1 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+strata_start() { # datadir catalog-url
+  mkdir -p "$1"
+  env -u TCP_NODELAY "$STRATA" serve --data "$1" --catalog "$2" --port "$SPORT" --http-port 0 \
+      --tiering-enabled false > "$1.log" 2>&1 &
+  STRATA_PID=$!
+  wait_port "$SPORT" "$STRATA_PID" || { tail -20 "$1.log" >&2; die "strata serve did not start"; }
+}
+strata_stop() { kill "$STRATA_PID"; wait "$STRATA_PID" || true; STRATA_PID=""; }
+
+PSQL=""
+pg_start() {
+  [[ -n $PG_STARTED ]] && return 0
+  "$ROOT/scripts/pg-dev.sh" start "$W/pg" > "$W/pg-start.log" 2>&1 || { cat "$W/pg-start.log" >&2; die "PostgreSQL did not start"; }
+  PG_STARTED=1
+  # shellcheck disable=SC1091
+  . "$W/pg/env"
+  PG_BASE=${STRATA_TEST_PG_URL%/*}
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/psql"
+}
+pg_sql() { "$PSQL" -X -q -t -A "$PG_BASE/strata" -c "$1"; }
+new_catalog() { # backend name -> prints the catalog URL of a new, empty catalog
+  if [[ $1 == sqlite ]]; then mkdir -p "$W/cat"; rm -f "$W/cat/$2.db"*; echo "sqlite:$W/cat/$2.db"
+  else pg_sql "DROP DATABASE IF EXISTS $2" > /dev/null; pg_sql "CREATE DATABASE $2" > /dev/null; echo "$PG_BASE/$2"; fi
+}
+count_instances() { # backend url
+  if [[ $1 == sqlite ]]; then
+    "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM instances").fetchone()[0])' "${2#sqlite:}"
+  else "$PSQL" -X -q -t -A "$2" -c "SELECT COUNT(*) FROM instances"; fi
+}
+
+ingest() { # backend case round url datadir files-dir
+  local be=$1 case=$2 round=$3 url=$4 dd=$5 dir=$6 files before after t0 t1
+  mapfile -t files < <(find "$dir" -name '*.dcm' | sort)
+  before=$(count_instances "$be" "$url")
+  # A fresh hot tier for both cases: the start-up reconcile then walks nothing in either.
+  rm -rf "$dd" "$dd.log"
+  strata_start "$dd" "$url"
+  t0=$(now)
+  TCP_NODELAY=1 storescu -aet BENCHSCU -aec STRATA 127.0.0.1 "$SPORT" "${files[@]}" > "$W/storescu.log" 2>&1 ||
+    { tail -20 "$W/storescu.log" >&2; die "storescu ($be $case) failed"; }
+  t1=$(now)
+  strata_stop
+  after=$(count_instances "$be" "$url")
+  [[ $((after - before)) == "${#files[@]}" ]] || die "$be $case: $((after - before)) new instances, expected ${#files[@]}"
+  rec "$be" "ingest_$case" "$round" "$(elapsed "$t0" "$t1")" "$STUDY_BYTES" "${#files[@]}"
+}
+
+find_latency() { # backend case url datadir
+  local out key metric
+  strata_start "$4" "$3"
+  for key in "pid:PatientID=$PID1" "date:StudyDate=20240101-20240131"; do
+    out=$("$FINDB" --to "127.0.0.1:$SPORT" --called-aet STRATA --key "${key#*:}" --queries 500 --expect -1) ||
+      die "C-FIND ($1 $2 ${key%%:*}) failed"
+    metric=find_${key%%:*}
+    rec "$1" "${metric}_p50_$2" 1 "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<< "$out")" 0 "$(sed -n 's/.*matches=\([0-9]*\).*/\1/p' <<< "$out")"
+    rec "$1" "${metric}_p99_$2" 1 "$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<< "$out")" 0 "$(sed -n 's/.*matches=\([0-9]*\).*/\1/p' <<< "$out")"
+  done
+  strata_stop
+}
+
+add_bench() { # backend case url
+  "$ADDB" --catalog "$3" --template "$TEMPLATE" --first "$([[ $2 == big ]] && echo 30000000 || echo 20000000)" \
+      --benchmark_min_time=1 --benchmark_out="$W/add-$1-$2.json" --benchmark_out_format=json \
+      > "$W/add-$1-$2.log" 2>&1 || { tail "$W/add-$1-$2.log" >&2; die "strata-bench-catalog-add ($1 $2) failed"; }
+  "$PY" - "$W/add-$1-$2.json" "$1" "$2" >> "$RES" <<'PY'
+import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    n = b["name"].split("/")[1]
+    print("%s\tadd_%s_%s\t1\t%f\t0\t%d" % (sys.argv[2], n, sys.argv[3], b["real_time"], int(n)))
+PY
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for be in $BACKENDS; do
+  [[ $be == pg ]] && pg_start
+  log "$be: filling the big catalog ($FILL_STUDIES studies x $PER_STUDY)"
+  BIG=$(new_catalog "$be" big)
+  t0=$(now)
+  out=$("$FILL" --catalog "$BIG" --studies "$FILL_STUDIES" --instances-per-study $PER_STUDY --template "$TEMPLATE" \
+        --batch 20000 --jobs "$([[ $be == pg ]] && echo 2 || echo 1)") || die "strata-bench-fill ($be) failed"
+  t1=$(now)
+  log "$out"
+  rec "$be" fill 1 "$(elapsed "$t0" "$t1")" 0 "$(count_instances "$be" "$BIG")"
+  # What autovacuum does after a bulk load (a catalog that grew over years is analysed).
+  if [[ $be == pg ]]; then "$PSQL" -X -q "$BIG" -c "VACUUM ANALYZE" > /dev/null; fi
+
+  log "$be: ingest, empty vs big, $REPS rounds alternating"
+  for ((r = 1; r <= REPS; r++)); do
+    EMPTY=$(new_catalog "$be" "empty$r")
+    rm -rf "$W/srv/$be-empty"
+    if (( r % 2 )); then
+      ingest "$be" empty "$r" "$EMPTY" "$W/srv/$be-empty" "$W/data/r$r"
+      ingest "$be" big "$r" "$BIG" "$W/srv/$be-big" "$W/data/r$r"
+    else
+      ingest "$be" big "$r" "$BIG" "$W/srv/$be-big" "$W/data/r$r"
+      ingest "$be" empty "$r" "$EMPTY" "$W/srv/$be-empty" "$W/data/r$r"
+    fi
+  done
+  log "$be: C-FIND, one-study catalog vs big"
+  find_latency "$be" empty "$EMPTY" "$W/srv/$be-empty"
+  find_latency "$be" big "$BIG" "$W/srv/$be-big"
+  rec "$be" big_instances 1 "$(count_instances "$be" "$BIG")" 0 0
+  log "$be: Catalog::AddInstances per batch, 0 vs big"
+  add_bench "$be" empty "$(new_catalog "$be" addzero)"
+  add_bench "$be" big "$BIG"
+done
+
+# ---- report ----------------------------------------------------------------------------------
+REPORT=$W/report.txt
+{
+  echo "machine: $(nproc) vCPU, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(df -T "$W" | awk 'NR==2{print $2}'); $(date -u +%F); load avg (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "versions: strata $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), sqlite $("$PY" -c 'import sqlite3; print(sqlite3.sqlite_version)'), $("$PSQL" --version 2>/dev/null || echo 'postgresql -')"
+  echo "data: $PER_STUDY-slice CT studies (512x512 int16, strata-gen), $(awk -v b="$STUDY_BYTES" 'BEGIN{printf "%.1f", b/1e6}') MB each; MB = 10^6 bytes; storescu x1, TCP_NODELAY=1; $REPS rounds, empty and big alternating, medians"
+  "$PY" - "$RES" <<'PY'
+import collections, statistics as st, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+v = collections.defaultdict(list)
+for be, metric, rnd, value, b, n in rows:
+    v[(be, metric)].append((float(value), int(b), int(n)))
+for be in ("sqlite", "pg"):
+    if not any(k[0] == be for k in v): continue
+    name = {"sqlite": "SQLite (embedded)", "pg": "PostgreSQL"}[be]
+    fill = v[(be, "fill")][0]
+    print("\n%s: big catalog filled with %d instances in %.0f s (%.0f/s, Catalog::AddInstances); %d at the end" %
+          (name, fill[2], fill[0], fill[2] / fill[0], v[(be, "big_instances")][0][0]))
+    print("| %s | empty catalog | 1M catalog | 1M / empty |" % name)
+    print("|---|---|---|---|")
+    def ing(case):
+        x = v[(be, "ingest_" + case)]
+        s = st.median(a for a, _, _ in x); b, n = x[0][1], x[0][2]
+        return b / 1e6 / s, n / s, "/".join("%.0f" % (b / 1e6 / a) for a, _, _ in x)
+    e, g = ing("empty"), ing("big")
+    print("| ingest, storescu x1 (MB/s; img/s) | %.0f MB/s, %.0f img/s | %.0f MB/s, %.0f img/s | %.3f |" % (e[0], e[1], g[0], g[1], g[0] / e[0]))
+    print("| ingest per round (MB/s) | %s | %s | |" % (e[2], g[2]))
+    for key, label in (("pid", "C-FIND study by PatientID"), ("date", "C-FIND study by StudyDate range (1 month)")):
+        for p in ("p50", "p99"):
+            a = v[(be, "find_%s_%s_empty" % (key, p))][0]; b = v[(be, "find_%s_%s_big" % (key, p))][0]
+            print("| %s %s (matches) | %.3f ms (%d) | %.3f ms (%d) | %.2f |" % (label, p, a[0], a[2], b[0], b[2], b[0] / a[0]))
+    for n in ("1", "16", "256"):
+        a = v[(be, "add_%s_empty" % n)][0][0]; b = v[(be, "add_%s_big" % n)][0][0]
+        print("| Catalog::AddInstances, batch of %s (ms/batch; us/instance) | %.3f ms; %.0f us | %.3f ms; %.0f us | %.3f |" %
+              (n, a, 1000 * a / int(n), b, 1000 * b / int(n), b / a))
+PY
+} > "$REPORT"
+cat "$REPORT"
+if [[ $SAVE == 1 ]]; then
+  out="$HERE/results/catalog-scale-$(echo "$BACKENDS" | tr ' ' '+')-$(date -u +%F).txt"
+  cp "$REPORT" "$out"; log "report -> $out"
+fi
+exit 0
