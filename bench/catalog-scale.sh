@@ -3,12 +3,15 @@
 #
 # For each backend (SQLite, and PostgreSQL from scripts/pg-dev.sh), compares an empty catalog
 # with one pre-filled with ~1M instances:
-#   fill       bench/catalog_fill.cc (strata-bench-fill): ~2,800 studies of 360 instances
-#              through Catalog::AddInstances, the server's own write path, in big
-#              transactions. Chosen over generated SQL because the rows, counters and index
-#              entries are then exactly what C-STORE writes, whatever the schema version; the
-#              rows carry a real slice's header JSON (--template, the bench study's first
-#              file) and scanner-like UIDs spread over the UID indexes (bench/synthetic_rows.h).
+#   fill       ~2,800 studies of 360 instances. SQLite: bench/catalog_fill.cc
+#              (strata-bench-fill) through Catalog::AddInstances, the server's own write path,
+#              in big transactions (~1 min): the rows, counters and index entries are exactly
+#              what C-STORE writes, whatever the schema version. The rows carry a real slice's
+#              header JSON (--template, the bench study's first file) and scanner-like UIDs
+#              spread over the UID indexes (bench/synthetic_rows.h). PostgreSQL: one study
+#              that way, then copied by bench/catalog_fill_pg.sql in one transaction (the API
+#              costs ~2 ms per instance there: 1M would take over half an hour), then VACUUM
+#              ANALYZE (what autovacuum does after a bulk load).
 #   ingest     the same 360-slice CT study (strata-gen) by one storescu association
 #              (TCP_NODELAY=1), into a fresh empty catalog and into the big one, the two cases
 #              alternating (and swapping order) in every round; REPS rounds, medians. Each
@@ -60,6 +63,7 @@ for c in storescu "$PY"; do command -v "$c" >/dev/null || die "missing $c (apt-g
 FILL_STUDIES=$(( (INSTANCES + PER_STUDY - 1) / PER_STUDY ))
 
 W=$(mktemp -d /tmp/strata-catscale.XXXXXX)
+chmod 755 "$W"  # pg-dev.sh runs PostgreSQL as the postgres user when we are root
 RES=$W/results.tsv
 : > "$RES"
 STRATA_PID="" PG_STARTED=""
@@ -89,7 +93,9 @@ mapfile -t FILES1 < <(find "$W/data/r1" -name '*.dcm' | sort)
 [[ ${#FILES1[@]} == "$PER_STUDY" ]] || die "strata-gen wrote ${#FILES1[@]} files, expected $PER_STUDY"
 TEMPLATE=${FILES1[0]}
 STUDY_BYTES=$(du -cb "${FILES1[@]}" | tail -1 | cut -f1)
-read -r PID1 < <("$PY" -c 'import pydicom,sys; print(pydicom.dcmread(sys.argv[1], stop_before_pixels=True).PatientID)' "$TEMPLATE")
+# C-FIND asks for the last round's patient: its study is in the last empty catalog and in the big one.
+LAST=$(find "$W/data/r$REPS" -name '*.dcm' | sort | head -1)
+read -r FIND_PID < <("$PY" -c 'import pydicom,sys; print(pydicom.dcmread(sys.argv[1], stop_before_pixels=True).PatientID)' "$LAST")
 log "data: $REPS studies of $PER_STUDY slices ($((STUDY_BYTES / 1000000)) MB each); big catalogs: $FILL_STUDIES studies"
 
 # ---- servers and catalogs ------------------------------------------------------------------
@@ -126,10 +132,15 @@ new_catalog() { # backend name -> prints the catalog URL of a new, empty catalog
   if [[ $1 == sqlite ]]; then mkdir -p "$W/cat"; rm -f "$W/cat/$2.db"*; echo "sqlite:$W/cat/$2.db"
   else pg_sql "DROP DATABASE IF EXISTS $2" > /dev/null; pg_sql "CREATE DATABASE $2" > /dev/null; echo "$PG_BASE/$2"; fi
 }
-count_instances() { # backend url
+count_instances() { # backend url (0 for a catalog no server has opened yet)
   if [[ $1 == sqlite ]]; then
-    "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM instances").fetchone()[0])' "${2#sqlite:}"
-  else "$PSQL" -X -q -t -A "$2" -c "SELECT COUNT(*) FROM instances"; fi
+    "$PY" -c 'import os,sqlite3,sys
+if not os.path.exists(sys.argv[1]): print(0); sys.exit()
+print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM instances").fetchone()[0])' "${2#sqlite:}"
+  else
+    "$PSQL" -X -q -t -A "$2" -c "SELECT CASE WHEN to_regclass('instances') IS NULL THEN 0 ELSE
+        (xpath('/row/c/text()', query_to_xml('SELECT COUNT(*) AS c FROM instances', false, true, '')))[1]::text::bigint END"
+  fi
 }
 
 ingest() { # backend case round url datadir files-dir
@@ -152,7 +163,7 @@ ingest() { # backend case round url datadir files-dir
 find_latency() { # backend case url datadir
   local out key metric
   strata_start "$4" "$3"
-  for key in "pid:PatientID=$PID1" "date:StudyDate=20240101-20240131"; do
+  for key in "pid:PatientID=$FIND_PID" "date:StudyDate=20240101-20240131"; do
     out=$("$FINDB" --to "127.0.0.1:$SPORT" --called-aet STRATA --key "${key#*:}" --queries 500 --expect -1) ||
       die "C-FIND ($1 $2 ${key%%:*}) failed"
     metric=find_${key%%:*}
@@ -180,12 +191,17 @@ for be in $BACKENDS; do
   log "$be: filling the big catalog ($FILL_STUDIES studies x $PER_STUDY)"
   BIG=$(new_catalog "$be" big)
   t0=$(now)
-  out=$("$FILL" --catalog "$BIG" --studies "$FILL_STUDIES" --instances-per-study $PER_STUDY --template "$TEMPLATE" \
-        --batch 20000 --jobs "$([[ $be == pg ]] && echo 2 || echo 1)") || die "strata-bench-fill ($be) failed"
+  if [[ $be == sqlite ]]; then
+    out=$("$FILL" --catalog "$BIG" --studies "$FILL_STUDIES" --instances-per-study $PER_STUDY --template "$TEMPLATE" \
+          --batch 20000) || die "strata-bench-fill ($be) failed"
+  else  # one exemplar study through the API, copied by SQL (bench/catalog_fill_pg.sql says why)
+    out=$("$FILL" --catalog "$BIG" --studies 1 --instances-per-study $PER_STUDY --template "$TEMPLATE") ||
+      die "strata-bench-fill ($be) failed"
+    "$PSQL" -X -q -v studies="$FILL_STUDIES" -f "$HERE/catalog_fill_pg.sql" "$BIG" || die "bench/catalog_fill_pg.sql failed"
+  fi
   t1=$(now)
   log "$out"
   rec "$be" fill 1 "$(elapsed "$t0" "$t1")" 0 "$(count_instances "$be" "$BIG")"
-  # What autovacuum does after a bulk load (a catalog that grew over years is analysed).
   if [[ $be == pg ]]; then "$PSQL" -X -q "$BIG" -c "VACUUM ANALYZE" > /dev/null; fi
 
   log "$be: ingest, empty vs big, $REPS rounds alternating"
