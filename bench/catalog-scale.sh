@@ -18,6 +18,8 @@
 #              round stores a study of its own (another seed), and every ingest starts its
 #              server afresh on an empty hot tier (the catalog URL points elsewhere), so both
 #              cases pay the same start-up.
+#              Also the server's CPU seconds per ingest (/proc/PID/stat), which other load on
+#              a shared machine moves far less than wall time.
 #   C-FIND     study level, by PatientID and by a StudyDate range of one month
 #              (bench/find_latency.cc: queries timed alone inside one association) -> p50/p99
 #   catalog    Catalog::AddInstances per batch of N = 1, 16, 256 (bench/catalog_add_bench.cc,
@@ -144,7 +146,7 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM instances").fet
 }
 
 ingest() { # backend case round url datadir files-dir
-  local be=$1 case=$2 round=$3 url=$4 dd=$5 dir=$6 files before after t0 t1
+  local be=$1 case=$2 round=$3 url=$4 dd=$5 dir=$6 files before after t0 t1 cpu
   mapfile -t files < <(find "$dir" -name '*.dcm' | sort)
   before=$(count_instances "$be" "$url")
   # A fresh hot tier for both cases: the start-up reconcile then walks nothing in either.
@@ -154,10 +156,14 @@ ingest() { # backend case round url datadir files-dir
   TCP_NODELAY=1 storescu -aet BENCHSCU -aec STRATA 127.0.0.1 "$SPORT" "${files[@]}" > "$W/storescu.log" 2>&1 ||
     { tail -20 "$W/storescu.log" >&2; die "storescu ($be $case) failed"; }
   t1=$(now)
+  # The server's CPU seconds for the whole run (start-up included, the same in both cases):
+  # unlike wall time, barely moved by other load on a shared machine.
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$STRATA_PID/stat")
   strata_stop
   after=$(count_instances "$be" "$url")
   [[ $((after - before)) == "${#files[@]}" ]] || die "$be $case: $((after - before)) new instances, expected ${#files[@]}"
   rec "$be" "ingest_$case" "$round" "$(elapsed "$t0" "$t1")" "$STUDY_BYTES" "${#files[@]}"
+  rec "$be" "cpu_$case" "$round" "$cpu" 0 "${#files[@]}"
 }
 
 find_latency() { # backend case url datadir
@@ -231,36 +237,7 @@ REPORT=$W/report.txt
   echo "machine: $(nproc) vCPU, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(df -T "$W" | awk 'NR==2{print $2}'); $(date -u +%F); load avg (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "versions: strata $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), sqlite $("$PY" -c 'import sqlite3; print(sqlite3.sqlite_version)'), $("$PSQL" --version 2>/dev/null || echo 'postgresql -')"
   echo "data: $PER_STUDY-slice CT studies (512x512 int16, strata-gen), $(awk -v b="$STUDY_BYTES" 'BEGIN{printf "%.1f", b/1e6}') MB each; MB = 10^6 bytes; storescu x1, TCP_NODELAY=1; $REPS rounds, empty and big alternating, medians"
-  "$PY" - "$RES" <<'PY'
-import collections, statistics as st, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-v = collections.defaultdict(list)
-for be, metric, rnd, value, b, n in rows:
-    v[(be, metric)].append((float(value), int(b), int(n)))
-for be in ("sqlite", "pg"):
-    if not any(k[0] == be for k in v): continue
-    name = {"sqlite": "SQLite (embedded)", "pg": "PostgreSQL"}[be]
-    fill = v[(be, "fill")][0]
-    print("\n%s: big catalog filled with %d instances in %.0f s (%.0f/s, Catalog::AddInstances); %d at the end" %
-          (name, fill[2], fill[0], fill[2] / fill[0], v[(be, "big_instances")][0][0]))
-    print("| %s | empty catalog | 1M catalog | 1M / empty |" % name)
-    print("|---|---|---|---|")
-    def ing(case):
-        x = v[(be, "ingest_" + case)]
-        s = st.median(a for a, _, _ in x); b, n = x[0][1], x[0][2]
-        return b / 1e6 / s, n / s, "/".join("%.0f" % (b / 1e6 / a) for a, _, _ in x)
-    e, g = ing("empty"), ing("big")
-    print("| ingest, storescu x1 (MB/s; img/s) | %.0f MB/s, %.0f img/s | %.0f MB/s, %.0f img/s | %.3f |" % (e[0], e[1], g[0], g[1], g[0] / e[0]))
-    print("| ingest per round (MB/s) | %s | %s | |" % (e[2], g[2]))
-    for key, label in (("pid", "C-FIND study by PatientID"), ("date", "C-FIND study by StudyDate range (1 month)")):
-        for p in ("p50", "p99"):
-            a = v[(be, "find_%s_%s_empty" % (key, p))][0]; b = v[(be, "find_%s_%s_big" % (key, p))][0]
-            print("| %s %s (matches) | %.3f ms (%d) | %.3f ms (%d) | %.2f |" % (label, p, a[0], a[2], b[0], b[2], b[0] / a[0]))
-    for n in ("1", "16", "256"):
-        a = v[(be, "add_%s_empty" % n)][0][0]; b = v[(be, "add_%s_big" % n)][0][0]
-        print("| Catalog::AddInstances, batch of %s (ms/batch; us/instance) | %.3f ms; %.0f us | %.3f ms; %.0f us | %.3f |" %
-              (n, a, 1000 * a / int(n), b, 1000 * b / int(n), b / a))
-PY
+  "$PY" "$HERE/lib/catalog_scale_report.py" "$RES"
 } > "$REPORT"
 cat "$REPORT"
 if [[ $SAVE == 1 ]]; then
