@@ -28,7 +28,9 @@
 #
 # Usage: bench/catalog-scale.sh [--backend sqlite|pg|both] [--instances N] [--reps N]
 #                               [--build DIR] [--keep] [--save]
-#   --instances  size of the big catalog (default 1000000; rounded to whole 360-slice studies)
+#   --instances  size of the big catalog (default 1000000; rounded to whole studies)
+#   --fill-per-study  instances per pre-filled study (default 360: ~2,800 CT studies; 10 gives
+#              bench/run.sh's 100k-study shape)
 #   --save       also write the report to bench/results/catalog-scale-<backend>-<date>.txt
 #   --keep       keep the work dir (catalogs, logs, raw results)
 # Needs: dcmtk (storescu), python3 (Debian's), postgresql for --backend pg|both.
@@ -38,7 +40,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 SELF="$HERE/$(basename "$0")"
-BACKENDS=both BUILD="$ROOT/build" REPS=3 INSTANCES=1000000 KEEP=0 SAVE=0 PER_STUDY=360
+BACKENDS=both BUILD="$ROOT/build" REPS=3 INSTANCES=1000000 KEEP=0 SAVE=0 PER_STUDY=360 FILL_PER_STUDY=360
 die() { echo "bench/catalog-scale.sh: $*" >&2; exit 1; }
 log() { echo "[$(date +%T)] $*" >&2; }
 while [[ $# -gt 0 ]]; do
@@ -46,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --backend) BACKENDS=$2; shift 2;;
     --instances) INSTANCES=$2; shift 2;;
     --reps) REPS=$2; shift 2;;
+    --fill-per-study) FILL_PER_STUDY=$2; shift 2;;
     --build) BUILD=$2; shift 2;;
     --keep) KEEP=1; shift;;
     --save) SAVE=1; shift;;
@@ -62,7 +65,7 @@ for b in "$STRATA" "$GEN" "$FILL" "$FINDB" "$ADDB"; do
 done
 PY=/usr/bin/python3
 for c in storescu "$PY"; do command -v "$c" >/dev/null || die "missing $c (apt-get install dcmtk)"; done
-FILL_STUDIES=$(( (INSTANCES + PER_STUDY - 1) / PER_STUDY ))
+FILL_STUDIES=$(( (INSTANCES + FILL_PER_STUDY - 1) / FILL_PER_STUDY ))
 
 W=$(mktemp -d /tmp/strata-catscale.XXXXXX)
 chmod 755 "$W"  # pg-dev.sh runs PostgreSQL as the postgres user when we are root
@@ -179,29 +182,31 @@ find_latency() { # backend case url datadir
   strata_stop
 }
 
-add_bench() { # backend case url
-  "$ADDB" --catalog "$3" --template "$TEMPLATE" --first "$([[ $2 == big ]] && echo 30000000 || echo 20000000)" \
-      --benchmark_min_time=1 --benchmark_out="$W/add-$1-$2.json" --benchmark_out_format=json \
-      > "$W/add-$1-$2.log" 2>&1 || { tail "$W/add-$1-$2.log" >&2; die "strata-bench-catalog-add ($1 $2) failed"; }
-  "$PY" - "$W/add-$1-$2.json" "$1" "$2" >> "$RES" <<'PY'
+add_bench() { # backend case url round (the empty case starts from an empty catalog each round)
+  local j="$W/add-$1-$2-$4.json" base=20000000
+  [[ $2 == big ]] && base=30000000
+  "$ADDB" --catalog "$3" --template "$TEMPLATE" --first $((base + $4 * 100000)) \
+      --benchmark_min_time=1 --benchmark_out="$j" --benchmark_out_format=json \
+      > "${j%.json}.log" 2>&1 || { tail "${j%.json}.log" >&2; die "strata-bench-catalog-add ($1 $2) failed"; }
+  "$PY" - "$j" "$1" "$2" "$4" >> "$RES" <<'PY'
 import json, sys
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
     n = b["name"].split("/")[1]
-    print("%s\tadd_%s_%s\t1\t%f\t0\t%d" % (sys.argv[2], n, sys.argv[3], b["real_time"], int(n)))
+    print("%s\tadd_%s_%s\t%s\t%f\t0\t%d" % (sys.argv[2], n, sys.argv[3], sys.argv[4], b["real_time"], int(n)))
 PY
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for be in $BACKENDS; do
   [[ $be == pg ]] && pg_start
-  log "$be: filling the big catalog ($FILL_STUDIES studies x $PER_STUDY)"
+  log "$be: filling the big catalog ($FILL_STUDIES studies x $FILL_PER_STUDY)"
   BIG=$(new_catalog "$be" big)
   t0=$(now)
   if [[ $be == sqlite ]]; then
-    out=$("$FILL" --catalog "$BIG" --studies "$FILL_STUDIES" --instances-per-study $PER_STUDY --template "$TEMPLATE" \
+    out=$("$FILL" --catalog "$BIG" --studies "$FILL_STUDIES" --instances-per-study "$FILL_PER_STUDY" --template "$TEMPLATE" \
           --batch 20000) || die "strata-bench-fill ($be) failed"
   else  # one exemplar study through the API, copied by SQL (bench/catalog_fill_pg.sql says why)
-    out=$("$FILL" --catalog "$BIG" --studies 1 --instances-per-study $PER_STUDY --template "$TEMPLATE") ||
+    out=$("$FILL" --catalog "$BIG" --studies 1 --instances-per-study "$FILL_PER_STUDY" --template "$TEMPLATE") ||
       die "strata-bench-fill ($be) failed"
     "$PSQL" -X -q -v studies="$FILL_STUDIES" -f "$HERE/catalog_fill_pg.sql" "$BIG" || die "bench/catalog_fill_pg.sql failed"
   fi
@@ -226,9 +231,10 @@ for be in $BACKENDS; do
   find_latency "$be" empty "$EMPTY" "$W/srv/$be-empty"
   find_latency "$be" big "$BIG" "$W/srv/$be-big"
   rec "$be" big_instances 1 "$(count_instances "$be" "$BIG")" 0 0
-  log "$be: Catalog::AddInstances per batch, 0 vs big"
-  add_bench "$be" empty "$(new_catalog "$be" addzero)"
-  add_bench "$be" big "$BIG"
+  log "$be: Catalog::AddInstances per batch, 0 vs big (alternating, 2 rounds)"
+  ZERO=$(new_catalog "$be" addzero)
+  add_bench "$be" empty "$ZERO" 1; add_bench "$be" big "$BIG" 1
+  add_bench "$be" big "$BIG" 2; add_bench "$be" empty "$(new_catalog "$be" addzero)" 2
 done
 
 # ---- report ----------------------------------------------------------------------------------

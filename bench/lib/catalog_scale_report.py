@@ -31,6 +31,7 @@ for be in ("sqlite", "pg"):
             a = v[(be, "find_%s_%s_empty" % (key, p))][0]; b = v[(be, "find_%s_%s_big" % (key, p))][0]
             print("| %s %s (matches) | %.3f ms (%d) | %.3f ms (%d) | %.2f |" % (label, p, a[0], a[2], b[0], b[2], b[0] / a[0]))
     for n in ("1", "16", "256"):
-        a = v[(be, "add_%s_empty" % n)][0][0]; b = v[(be, "add_%s_big" % n)][0][0]
-        print("| Catalog::AddInstances, batch of %s (ms/batch; us/instance) | %.3f ms; %.0f us | %.3f ms; %.0f us | %.3f |" %
-              (n, a, 1000 * a / int(n), b, 1000 * b / int(n), b / a))
+        a = st.median(x[0] for x in v[(be, "add_%s_empty" % n)]); b = st.median(x[0] for x in v[(be, "add_%s_big" % n)])
+        per = lambda case: "/".join("%.2f" % x[0] for x in v[(be, "add_%s_%s" % (n, case))])
+        print("| Catalog::AddInstances, batch of %s (ms/batch, median; us/instance; per round) | %.3f ms; %.0f us; %s | %.3f ms; %.0f us; %s | %.3f |" %
+              (n, a, 1000 * a / int(n), per("empty"), b, 1000 * b / int(n), per("big"), b / a))
