@@ -296,7 +296,7 @@ def test_rebuild_keeps_corrections_merges_and_rejections(server_factory, catalog
         for k in ("find", "patients", "qido", "cget", "wado"):
             assert after[k] == before[k], k
         # Served bytes after the rebuild carry the Original Attributes Sequence of both changes.
-        served = pydicom.dcmread(next((tmp_path / "get-after-%s" % sb).iterdir()))
+        served = pydicom.dcmread(next((tmp_path / ("get-after-%s" % sb)).iterdir()))
         assert str(served.PatientName) == "After^Merge" and str(served.AccessionNumber) == "ACC-B"
         assert len(served.OriginalAttributesSequence) == 3
         # A rejected instance is still refused when sent again.
