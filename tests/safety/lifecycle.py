@@ -263,9 +263,11 @@ class LifecycleClient:
         ds = Dataset()
         ds.SOPClassUID = KOS_CLASS
         ds.SOPInstanceUID = generate_uid()
-        for k in ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
-                  "StudyTime", "AccessionNumber", "StudyID", "ReferringPhysicianName"):
-            setattr(ds, k, home.get(k, ""))
+        # The study's own patient/study attributes, as received (a modality copies them all): the
+        # note is served patched like every instance of the study.
+        for k in KEYS + ["SpecificCharacterSet", "StudyInstanceUID", "StudyTime"]:
+            if k in home:
+                setattr(ds, k, home.get(k))
         ds.Modality, ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = "KO", generate_uid(), 999, 1
         ds.ContentDate, ds.ContentTime = "20261204", "120000"
         ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"

@@ -113,16 +113,19 @@ def _first_difference(a, b):
     return "?"
 
 
-def _qido(node, path):
+def _qido(node, path, v):
+    """The QIDO-RS answer; [] for 204/404; None (and a read_error) when the node failed."""
     req = urllib.request.Request(node.url() + path, headers={"Accept": "application/dicom+json"})
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            body = r.read()
+            return json.loads(r.read() or b"[]")
     except urllib.error.HTTPError as e:
         if e.code in (204, 404):
             return []
-        raise
-    return json.loads(body or b"[]")
+        v.add("read_error", "qido-rs node %s %s: HTTP %d" % (node.name, path, e.code))
+    except (OSError, ValueError) as e:
+        v.add("read_error", "qido-rs node %s %s: %s" % (node.name, path, e))
+    return None
 
 
 def _qido_value(item, key):
@@ -133,16 +136,20 @@ def _qido_value(item, key):
     return str(val).strip()
 
 
-def _wado_parts(node, study):
+def _wado_parts(node, study, v):
+    """The parts WADO-RS returns for STUDY; [] for 404; a failure is a read_error (the
+    instances it should have returned are then also reported unreadable)."""
     req = urllib.request.Request(node.url() + "/dicomweb/studies/" + study,
                                  headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
     try:
         with urllib.request.urlopen(req, timeout=300) as r:
             return list(multipart_parts(r.read(), r.headers.get("Content-Type", "")))
     except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return []
-        raise
+        if e.code != 404:
+            v.add("read_error", "wado-rs node %s study %s: HTTP %d" % (node.name, study, e.code))
+    except (OSError, ValueError) as e:
+        v.add("read_error", "wado-rs node %s study %s: %s" % (node.name, study, e))
+    return []
 
 
 def check_lifecycle(system, ledger, expected, want, rejected, v):
@@ -172,7 +179,9 @@ def check_lifecycle(system, ledger, expected, want, rejected, v):
                 v.add("lifecycle_attr", "c-find node %s study %s: %s, expected %s" % (
                     node.name, study, _diff(found.get(study), exp), exp))
         for study in changed:
-            items = _qido(node, "/dicomweb/studies?StudyInstanceUID=%s&includefield=all" % study)
+            items = _qido(node, "/dicomweb/studies?StudyInstanceUID=%s&includefield=all" % study, v)
+            if items is None:
+                continue
             got = {k: _qido_value(items[0], k) for k in KEYS} if items else None
             if got != want[study]:
                 v.add("lifecycle_attr", "qido-rs node %s study %s: %s, expected %s" % (
@@ -183,7 +192,7 @@ def check_lifecycle(system, ledger, expected, want, rejected, v):
             run(["getscu", "-S", "-aec", node.aet, "-od", out, "-k", "QueryRetrieveLevel=STUDY",
                  "-k", "StudyInstanceUID=" + study, *node.addr()], timeout=300)
             for route, parts in (("c-get", [f.read_bytes() for f in out.iterdir()]),
-                                 ("wado-rs", _wado_parts(node, study))):
+                                 ("wado-rs", _wado_parts(node, study, v))):
                 seen = set()
                 for data in parts:
                     try:
@@ -221,9 +230,11 @@ def check_lifecycle(system, ledger, expected, want, rejected, v):
                      "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID", "-k", "SOPInstanceUID",
                      *node.addr()], timeout=120)
             listed = {s.rstrip("\0 ") for s in _FIND_SOP.findall(p.stdout + p.stderr)}
-            qido = {(i.get("00080018", {}).get("Value") or [""])[0]
-                    for i in _qido(node, "/dicomweb/studies/%s/instances" % study)}
+            items = _qido(node, "/dicomweb/studies/%s/instances" % study, v)
+            qido = None if items is None else {(i.get("00080018", {}).get("Value") or [""])[0] for i in items}
             for route, got in (("c-find", listed), ("qido-rs", qido)):
+                if got is None:
+                    continue
                 for sop in sorted(got & rejected):
                     v.add("rejected_visible", "%s node %s: rejected %s listed" % (route, node.name, sop), sop)
                 for sop in sorted(by_study.get(study, set()) - got):
