@@ -42,6 +42,17 @@ def attrs_of(path):
     return {k: str(ds.get(k, "") or "").strip() for k in KEYS}
 
 
+def _undefined_lengths(ds):
+    """Sequences and items of DS with undefined length, as DCMTK writes them: getscu re-encodes
+    what it receives so, and the checker compares C-GET files bit for bit with what was sent."""
+    for elem in ds:
+        if elem.VR == "SQ":
+            elem.is_undefined_length = True
+            for item in elem.value:
+                item.is_undefined_length_sequence_item = True
+                _undefined_lengths(item)
+
+
 class LifeLedger:
     """Expected patient/study attributes of every study this client touched, and its rejections."""
 
@@ -293,6 +304,7 @@ class LifecycleClient:
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.is_little_endian, ds.is_implicit_VR = True, False
+        _undefined_lengths(ds)
         path = self.dir / study / str(ds.SeriesInstanceUID) / (str(ds.SOPInstanceUID) + ".dcm")
         path.parent.mkdir(parents=True, exist_ok=True)
         ds.save_as(str(path), write_like_original=False)
