@@ -160,7 +160,9 @@ class Archive {
 
   // --- corrections (correction.cc) ---
   // Changes patient/study attributes of STUDY_UID: CHANGES are keyword (or ggggeeee) -> new
-  // value, validated (archive/correction.h; kInvalidArgument naming the attribute), then
+  // value, validated (archive/correction.h; kInvalidArgument naming the attribute), recorded
+  // durably in the cold store (archive/correction_log.h: a refused change's record removed
+  // again; a record that cannot be written refuses the change), then
   // written with their records in one catalog transaction (Catalog::CorrectStudy), so every
   // node's queries answer with the new values at once; one log line per changed attribute
   // (event=correct, who, old and new values). kNotFound: no such study. Returns the records

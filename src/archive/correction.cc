@@ -1,13 +1,17 @@
 // The correctable attributes, their validation, and the Archive's corrections: Correct,
-// MergePatients (catalog first, one log line per changed attribute) and ReadServed (the
+// MergePatients (the durable record in the cold store, then the catalog, one log line per
+// changed attribute) and ReadServed (the
 // stored bytes patched from the study's records on the way out).
 #include "archive/correction.h"
 
 #include <cctype>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 #include <set>
 
 #include "archive/archive.h"
+#include "archive/correction_log.h"
 #include "archive/correction_patch.h"
 #include "model/attributes.h"
 #include "model/uid.h"
@@ -100,6 +104,36 @@ void LogRecords(const std::vector<CorrectionRecord>& records) {
                  Quoted(r.who), Quoted(r.reason), r.change_id, r.at_ms);
 }
 
+// Serializes (record, commit) pairs within this process: a rebuild replays the records in the
+// order of their stamps, which must be the order the catalog committed them in.
+std::mutex& ChangeOrderMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// The durable record of CHANGE in COLD first (archive/correction_log.h), then COMMIT (the
+// catalog transaction, given the record's time). The record goes again only when the catalog
+// definitely refused the change: kUnknownOutcome may have committed, and a rebuild must then
+// re-apply it (a change that did not land is re-applied harmlessly or skipped as kNotFound).
+Result<std::vector<CorrectionRecord>> Recorded(
+    ColdStore* cold, CorrectionChange change,
+    const std::function<Result<std::vector<CorrectionRecord>>(int64_t at_ms)>& commit) {
+  std::lock_guard<std::mutex> lock(ChangeOrderMutex());
+  const CorrectionChange stamp = NewCorrectionChange(change.kind);
+  change.at_ms = stamp.at_ms;
+  change.seq = stamp.seq;
+  const std::string key = CorrectionRecordKey(change);
+  Status w = WriteCorrectionRecord(cold, key, change);
+  if (!w.ok())  // kept as the store said (kUnavailable, kNoSpace...): the change may be retried
+    return w.WithContext(change.kind + " refused, nothing changed: its record could not be written to the cold store");
+  auto records = commit(change.at_ms);
+  if (!records.ok() && records.status().code() != Status::Code::kUnknownOutcome) {
+    Status d = cold->Delete(key);  // the catalog kept the old values: so must a rebuild
+    if (!d.ok()) spdlog::warn("event=correction_record_left key={} error=\"{}\"", key, d.ToString());
+  }
+  return records;
+}
+
 }  // namespace
 
 const std::vector<CorrectableAttribute>& CorrectableAttributes() {
@@ -173,7 +207,15 @@ Result<std::vector<CorrectionRecord>> Archive::Correct(const std::string& study_
                                                        const std::string& who, const std::string& reason) {
   STRATA_RETURN_IF_ERROR(ValidateUid(study_uid, "StudyInstanceUID"));
   STRATA_ASSIGN_OR_RETURN(auto parsed, ParseCorrections(changes));
-  STRATA_ASSIGN_OR_RETURN(auto records, catalog_->CorrectStudy(study_uid, parsed, who, reason));
+  CorrectionChange change;
+  change.kind = "correct";
+  change.study_uid = study_uid;
+  change.changes = parsed;
+  change.who = who;
+  change.reason = reason;
+  STRATA_ASSIGN_OR_RETURN(auto records, Recorded(cold_.get(), change, [&](int64_t at_ms) {
+    return catalog_->CorrectStudy(study_uid, parsed, who, reason, at_ms);
+  }));
   LogRecords(records);
   if (records.empty()) spdlog::info("event=correct study={} who={} note=\"no value differed\"", study_uid, Quoted(who));
   return records;
@@ -185,7 +227,19 @@ Result<std::vector<CorrectionRecord>> Archive::MergePatients(const std::string& 
   for (const auto& [name, value] : {std::pair{"IssuerOfPatientID", from_issuer}, std::pair{"IssuerOfPatientID", to_issuer},
                                     std::pair{"PatientID", from_id}, std::pair{"PatientID", to_id}})
     STRATA_RETURN_IF_ERROR(ValidateCorrectionValue(*FindCorrectable(name), value));
-  STRATA_ASSIGN_OR_RETURN(auto records, catalog_->MergePatients(from_id, from_issuer, to_id, to_issuer, who, reason));
+  if (from_id == to_id && from_issuer == to_issuer)  // refused before a record is written
+    return Status::InvalidArgument("cannot merge patient '" + from_id + "' into itself");
+  CorrectionChange change;
+  change.kind = "merge";
+  change.from_id = from_id;
+  change.from_issuer = from_issuer;
+  change.to_id = to_id;
+  change.to_issuer = to_issuer;
+  change.who = who;
+  change.reason = reason;
+  STRATA_ASSIGN_OR_RETURN(auto records, Recorded(cold_.get(), change, [&](int64_t at_ms) {
+    return catalog_->MergePatients(from_id, from_issuer, to_id, to_issuer, who, reason, at_ms);
+  }));
   LogRecords(records);
   spdlog::info("event=merge from={} from_issuer={} into={} into_issuer={} who={} records={}", Quoted(from_id),
                Quoted(from_issuer), Quoted(to_id), Quoted(to_issuer), Quoted(who), records.size());

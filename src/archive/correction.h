@@ -1,7 +1,9 @@
 // Corrections (issue 15): the patient/study attributes an operator may change, and how a new
-// value is validated. Archive::Correct / Archive::MergePatients (correction.cc) write the
-// change to the catalog with its records (Catalog::CorrectStudy / MergePatients: one
-// transaction, every node's queries see it at once) and log one line per changed attribute;
+// value is validated. Archive::Correct / Archive::MergePatients (correction.cc) write a durable
+// record of the change to the cold store first (correction_log.h: a catalog rebuilt from the
+// stores re-applies it), then the change to the catalog with its records
+// (Catalog::CorrectStudy / MergePatients: one transaction, every node's queries see it at
+// once) and log one line per changed attribute;
 // Archive::ReadServed patches the stored bytes on the way out (correction_patch.h).
 //
 // The set is the patient and study attributes the catalog has a column for, so that C-FIND

@@ -31,11 +31,14 @@ int RunRebuildCatalog(const Config& config) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& p : r->problems) std::cout << "SKIPPED " << p << "\n";
   std::printf("rebuilt %llu studies, %llu instances from %llu packs (%llu entries, %llu pack rows) and %llu hot "
-              "files in %.2f s; %llu older copies superseded, %llu hot trails, %llu deleted copies left out; %zu problem(s)\n",
+              "files in %.2f s; %llu older copies superseded, %llu hot trails, %llu deleted copies left out; %llu corrections re-applied (%llu skipped), "
+              "%llu rejection notes re-applied (%llu instances hidden); %zu problem(s)\n",
               (unsigned long long)r->studies, (unsigned long long)r->instances, (unsigned long long)r->packs,
               (unsigned long long)r->pack_entries, (unsigned long long)r->packs_referenced,
               (unsigned long long)r->hot_files, seconds, (unsigned long long)r->superseded,
-              (unsigned long long)r->trails, (unsigned long long)r->deleted, r->problems.size());
+              (unsigned long long)r->trails, (unsigned long long)r->deleted,
+              (unsigned long long)r->corrections_replayed, (unsigned long long)r->corrections_skipped,
+              (unsigned long long)r->rejection_notes, (unsigned long long)r->rejected, r->problems.size());
   return r->ok() ? 0 : 1;
 }
 

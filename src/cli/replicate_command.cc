@@ -38,9 +38,10 @@ int RunReplicate(const Config& config, bool status_only) {
     }
     for (const auto& e : r->errors) std::cout << "FAILED " << e << "\n";
     std::printf("queued %llu packs, replicated and verified %llu (%.1f MB copied), %llu failed (retried later), "
-                "%llu removed, %llu tombstones copied\n",
+                "%llu removed, %llu tombstones and %llu correction records copied\n",
                 (unsigned long long)r->queued, (unsigned long long)r->replicated, r->bytes / 1e6,
-                (unsigned long long)r->failed, (unsigned long long)r->removed, (unsigned long long)r->tombstones);
+                (unsigned long long)r->failed, (unsigned long long)r->removed, (unsigned long long)r->tombstones,
+                (unsigned long long)r->correction_records);
     rc = r->failed == 0 && r->errors.empty() ? 0 : 1;
   }
   auto st = (*archive)->catalog()->GetReplicaQueueStats();

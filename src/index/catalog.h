@@ -87,7 +87,7 @@ struct CorrectionRecord {
   std::string new_value;
   std::string who, reason;    // reason: free text of the operator ("" = none)
   std::string kind;           // "correct" or "merge"
-  int64_t at_ms = 0;          // the catalog's clock when it was committed
+  int64_t at_ms = 0;          // when it was made (the requesting archive's clock, or the catalog's)
 };
 
 // --- replica backup queue (issue 16) ------------------------------------------------------
@@ -196,17 +196,21 @@ class Catalog : public TieringLedger {
   // patient's row (created when missing; the old row deleted when left empty);
   // PatientName/BirthDate/Sex change the patient row, and so every study of that patient
   // (each gets records). Unchanged values are skipped. Returns the records written, every
-  // study concerned (empty: nothing differed). kNotFound: no such study.
+  // study concerned (empty: nothing differed). kNotFound: no such study. AT_MS stamps the
+  // records (0: the catalog's clock); the archive passes the time of its durable record of the
+  // change (archive/correction_log.h), so that a rebuilt catalog stamps them the same.
   virtual Result<std::vector<CorrectionRecord>> CorrectStudy(const std::string& study_uid,
                                                              const std::vector<std::pair<uint32_t, std::string>>& changes,
-                                                             const std::string& who, const std::string& reason) = 0;
+                                                             const std::string& who, const std::string& reason,
+                                                             int64_t at_ms = 0) = 0;
   // Merges patient FROM (PatientID, IssuerOfPatientID) into patient TO in ONE transaction:
   // every study of FROM moves to TO's row and gets records for the patient attributes that
   // differ; FROM's row is deleted. kNotFound if either patient is missing; kInvalidArgument if
-  // they are the same. Returns the records written.
+  // they are the same. Returns the records written. AT_MS as for CorrectStudy.
   virtual Result<std::vector<CorrectionRecord>> MergePatients(const std::string& from_id, const std::string& from_issuer,
                                                               const std::string& to_id, const std::string& to_issuer,
-                                                              const std::string& who, const std::string& reason) = 0;
+                                                              const std::string& who, const std::string& reason,
+                                                              int64_t at_ms = 0) = 0;
   // The corrections of STUDY_UID's current row (a study deleted and sent again starts
   // clean), oldest first.
   virtual Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) = 0;

@@ -123,10 +123,12 @@ class SqlCatalog : public Catalog {
   // --- corrections: sql_corrections.cc ---
   Result<std::vector<CorrectionRecord>> CorrectStudy(const std::string& study_uid,
                                                      const std::vector<std::pair<uint32_t, std::string>>& changes,
-                                                     const std::string& who, const std::string& reason) override;
+                                                     const std::string& who, const std::string& reason,
+                                                     int64_t at_ms) override;
   Result<std::vector<CorrectionRecord>> MergePatients(const std::string& from_id, const std::string& from_issuer,
                                                       const std::string& to_id, const std::string& to_issuer,
-                                                      const std::string& who, const std::string& reason) override;
+                                                      const std::string& who, const std::string& reason,
+                                                      int64_t at_ms) override;
   Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& study_uid) override;
   // --- lifecycle events: sql_lifecycle_events.cc ---
   Result<LifecycleEventPage> ListLifecycleEvents(size_t limit, size_t offset) override;

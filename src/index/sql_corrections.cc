@@ -103,9 +103,14 @@ class Recorder {
  public:
   Recorder(SqlConnection& c, std::string kind, std::string who, std::string reason)
       : c_(c), kind_(std::move(kind)), who_(std::move(who)), reason_(std::move(reason)) {}
-  Status Begin(const char* db_now) {
-    STRATA_ASSIGN_OR_RETURN(auto now, c_.Query(std::string("SELECT ") + db_now, {}));
-    at_ms_ = SqlInt(now[0][0]);
+  // AT_MS: the time the caller stamps the change with; 0 takes the catalog's clock.
+  Status Begin(const char* db_now, int64_t at_ms) {
+    if (at_ms > 0) {
+      at_ms_ = at_ms;
+    } else {
+      STRATA_ASSIGN_OR_RETURN(auto now, c_.Query(std::string("SELECT ") + db_now, {}));
+      at_ms_ = SqlInt(now[0][0]);
+    }
     STRATA_ASSIGN_OR_RETURN(auto id, c_.Query("SELECT COALESCE(MAX(change_id), 0) + 1 FROM corrections", {}));
     change_id_ = SqlInt(id[0][0]);
     return Status::OK();
@@ -188,7 +193,7 @@ const char* CorrectionsSchemaV9() { return kSchemaV9; }
 
 Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
     const std::string& study_uid, const std::vector<std::pair<uint32_t, std::string>>& changes, const std::string& who,
-    const std::string& reason) {
+    const std::string& reason, int64_t at_ms) {
   STRATA_RETURN_IF_ERROR(ValidateUid(study_uid, "StudyInstanceUID"));
   std::map<uint32_t, std::string> patient_changes, study_changes;
   for (const auto& [tag, value] : changes) {
@@ -204,7 +209,7 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
   Status s = WithRetry(*conn, [&]() -> Status {
     SqlConnection& c = *conn;
     Recorder rec(c, "correct", who, reason);
-    STRATA_RETURN_IF_ERROR(rec.Begin(DbNow()));
+    STRATA_RETURN_IF_ERROR(rec.Begin(DbNow(), at_ms));
     // The study row locked first, as a delete does: a store into it waits for us.
     std::string sql = "SELECT pk, patient_pk";
     for (const StudyColumn& col : kStudyColumns) sql += std::string(", ") + col.column;
@@ -301,7 +306,8 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::CorrectStudy(
 Result<std::vector<CorrectionRecord>> SqlCatalog::MergePatients(const std::string& from_id,
                                                                 const std::string& from_issuer,
                                                                 const std::string& to_id, const std::string& to_issuer,
-                                                                const std::string& who, const std::string& reason) {
+                                                                const std::string& who, const std::string& reason,
+                                                                int64_t at_ms) {
   if (from_id == to_id && from_issuer == to_issuer)
     return Status::InvalidArgument("cannot merge patient '" + from_id + "' into itself");
   const bool pg = db_->dialect() == SqlDialect::kPostgres;
@@ -310,7 +316,7 @@ Result<std::vector<CorrectionRecord>> SqlCatalog::MergePatients(const std::strin
   Status s = WithRetry(*conn, [&]() -> Status {
     SqlConnection& c = *conn;
     Recorder rec(c, "merge", who, reason);
-    STRATA_RETURN_IF_ERROR(rec.Begin(DbNow()));
+    STRATA_RETURN_IF_ERROR(rec.Begin(DbNow(), at_ms));
     STRATA_ASSIGN_OR_RETURN(auto from, ReadPatient(c, "patient_id = ? AND issuer = ?", {from_id, from_issuer}, pg));
     if (!from) return Status::NotFound("no patient '" + from_id + "' (issuer '" + from_issuer + "')");
     STRATA_ASSIGN_OR_RETURN(auto to, ReadPatient(c, "patient_id = ? AND issuer = ?", {to_id, to_issuer}, pg));

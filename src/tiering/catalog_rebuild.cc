@@ -5,8 +5,10 @@
 #include <set>
 #include <tuple>
 
+#include "archive/correction_log.h"
 #include "archive/delete_tombstone.h"
 #include "archive/instance_scan.h"
+#include "archive/rejection.h"
 #include "model/uid.h"
 #include "pack/pack_reader.h"
 #include "util/checksum.h"
@@ -50,6 +52,7 @@ class Rebuilder {
                                      " packs): rebuild-catalog only fills an empty catalog (remove it, or name a new "
                                      "one with --catalog)");
     STRATA_ASSIGN_OR_RETURN(tombstones_, ReadTombstones(a_->cold()));
+    STRATA_ASSIGN_OR_RETURN(changes_, ReadCorrectionRecords(a_->cold()));
     STRATA_RETURN_IF_ERROR(ReadPacks());
     STRATA_RETURN_IF_ERROR(ReadHot());
     RankOldGenerations();
@@ -59,7 +62,19 @@ class Rebuilder {
       STRATA_RETURN_IF_ERROR(a_->catalog()->RestorePackRecord(p.row));
       ++rep_->packs_referenced;
     }
-    return AddRows(rows);
+    // Each change after the instances received up to its time and before later ones, as it
+    // happened: a later instance of a corrected study keeps the corrected study row, and a
+    // study sent for a merged patient after the merge is not merged.
+    size_t next = 0;
+    for (const CorrectionChange& change : changes_) {
+      size_t end = next;
+      while (end < rows.size() && rows[end].received_ms <= change.at_ms) ++end;
+      STRATA_RETURN_IF_ERROR(AddRows(std::vector<InstanceRecord>(rows.begin() + next, rows.begin() + end)));
+      next = end;
+      STRATA_RETURN_IF_ERROR(Replay(change));
+    }
+    STRATA_RETURN_IF_ERROR(AddRows(std::vector<InstanceRecord>(rows.begin() + next, rows.end())));
+    return ReapplyRejections(rows);
   }
 
  private:
@@ -274,6 +289,62 @@ class Rebuilder {
     return rows;
   }
 
+  // One correction or merge through the catalog call that made it, with its time. kNotFound:
+  // the study or patient is gone (deleted since, or a retried merge already done): skipped.
+  Status Replay(const CorrectionChange& c) {
+    Catalog* cat = a_->catalog();
+    auto done = c.kind == "merge"
+                    ? cat->MergePatients(c.from_id, c.from_issuer, c.to_id, c.to_issuer, c.who, c.reason, c.at_ms)
+                    : cat->CorrectStudy(c.study_uid, c.changes, c.who, c.reason, c.at_ms);
+    if (done.status().IsNotFound()) {
+      ++rep_->corrections_skipped;
+      return Status::OK();
+    }
+    if (!done.ok()) return done.status().WithContext("re-applying a " + c.kind + " of " + std::to_string(c.at_ms));
+    ++rep_->corrections_replayed;
+    return Status::OK();
+  }
+
+  // IOCM rejection notes are stored instances: each KOS row is read back and, when it is a
+  // rejection note, its rejection recorded again (the rejected instances hidden and refused
+  // when sent again). The grace period restarts at the rebuild: later, never earlier.
+  Status ReapplyRejections(const std::vector<InstanceRecord>& rows) {
+    for (const InstanceRecord& r : rows) {
+      if (r.sop_class_uid != kKeyObjectSelectionSopClass) continue;
+      auto bytes = a_->Read(r);
+      if (!bytes.ok()) {
+        if (bytes.status().code() == Status::Code::kUnavailable) return bytes.status();
+        Problem("key object " + r.sop_uid + ": " + bytes.status().ToString());
+        continue;
+      }
+      const std::string temp = a_->hot()->NewIncomingPath();
+      Status s;
+      {
+        STRATA_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(temp));
+        s = f->Append(bytes.value());
+        Status c = f->Close();
+        if (s.ok()) s = c;
+      }
+      Result<std::optional<RejectionNote>> note = s.ok() ? ReadRejectionNote(temp) : Result<std::optional<RejectionNote>>(s);
+      Status rm = env_->RemoveFile(temp);
+      if (!rm.ok()) spdlog::warn("event=rebuild_catalog_temp_left path={} error=\"{}\"", temp, rm.ToString());
+      if (!note.ok()) {
+        Problem("key object " + r.sop_uid + ": " + note.status().ToString());
+        continue;
+      }
+      if (!note.value()) continue;  // an ordinary key object selection
+      LifecycleCause cause;
+      cause.action = "reject";
+      cause.who = "rebuild-catalog";
+      cause.reason = (*note)->reason_code + " " + RejectionReasonMeaning((*note)->reason_code) + " (note " +
+                     (*note)->note_sop_uid + ", re-applied by rebuild-catalog)";
+      STRATA_ASSIGN_OR_RETURN(size_t hidden, a_->catalog()->RejectInstances((*note)->rejected, cause));
+      ++rep_->rejection_notes;
+      rep_->rejected += hidden;
+    }
+    return Status::OK();
+  }
+
   Status AddRows(const std::vector<InstanceRecord>& rows) {
     const size_t batch = std::max<size_t>(1, opt_.batch);
     for (size_t start = 0; start < rows.size(); start += batch) {
@@ -295,6 +366,7 @@ class Rebuilder {
   std::vector<PackInfo> packs_;
   std::vector<Copy> copies_;
   std::map<std::string, int64_t> tombstones_;  // SOP Instance UID -> deleted up to this received time
+  std::vector<CorrectionChange> changes_;       // corrections and merges, in the order made
 };
 
 }  // namespace
@@ -304,9 +376,11 @@ Result<RebuildReport> RebuildCatalog(Archive* archive, const RebuildOptions& opt
   Rebuilder r(archive, options, &rep);
   STRATA_RETURN_IF_ERROR(r.Run());
   spdlog::info("event=rebuild_catalog packs={} pack_entries={} hot_files={} instances={} studies={} pack_rows={} "
-               "superseded={} trails={} deleted={} problems={}",
+               "superseded={} trails={} deleted={} corrections={} corrections_skipped={} rejection_notes={} rejected={} "
+               "problems={}",
                rep.packs, rep.pack_entries, rep.hot_files, rep.instances, rep.studies, rep.packs_referenced,
-               rep.superseded, rep.trails, rep.deleted, rep.problems.size());
+               rep.superseded, rep.trails, rep.deleted, rep.corrections_replayed, rep.corrections_skipped,
+               rep.rejection_notes, rep.rejected, rep.problems.size());
   return rep;
 }
 

@@ -23,6 +23,14 @@
 // and a hot file whose unlink failed stay deleted. A tombstone that does not parse ends the
 // run (kCorruption): guessing could resurrect or lose instances.
 //
+// Corrections and patient merges: the records in the cold store (archive/correction_log.h)
+// are re-applied in the order they were made, each after the instances received up to its
+// time, through the catalog calls that made them and with their times, so queries answer and
+// retrievals serve (Original Attributes Sequence included) what they did before. A record
+// that does not parse ends the run (kCorruption). Rejections: every stored IOCM rejection
+// note (a Key Object Selection Document, archive/rejection.h) is read back and its rejection
+// recorded again; the grace period before the rejected instances are deleted restarts.
+//
 // Contract: the catalog must be empty (InvalidArgument otherwise) and no node may run on the
 // archive meanwhile. Nothing in the stores is changed or deleted. A bad pack, entry or file is
 // reported in RebuildReport::problems and skipped; a catalog or store failure ends the run
@@ -54,6 +62,10 @@ struct RebuildReport {
   uint64_t superseded = 0;       // copies that lost to a newer one
   uint64_t trails = 0;           // hot files kept as a packed row's trail
   uint64_t deleted = 0;          // copies of deleted instances (a tombstone names them), left out
+  uint64_t corrections_replayed = 0;  // correction/merge records re-applied (archive/correction_log.h)
+  uint64_t corrections_skipped = 0;   // records whose study or patient is gone (kNotFound)
+  uint64_t rejection_notes = 0;  // stored IOCM rejection notes whose rejection was recorded again
+  uint64_t rejected = 0;         // instances those notes hid
   std::vector<std::string> problems;  // skipped packs, entries and files
   bool ok() const { return problems.empty(); }
 };

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <set>
 
+#include "archive/correction_log.h"
 #include "archive/delete_tombstone.h"
 #include "pack/pack_reader.h"
 #include "tiering/migration_scheduler.h"
@@ -73,18 +74,29 @@ Status Replicator::ReplicateOne(const ReplicaTask& task, ReplicateReport* rep) {
   return Status::OK();
 }
 
-Status Replicator::CopyTombstones(ReplicateReport* rep) {
-  STRATA_ASSIGN_OR_RETURN(auto primary, archive_->cold()->List(kTombstonePrefix));
-  STRATA_ASSIGN_OR_RETURN(auto copies, replica_->List(kTombstonePrefix));
-  std::set<std::string> have;
+Status Replicator::CopyRecords(const std::string& prefix, bool mirror_removals, uint64_t* copied) {
+  STRATA_ASSIGN_OR_RETURN(auto primary, archive_->cold()->List(prefix));
+  STRATA_ASSIGN_OR_RETURN(auto copies, replica_->List(prefix));
+  std::set<std::string> have, source;
   for (const auto& o : copies) have.insert(o.key);
   for (const auto& o : primary) {
+    source.insert(o.key);
     if (have.count(o.key)) continue;
     auto bytes = archive_->cold()->Get(o.key);
     if (bytes.status().IsNotFound()) continue;
     if (!bytes.ok()) return bytes.status();
     STRATA_RETURN_IF_ERROR(replica_->Put(o.key, bytes.value()));
-    ++rep->tombstones;
+    ++*copied;
+  }
+  if (!mirror_removals) return Status::OK();
+  for (const auto& key : have) {
+    if (source.count(key)) continue;
+    // Written after our listing and copied by another pass, or really gone: ask the primary.
+    auto still = archive_->cold()->Get(key);
+    if (still.ok()) continue;
+    if (!still.status().IsNotFound()) return still.status();
+    Status d = replica_->Delete(key);
+    if (!d.ok()) spdlog::warn("event=replica_remove_failed record={} error=\"{}\"", key, d.ToString());
   }
   return Status::OK();
 }
@@ -99,8 +111,10 @@ Result<ReplicateReport> Replicator::RunOnce(const std::function<bool()>& stop) {
     if (d.ok()) ++rep.removed;
     else spdlog::warn("event=replica_remove_failed pack={} error=\"{}\"", key, d.ToString());
   }
-  Status ts = CopyTombstones(&rep);
+  Status ts = CopyRecords(kTombstonePrefix, /*mirror_removals=*/false, &rep.tombstones);
   if (!ts.ok()) rep.errors.push_back("tombstones: " + ts.ToString());
+  Status cs = CopyRecords(kCorrectionLogPrefix, /*mirror_removals=*/true, &rep.correction_records);
+  if (!cs.ok()) rep.errors.push_back("correction records: " + cs.ToString());
   STRATA_ASSIGN_OR_RETURN(auto tasks, cat->ReplicaTasksDue(opt_.batch));
   for (const auto& t : tasks) {
     if (stop && stop()) break;

@@ -9,8 +9,9 @@
 // exponential backoff (retry_base_ms doubling up to retry_max_ms); a pack whose row went
 // (compacted, consolidated, deleted) is removed from the replica too, but only in a pass that
 // starts with no pack of its study pending (the old copies back the study up meanwhile). The delete tombstones
-// (archive/delete_tombstone.h) are copied as well, so a catalog can be rebuilt from the
-// replica alone.
+// (archive/delete_tombstone.h) and correction records (archive/correction_log.h) are copied as
+// well, so a catalog can be rebuilt from the replica alone; a correction record the primary
+// no longer holds (a refused change's, removed again) is removed from the replica too.
 //
 // Several nodes may run passes at once: a copy is an idempotent write of the same bytes. The
 // primary and the catalog are only read (the queue rows aside). Threads: RunOnce from one
@@ -44,6 +45,7 @@ struct ReplicateReport {
   uint64_t bytes = 0;       // bytes copied
   uint64_t removed = 0;     // replica copies of packs that are gone
   uint64_t tombstones = 0;  // tombstones copied
+  uint64_t correction_records = 0;  // correction records copied
   std::vector<std::string> errors;
 };
 
@@ -70,7 +72,9 @@ class Replicator {
 
  private:
   Status ReplicateOne(const ReplicaTask& task, ReplicateReport* rep);
-  Status CopyTombstones(ReplicateReport* rep);
+  // Copies the objects under PREFIX the replica lacks; counts them in *COPIED. With
+  // MIRROR_REMOVALS, removes the replica's objects under PREFIX that the primary no longer has.
+  Status CopyRecords(const std::string& prefix, bool mirror_removals, uint64_t* copied);
   Archive* archive_;
   ColdStore* replica_;
   ReplicatorOptions opt_;

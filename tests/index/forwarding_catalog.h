@@ -95,13 +95,15 @@ class ForwardingCatalog : public Catalog {
   }
   Result<std::vector<CorrectionRecord>> CorrectStudy(const std::string& s,
                                                      const std::vector<std::pair<uint32_t, std::string>>& c,
-                                                     const std::string& who, const std::string& why) override {
-    return real_->CorrectStudy(s, c, who, why);
+                                                     const std::string& who, const std::string& why,
+                                                     int64_t at_ms) override {
+    return real_->CorrectStudy(s, c, who, why, at_ms);
   }
   Result<std::vector<CorrectionRecord>> MergePatients(const std::string& a, const std::string& ai,
                                                       const std::string& b, const std::string& bi,
-                                                      const std::string& who, const std::string& why) override {
-    return real_->MergePatients(a, ai, b, bi, who, why);
+                                                      const std::string& who, const std::string& why,
+                                                      int64_t at_ms) override {
+    return real_->MergePatients(a, ai, b, bi, who, why, at_ms);
   }
   Result<std::vector<CorrectionRecord>> ListCorrections(const std::string& s) override {
     return real_->ListCorrections(s);

@@ -177,6 +177,129 @@ def test_rebuild_gives_every_study_back(server_factory, catalog_kind, tmp_path):
         cat.drop()
 
 
+def http_json(server, path, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (server.http_port, path), data=data, method=method,
+                                 headers={"Accept": "application/json", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read() or b"null")
+
+
+def qido_answers(server, studies):
+    """QIDO-RS study and instance answers, canonical (sorted JSON text)."""
+    def get(path):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (server.http_port, path),
+                                     headers={"Accept": "application/dicom+json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            body = r.read()
+        return sorted(json.dumps(x, sort_keys=True) for x in (json.loads(body) if body else []))
+    out = {"studies": get("/dicomweb/studies?includefield=all")}
+    for s in studies:
+        out[s] = get("/dicomweb/studies/%s/instances" % s)
+    return out
+
+
+def same_patient_new_study(files, out_dir):
+    """Copies of FILES (one study) with new study, series and instance UIDs: the same patient."""
+    from pydicom.uid import generate_uid
+    out_dir.mkdir()
+    study, series, out = generate_uid(), {}, []
+    for k, f in enumerate(files):
+        ds = pydicom.dcmread(f)
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = series.setdefault(str(ds.SeriesInstanceUID), generate_uid())
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.save_as(str(out_dir / ("%d.dcm" % k)))
+        out.append(out_dir / ("%d.dcm" % k))
+    return study, out
+
+
+def test_rebuild_keeps_corrections_merges_and_rejections(server_factory, catalog_kind, tmp_path):
+    """Corrections (CLI and REST), a merge after a correction and a correction after the merge,
+    a study sent for the merged-away patient afterwards, and a rejection note, on packed, hot
+    and mixed studies; then the catalog is lost. After rebuild-catalog, C-FIND (patient to
+    image level), QIDO-RS, C-GET and WADO-RS (bytes, so the Original Attributes Sequence too)
+    answer exactly as before, and the rejected instances stay hidden and refused."""
+    from test_lifecycle import rejection_note
+    data = tmp_path / "data0"
+    cat = Catalog(catalog_kind, data)
+    try:
+        extra = cat.args() + ["--tiering-enabled", "false"]
+        server = server_factory(http_port=free_port(), extra=extra)
+        a = gen("ct", tmp_path / "a", patients=1, studies_per_patient=1, series=2, slices=3, rows=64, cols=64, seed=31)
+        b = gen("mr", tmp_path / "b", patients=1, studies_per_patient=1, series=1, slices=3, rows=64, cols=64, seed=32)
+        c = gen("ct", tmp_path / "c", patients=1, studies_per_patient=1, series=1, slices=3, rows=64, cols=64, seed=33)
+        sa, sb, sc = study_uid_of(a), study_uid_of(b), study_uid_of(c)
+        pb, pc = (pydicom.dcmread(x[0], stop_before_pixels=True) for x in (b, c))
+        assert str(pb.PatientID) != str(pc.PatientID)
+        a1, a2 = series_files(a)
+        storescu(server, a1 + b)
+        run([STRATA, "migrate", "--data", data, *cat.args(), "--older-than", "0s"])  # A (series 1) and B packed
+        storescu(server, a2 + c)  # A mixed, C hot
+        # A: corrected with the CLI (packed and hot instances).
+        p = run([STRATA, "update", "--data", data, *cat.args(), "--study", sa, "--set", "PatientName=Corrected^A",
+                 "--set", "AccessionNumber=ACC-A", "--reason", "rebuild test"])
+        assert "2 attribute values changed" in p.stdout, p.stdout
+        # B: a correction, then B's patient merged into C's, then a correction after the merge
+        # (the patient's name: it reaches B and C both).
+        http_json(server, "/api/studies/" + sb, "PUT", {"AccessionNumber": "ACC-B"})
+        merged = http_json(server, "/api/patients/merge", "POST",
+                           {"from": {"PatientID": str(pb.PatientID), "IssuerOfPatientID": str(pb.get("IssuerOfPatientID", ""))},
+                            "to": {"PatientID": str(pc.PatientID), "IssuerOfPatientID": str(pc.get("IssuerOfPatientID", ""))}})
+        assert merged["studies"] == [sb], merged
+        http_json(server, "/api/studies/" + sb, "PUT", {"PatientName": "After^Merge", "StudyDescription": "MERGED"})
+        # D: a new study of B's old patient after the merge (a new patient row, not merged).
+        sd, d = same_patient_new_study(b, tmp_path / "d")
+        storescu(server, d)
+        # A rejection note (C-STORE) naming a packed instance of A and a hot one of C.
+        rejected = [str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in (a1[0], c[1])]
+        note = rejection_note(tmp_path / "kos.dcm", [a1[0], c[1]], home=a[0])
+        storescu(server, [tmp_path / "kos.dcm"])
+        studies = [sa, sb, sc, sd]
+
+        def snap(tag):
+            out = snapshot(server, studies, tmp_path, tag)
+            out["patients"] = find_answers_patients(server)
+            out["qido"] = qido_answers(server, studies)
+            return out
+        before = snap("before")
+        assert all(r not in before["wado"][s] for r in rejected for s in studies)
+        assert note in before["wado"][sa]
+        pats = {l for l in before["patients"]}
+        assert any("PatientName=After^Merge" in l and "PatientID=%s" % pc.PatientID in l for l in pats), pats
+        assert any("PatientID=%s" % pb.PatientID in l for l in pats), pats  # D's patient
+
+        server.stop()
+        cat.delete()
+        p = run([STRATA, "rebuild-catalog", "--data", data, *cat.args()])
+        assert "rebuilt 4 studies, 16 instances" in p.stdout, p.stdout
+        assert "4 corrections re-applied (0 skipped)" in p.stdout, p.stdout
+        assert "1 rejection notes re-applied (2 instances hidden)" in p.stdout, p.stdout
+        assert "0 problem(s)" in p.stdout, p.stdout
+        server.start()
+        after = snap("after")
+        for k in ("find", "patients", "qido", "cget", "wado"):
+            assert after[k] == before[k], k
+        # Served bytes after the rebuild carry the Original Attributes Sequence of both changes.
+        served = pydicom.dcmread(next((tmp_path / ("get-after-%s" % sb)).iterdir()))
+        assert str(served.PatientName) == "After^Merge" and str(served.AccessionNumber) == "ACC-B"
+        assert len(served.OriginalAttributesSequence) == 3
+        # A rejected instance is still refused when sent again.
+        p = storescu(server, [c[1]], "-d", check=False)
+        assert "instance rejected (113001); re-send refused" in p.stdout + p.stderr
+        run([STRATA, "verify", "--data", data, *cat.args(), "--hot"])
+    finally:
+        cat.drop()
+
+
+def find_answers_patients(server):
+    rsp = findscu(server, "PATIENT", ["PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "PatientSex",
+                                      "NumberOfPatientRelatedStudies"], root="-P")
+    return sorted("|".join("%s=%s" % (e.keyword, e.value) for e in sorted(ds, key=lambda e: e.tag)
+                           if e.keyword not in ("QueryRetrieveLevel", "RetrieveAETitle", "SpecificCharacterSet"))
+                  for ds in rsp)
+
+
 N_STUDIES = int(os.environ.get("STRATA_REBUILD_BENCH_STUDIES", "40"))
 
 

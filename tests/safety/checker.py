@@ -17,6 +17,7 @@ from dicomio import file_digest
 from workload import wado
 
 _FIND_SOP = re.compile(r"\(0008,0018\) UI \[([^\]]*)\]")
+RECORD_PREFIXES = ("tombstones/", "corrections/")  # the cold store's records (not packs)
 
 
 class Violations:
@@ -161,13 +162,14 @@ def check_catalog(system, expected, gone, v):
             if r["hot"]:
                 v.add("two_locations", "%s: packed row keeps hot path %s after cleanup" % (sop, r["hot"]))
                 referenced_hot.add(r["hot"])
-    # Delete tombstones (archive/delete_tombstone.h) are records, not packs: rebuild-catalog
-    # reads them to keep deleted instances dead. Each must be a non-empty object (sizes are
-    # known for the local cold store; the S3 listing here carries none).
-    tombstones = {k for k in objects if k.startswith("tombstones/")}
+    # Delete tombstones (archive/delete_tombstone.h) and correction records
+    # (archive/correction_log.h) are records, not packs: rebuild-catalog reads them to keep
+    # deleted instances dead and corrections applied. Each must be a non-empty object (sizes
+    # are known for the local cold store; the S3 listing here carries none).
+    tombstones = {k for k in objects if k.startswith(RECORD_PREFIXES)}
     for key in sorted(tombstones):
         if system.mode == "embedded" and not objects[key]:
-            v.add("corrupt", "delete tombstone %s is empty" % key)
+            v.add("corrupt", "record %s is empty" % key)
     for key in sorted(set(objects) - set(packs) - tombstones):
         v.add("orphan", "cold object %s has no packs row" % key)
     for key in sorted(set(packs) - referenced_packs):
@@ -281,9 +283,10 @@ def replica_status(system, passes=12):
 
 def check_replica(system, v):
     """(7) with a replica: every pack row's copy was verified ('replicated' in the backup queue)
-    and both stores hold the same bytes; every tombstone of the primary is in the replica; the
+    and both stores hold the same bytes; every tombstone and correction record of the primary is
+    in the replica (and no correction record the primary removed stays there); the
     replica holds nothing else (`replica_orphan`: no object that no packs row or queue entry
-    explains; tombstones are records); no queue entry pending or outliving its pack
+    explains; tombstones and correction records are records); no queue entry pending or outliving its pack
     (`replica_stuck`). Run before anything else may repair: what is wrong now was left wrong
     by the final pass. Returns the number of packs compared."""
     packs = {r[0] for r in system.sql("SELECT pack_key FROM packs")}
@@ -303,10 +306,12 @@ def check_replica(system, v):
         compared += 1
     for key in sorted(set(queue) - packs):
         v.add("replica_stuck", "backup queue entry %s (%s) outlives its pack" % (key, queue[key]))
-    tomb_p = {k for k in primary if k.startswith("tombstones/")}
-    tomb_r = {k for k in replica if k.startswith("tombstones/")}
+    tomb_p = {k for k in primary if k.startswith(RECORD_PREFIXES)}
+    tomb_r = {k for k in replica if k.startswith(RECORD_PREFIXES)}
     for key in sorted(tomb_p - tomb_r):
-        v.add("replica_bad", "tombstone %s not copied to the replica" % key)
+        v.add("replica_bad", "record %s (tombstone or correction) not copied to the replica" % key)
+    for key in sorted(k for k in tomb_r - tomb_p if k.startswith("corrections/")):
+        v.add("replica_orphan", "correction record %s in the replica only (its change was refused)" % key)
     for key in sorted(replica - packs - set(queue) - tomb_r):
         v.add("replica_orphan", "replica object %s: no packs row, no queue entry" % key)
     return compared

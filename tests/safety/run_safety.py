@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checker import (Violations, catalog_rows, check_catalog, check_deleted, check_reads,  # noqa: E402
                      check_repairs, check_replica, log_events, replica_status, resolve_deletes)
 from cluster import SetupError, System  # noqa: E402
+from lifecycle_check import check_lifecycle, resolve as resolve_lifecycle, sabotage_attribute  # noqa: E402
 from faults import EMBEDDED_KINDS, EMBEDDED_REPLICA_KINDS, FULL_KINDS, REPLICA_KINDS, Faults  # noqa: E402
 from workload import Clients, Ledger, generate  # noqa: E402
 
@@ -41,6 +42,8 @@ def parse():
     ap.add_argument("--ingest-threads", type=int, default=3)
     ap.add_argument("--delete-share", type=float, default=0.2,
                     help="at most this share of the studies is deleted from (instance, series or study); 0: none")
+    ap.add_argument("--lifecycle-share", type=float, default=0.15,
+                    help="at most this share of the studies is corrected, merged or rejected from; 0: none")
     ap.add_argument("--interval", default="1s")
     ap.add_argument("--older-than", default="3s")
     ap.add_argument("--lease", default="8s")
@@ -214,13 +217,16 @@ def main():
         say("after the final pass: tiers %s; migrations %s; studies whose last image 'arrived' in the future"
             " (a skewed node's clock): %s" % (dict(tiers), dict(migs), future[0][0] if future else "?"))
         if args.sabotage:
-            say("sabotage: " + sabotage(system))
+            say("sabotage: " + sabotage(system) + "; " + sabotage_attribute(system, ledger))
         expected, gone = resolve_deletes(ledger, catalog_rows(system))
         say("deletes: %d acknowledged (%d instances), %d instances unsure -> %d gone, %d expected" % (
             sum(1 for d in ledger.deletes if d[-1] == "acked"), len(ledger.deleted), len(ledger.delete_unsure),
             len(gone), len(expected)))
+        want, rejected = resolve_lifecycle(system, ledger, expected, v)
+        changed = ledger.life.changed if ledger.life else set()
         say("checking reads from every node")
-        check_reads(system, expected, gone, v)
+        # Corrected and merged studies are served patched: check_lifecycle compares them.
+        check_reads(system, {s: e for s, e in expected.items() if e["study"] not in changed}, gone, v)
         compared, repairs = 0, (0, 0)
         if system.replica:
             say("checking the replica: both copies of every pack, orphans, the backup queue, the scrubbers' repairs")
@@ -230,6 +236,10 @@ def main():
         rows = check_catalog(system, expected, gone, v)
         say("checking deletes: C-FIND, QIDO-RS, pack entries")
         opened = check_deleted(system, expected, gone, rows, v)
+        say("checking corrections, merges and rejections: catalog, C-FIND, QIDO-RS, served data sets, re-sends")
+        life_compared = check_lifecycle(system, ledger, expected, want, rejected, v)
+        for kind, route, studies in ledger.lifecycle_refused:
+            v.add("lifecycle_refused", "%s by %s of %s refused with a definite error" % (kind, route, " ".join(studies)))
         for route, sop, why in ledger.bad_reads:
             v.add("corrupt_during_run", "%s: %s %s" % (route, sop, why), sop)
         for route, sop, why in ledger.flags:
@@ -247,6 +257,11 @@ def main():
         t_start = ledger.deletes[0][0] if ledger.deletes else 0
         for d in ledger.deletes:
             print("  %7.1f %-8s %-6s %-3s %s %s %d %s" % ((d[0] - t_start,) + d[1:]))
+        if ledger.life:
+            say("lifecycle changes (t, kind, tiers, route, studies, outcome):")
+            life_t0 = ledger.life.ops[0][0] if ledger.life.ops else 0
+            for op in ledger.life.ops:
+                print("  %7.1f %-8s %-6s %-6s %s %s" % ((op[0] - life_t0,) + op[1:]))
         say("events: " + " ".join("%s=%d" % kv for kv in sorted(ledger.events.items())))
         say("routes: c-store=%d stow-rs=%d; read back during the run: hot=%d packed=%d; rows=%d (before final %d)"
             " packed=%d" % (sum(1 for e in ledger.acked.values() if "c-store" in e["routes"]),
@@ -271,18 +286,23 @@ def main():
                 print("  " + t)
             if len(items) > args.max_list:
                 print("  ... %d more" % (len(items) - args.max_list))
+        life = ledger.life.counts if ledger.life else {"corrected": 0, "merged": 0, "rejected": 0, "unsure": 0}
         # lost: acknowledged, and the catalog has no row or its row points at bytes that are gone;
         # unreadable: a row and bytes, but some node did not give it back (counted per instance).
         print("safety: mode=%s seed=%d rounds=1 faults=%d acknowledged=%d lost=%d unreadable=%d corrupt=%d "
               "orphans=%d two_locations=%d resend_flagged=%d deleted=%d deleted_visible=%d stale_entries=%d "
               "packs_opened=%d kill9_during_compaction=%d replica=%s replica_bad=%d replica_orphans=%d "
-              "replica_stuck=%d kill9_during_replication=%d violations=%d" % (
+              "replica_stuck=%d kill9_during_replication=%d corrected=%d merged=%d rejected=%d lifecycle_unsure=%d "
+              "lifecycle_studies_read=%d lifecycle_violations=%d violations=%d" % (
                   args.mode, args.seed, len(faults.done), len(ledger.acked), v.distinct("lost", "dangling"),
                   v.distinct("unreadable"), v.distinct("corrupt", "corrupt_during_run"), v.n("orphan"),
                   v.n("two_locations"), v.n("resend_flagged"), len(gone), v.distinct("deleted_visible"),
                   v.n("stale_entry"), opened, ledger.events.get("kill9_during_compaction", 0), args.replica,
                   v.n("replica_bad"), v.n("replica_orphan"), v.n("replica_stuck"),
-                  ledger.events.get("kill9_during_replication", 0), v.total()),
+                  ledger.events.get("kill9_during_replication", 0), life["corrected"], life["merged"],
+                  life["rejected"], life["unsure"], life_compared,
+                  sum(v.n(c) for c in ("lifecycle_attr", "rejected_visible", "rejected_accepted", "lifecycle_refused")),
+                  v.total()),
               flush=True)
         ok = v.total() == 0 and len(faults.done) >= args.faults and len(ledger.acked) > 0
         if len(ledger.acked) == 0:

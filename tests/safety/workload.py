@@ -1,7 +1,8 @@
 """The clients of a run: C-STORE (storescu) and STOW-RS ingest, re-sends of acknowledged
 instances by both routes, late images for studies already packed, deletes (DELETE on DICOMweb
 and `strata delete`) of instances, series and studies, C-FIND / C-GET / WADO-RS readers, and
-CLI commands beside the servers. Each records what it was told in the Ledger."""
+CLI commands beside the servers; corrections, merges and rejections are lifecycle.py's. Each
+records what it was told in the Ledger."""
 import http.client
 import json
 import random
@@ -61,6 +62,13 @@ class Ledger:
         self.delete_unsure = {}  # sop -> same: a delete was sent, never confirmed (may or may not have run)
         self.deletes = []  # (t, kind, tiers, route, study, target, n sops, outcome)
         self.damaged = {}  # pack key -> (store, "delete" | "corrupt"): pack_damage faults
+        # The lifecycle client's (lifecycle.py): its LifeLedger, the rejected instances (a note
+        # acknowledged / never confirmed) and its changes refused with a definite error.
+        self.life = None
+        self.rejected = {}
+        self.reject_unsure = {}
+        self.lifecycle_refused = []
+        self.paths = {}  # sop -> the file sent (the acknowledged bytes)
 
     def count(self, what, n=1):
         with self.lock:
@@ -85,9 +93,10 @@ class Ledger:
 
     def expected(self):
         """SOP -> entry of every instance that must be there at the end: acknowledged, and no
-        delete of it acknowledged or left unsure (the checker resolves the unsure ones)."""
+        delete or rejection of it acknowledged or left unsure (the checker resolves the unsure ones)."""
         with self.lock:
-            return {s: e for s, e in self.acked.items() if s not in self.deleted and s not in self.delete_unsure}
+            return {s: e for s, e in self.acked.items() if s not in self.deleted and s not in self.delete_unsure
+                    and s not in self.rejected and s not in self.reject_unsure}
 
     def is_acked(self, sop):
         with self.lock:
@@ -103,6 +112,7 @@ class Clients:
     def __init__(self, system, ledger, instances, args, stop):
         self.sys, self.ledger, self.args, self.stop = system, ledger, args, stop
         self.by_sop = {i.sop: i for i in instances}
+        ledger.paths.update({i.sop: i.path for i in instances})
         self.early = [i for i in instances if not i.late]
         self.late = {}
         for i in instances:
@@ -411,6 +421,8 @@ class Clients:
         e = self.ledger.acked.get(sop)
         if e is None:
             return
+        if self.ledger.life is not None and e["study"] in self.ledger.life.touched():
+            return  # may be served corrected by now: the final lifecycle check compares what is left
         if sha != e["sha"]:
             self.ledger.bad_reads.append((route, sop, "read back other bytes during the run"))
             return
@@ -477,6 +489,9 @@ class Clients:
                                                             self._cli]
         if self.args.delete_share > 0:
             jobs.append(self._delete)
+        if self.args.lifecycle_share > 0:
+            from lifecycle import LifecycleClient
+            jobs.append(LifecycleClient(self, self.ledger, self.args, self.stop).run)
         for k, job in enumerate(jobs):
             t = threading.Thread(target=job, args=(seed * 100 + k,), daemon=True)
             t.start()

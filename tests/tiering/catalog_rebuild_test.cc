@@ -371,5 +371,87 @@ TEST_F(RebuildTest, UnreadableTombstoneStopsTheRebuild) {
   EXPECT_EQ(rep.status().code(), Status::Code::kCorruption) << rep.status().ToString();
 }
 
+// Corrections and merges survive the loss of the catalog (docs/safety.md C3): a correction of a
+// packed study, a merge after a correction, a correction after the merge (reaching both
+// studies), a late image of the corrected study and a study of the merged-away patient sent
+// afterwards. The rebuilt catalog answers every query as before, holds the same records and
+// serves the same patched bytes; a refused change leaves no record behind.
+TEST_F(RebuildTest, CorrectionsAndMergesAreReplayedInOrder) {
+  const std::string s1 = "1.2.826.0.1.3680043.10.994.1", s2 = "1.2.826.0.1.3680043.10.994.2",
+                    s3 = "1.2.826.0.1.3680043.10.994.3";
+  for (int k = 1; k <= 3; ++k) Store({"P1", "A^B", s1, s1 + ".1", "OT", 1, k, 0});
+  for (int k = 1; k <= 2; ++k) Store({"P2", "C^D", s2, s2 + ".1", "OT", 1, k, 0});
+  Migrate(s1);
+  ASSERT_TRUE(a_->Correct(s1, {{"PatientName", "Fixed^Name"}, {"AccessionNumber", "NEW1"}}, "t", "typo").ok());
+  usleep(3000);
+  Store({"P1", "A^B", s1, s1 + ".1", "OT", 1, 4, 0});  // late, with the old values
+  ASSERT_TRUE(a_->Correct(s2, {{"StudyDescription", "BEFORE MERGE"}}, "t", "").ok());
+  usleep(3000);
+  auto merged = a_->MergePatients("P2", "", "P1", "", "t", "duplicate");
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  usleep(3000);
+  ASSERT_TRUE(a_->Correct(s2, {{"PatientName", "After^Merge"}}, "t", "").ok());  // reaches S1 too
+  usleep(3000);
+  for (int k = 1; k <= 2; ++k) Store({"P2", "C^D", s3, s3 + ".1", "MR", 1, k, 0});  // P2 again: a new row
+  // Refused changes leave no record: no such study, no such patient.
+  EXPECT_TRUE(a_->Correct("1.2.826.0.1.3680043.10.994.9", {{"StudyID", "X"}}, "t", "").status().IsNotFound());
+  EXPECT_TRUE(a_->MergePatients("NOPE", "", "P1", "", "t", "").status().IsNotFound());
+  size_t records = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "cold" / "corrections"))
+    records += e.is_regular_file();
+  EXPECT_EQ(records, 4u);
+
+  auto served = [&] {
+    std::map<std::string, std::string> out;
+    for (const auto& [sop, bytes] : stored_) {
+      auto rec = a_->catalog()->GetInstance(sop);
+      EXPECT_TRUE(rec.ok()) << sop;
+      if (!rec.ok()) continue;
+      auto got = a_->ReadServed(*rec);
+      EXPECT_TRUE(got.ok()) << sop << ": " << got.status().ToString();
+      if (got.ok()) out[sop] = Xxh3Hex(*got);
+    }
+    return out;
+  };
+  auto records_of = [&](const std::string& study) {
+    std::string out;
+    for (const auto& r : a_->catalog()->ListCorrections(study).value())
+      out += std::to_string(r.change_id) + " " + std::to_string(r.tag) + " " + r.old_value + " -> " + r.new_value +
+             " " + r.kind + " " + r.who + " " + r.reason + " " + std::to_string(r.at_ms) + "\n";
+    return out;
+  };
+  const std::string before = Dump();
+  const auto served_before = served();
+  const std::string rec_before = records_of(s1) + records_of(s2) + records_of(s3);
+  ASSERT_NE(before.find("After^Merge"), std::string::npos);
+  ASSERT_NE(before.find("C^D"), std::string::npos);  // S3's patient P2
+  ASSERT_NE(served_before.at(s1 + ".1.4"), Xxh3Hex(stored_.at(s1 + ".1.4")));  // served corrected
+
+  DeleteCatalog();
+  auto rep = RebuildCatalog(a_.get());
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  for (const auto& p : rep->problems) ADD_FAILURE() << p;
+  EXPECT_EQ(rep->corrections_replayed, 4u);
+  EXPECT_EQ(rep->corrections_skipped, 0u);
+  EXPECT_EQ(Dump(), before);
+  EXPECT_EQ(records_of(s1) + records_of(s2) + records_of(s3), rec_before);
+  EXPECT_EQ(served(), served_before);
+}
+
+// A correction record that cannot be read ends the rebuild: it must not guess an identity.
+TEST_F(RebuildTest, UnreadableCorrectionRecordStopsTheRebuild) {
+  const std::string s = "1.2.826.0.1.3680043.10.993.1";
+  Store({"P1", "A^B", s, s + ".1", "OT", 1, 1, 0});
+  ASSERT_TRUE(a_->Correct(s, {{"PatientName", "X^Y"}}, "t", "").ok());
+  std::vector<fs::path> recs;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "cold" / "corrections"))
+    if (e.is_regular_file()) recs.push_back(e.path());
+  ASSERT_EQ(recs.size(), 1u);
+  WriteAll(recs[0], "{\"format\": \"strata-correction-1\", \"kind\": \"correct\"}");
+  DeleteCatalog();
+  auto rep = RebuildCatalog(a_.get());
+  EXPECT_EQ(rep.status().code(), Status::Code::kCorruption) << rep.status().ToString();
+}
+
 }  // namespace
 }  // namespace strata

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "archive/correction_log.h"
 #include "archive/delete_tombstone.h"
 #include "tiering/migration_scheduler.h"
 #include "tiering/replicator.h"
@@ -157,6 +158,29 @@ TEST_F(ReplicatorTest, CopiesVerifiesRetriesAndFollowsDeletes) {
   stats = cat->GetReplicaQueueStats().value();
   EXPECT_EQ(stats.studies, 1u);
   EXPECT_EQ(stats.studies_replicated, 1u);
+}
+
+// Correction records (archive/correction_log.h) follow to the replica, so a catalog rebuilt
+// from it re-applies them; one the primary removed (a refused change's) leaves the replica too.
+TEST_F(ReplicatorTest, CorrectionRecordsFollow) {
+  const std::string s = "1.2.826.0.1.3680043.10.994.7";
+  StoreImages(s, 1, 2);
+  ASSERT_TRUE(a_->Correct(s, {{"StudyDescription", "FIXED"}}, "t", "").ok());
+  Replicator rep(a_.get(), replica_.get(), Opts());
+  auto r1 = rep.RunOnce();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->correction_records, 1u);
+  auto primary = a_->cold()->List(kCorrectionLogPrefix).value();
+  ASSERT_EQ(primary.size(), 1u);
+  EXPECT_EQ(replica_->Get(primary[0].key).value(), a_->cold()->Get(primary[0].key).value());
+  // A record the primary no longer has (as if the change had been refused after a copy).
+  const std::string stray = std::string(kCorrectionLogPrefix) + s + "/1-refused.json";
+  ASSERT_TRUE(replica_->Put(stray, "{}").ok());
+  auto r2 = rep.RunOnce();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->correction_records, 0u);
+  EXPECT_TRUE(replica_->Head(stray).status().IsNotFound());
+  EXPECT_TRUE(replica_->Head(primary[0].key).ok());
 }
 
 TEST_F(ReplicatorTest, BackoffDelaysTheRetry) {
