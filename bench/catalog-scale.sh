@@ -104,21 +104,13 @@ read -r FIND_PID < <("$PY" -c 'import pydicom,sys; print(pydicom.dcmread(sys.arg
 log "data: $REPS studies of $PER_STUDY slices ($((STUDY_BYTES / 1000000)) MB each); big catalogs: $FILL_STUDIES studies"
 
 # ---- servers and catalogs ------------------------------------------------------------------
-wait_port() { # port pid
-  local i
-  for i in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+source "$HERE/lib/wait_port.sh"  # wait_port PORT PID [TRIES]
 strata_start() { # datadir catalog-url
   mkdir -p "$1"
   env -u TCP_NODELAY "$STRATA" serve --data "$1" --catalog "$2" --port "$SPORT" --http-port 0 \
       --tiering-enabled false > "$1.log" 2>&1 &
   STRATA_PID=$!
-  wait_port "$SPORT" "$STRATA_PID" || { tail -20 "$1.log" >&2; die "strata serve did not start"; }
+  wait_port "$SPORT" "$STRATA_PID" 600 || { tail -20 "$1.log" >&2; die "strata serve did not start"; }
 }
 strata_stop() { kill "$STRATA_PID"; wait "$STRATA_PID" || true; STRATA_PID=""; }
 

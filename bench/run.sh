@@ -134,15 +134,7 @@ fi
 log "data: $ONE_N files, $((ONE_BYTES / 1000000)) MB in the bench study; patient $ONE_PID"
 
 # ---- servers ------------------------------------------------------------------------------
-wait_port() { # port pid
-  local i
-  for i in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+source "$HERE/lib/wait_port.sh"  # wait_port PORT PID [TRIES]
 strata_start() { # datadir
   mkdir -p "$1"
   env -u TCP_NODELAY "$STRATA" serve --data "$1" --port "$SPORT" --http-port 0 --tiering-enabled false \
@@ -305,14 +297,17 @@ PY
 storescp_ceiling() { # rep
   local d=$W/srv/storescp p=$((SPORT + 7)) pid t0 t1 got
   rm -rf "$d"; mkdir -p "$d"
-  nodelay storescp -aet STORESCP -od "$d" "$p" > "$W/storescp.log" 2>&1 &
+  # Started as a plain command, not through nodelay(): $! must be storescp itself (a function
+  # run in the background is a subshell, and killing that left storescp holding the port).
+  TCP_NODELAY=1 storescp -aet STORESCP -od "$d" "$p" > "$W/storescp.log" 2>&1 &
   pid=$!
   wait_port "$p" "$pid" || die "storescp did not start"
   t0=$(now)
   nodelay storescu -aet BENCHSCU -aec STORESCP 127.0.0.1 "$p" "${ONE_FILES[@]}" > "$W/storescu-ceiling.log" 2>&1 ||
     die "storescu to storescp failed"
   t1=$(now)
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || log "storescp had exited already: $(tail -3 "$W/storescp.log" | tr '\n' ' ')"
+  wait "$pid" 2>/dev/null || true
   got=$(find "$d" -type f | wc -l)
   [[ $got == "$ONE_N" ]] || die "storescp stored $got files, expected $ONE_N"
   rec limit storescp "$1" "$(elapsed "$t0" "$t1")" "$ONE_BYTES" "$ONE_N"
@@ -334,7 +329,7 @@ AETable BEGIN
 DCMQRSCP $d/db RW (2000, 4096mb) ANY
 AETable END
 CFG
-  nodelay dcmqrscp -c "$d/dcmqrscp.cfg" > "$W/dcmqrscp.log" 2>&1 &
+  TCP_NODELAY=1 dcmqrscp -c "$d/dcmqrscp.cfg" > "$W/dcmqrscp.log" 2>&1 &  # $! is dcmqrscp (see storescp)
   DCMQR_PID=$!
   wait_port "$p" "$DCMQR_PID" || { tail "$W/dcmqrscp.log" >&2; die "dcmqrscp did not start"; }
   nodelay storescu -aet BENCHSCU -aec DCMQRSCP 127.0.0.1 "$p" "${ONE_FILES[@]}" > "$W/storescu-dcmqr.log" 2>&1 ||

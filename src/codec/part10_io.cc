@@ -1,6 +1,7 @@
 #include "codec/part10_io.h"
 
 #include "codec/dcmtk_stream.h"
+#include "util/little_endian.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -18,14 +19,6 @@ namespace {
 
 constexpr size_t kPreamble = 128;
 constexpr size_t kMetaStart = kPreamble + 4;
-
-uint16_t Le16(const char* p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | (static_cast<uint8_t>(p[1]) << 8));
-}
-uint32_t Le32(const char* p) {
-  return uint32_t{static_cast<uint8_t>(p[0])} | (uint32_t{static_cast<uint8_t>(p[1])} << 8) |
-         (uint32_t{static_cast<uint8_t>(p[2])} << 16) | (uint32_t{static_cast<uint8_t>(p[3])} << 24);
-}
 
 struct MetaScan {
   size_t dataset_offset = 0;  // first byte after the group 0002 elements

@@ -2,35 +2,17 @@
 
 #include <ctime>
 
+#include "util/little_endian.h"
 namespace strata::zip {
 namespace {
 
-void PutU16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v & 0xFF));
-  out->push_back(static_cast<char>(v >> 8));
-}
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-// Little-endian reads at a position the caller has bounds-checked.
-uint16_t U16(std::string_view b, size_t p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[p]) |
-                               (static_cast<uint16_t>(static_cast<uint8_t>(b[p + 1])) << 8));
-}
-uint32_t U32(std::string_view b, size_t p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[p + i]);
-  return v;
-}
-uint64_t U64(std::string_view b, size_t p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[p + i]);
-  return v;
-}
+constexpr auto PutU16 = AppendLe16;
+constexpr auto PutU32 = AppendLe32;
+constexpr auto PutU64 = AppendLe64;
+// Reads at a position the caller has bounds-checked.
+uint16_t U16(std::string_view b, size_t p) { return Le16(b.data() + p); }
+uint32_t U32(std::string_view b, size_t p) { return Le32(b.data() + p); }
+uint64_t U64(std::string_view b, size_t p) { return Le64(b.data() + p); }
 
 uint16_t VersionNeeded(bool zip64) { return zip64 ? kVersionZip64 : kVersionDefault; }
 constexpr uint16_t kMadeByUnix = 3 << 8;

@@ -5,16 +5,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "util/little_endian.h"
 namespace strata {
 namespace {
 
-void PutU16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v & 0xFF));
-  out->push_back(static_cast<char>(v >> 8));
-}
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
+constexpr auto PutU16 = AppendLe16;
+constexpr auto PutU32 = AppendLe32;
 // One element of group 0000 (implicit VR: tag, 32-bit length, value).
 void PutElement(std::string* out, uint16_t element, std::string_view value) {
   PutU16(out, 0x0000);

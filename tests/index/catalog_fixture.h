@@ -98,4 +98,26 @@ class CatalogFixture : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Catalog> cat_;
 };
 
+// A hot CT instance of PATIENT's STUDY / SERIES with the fields every catalog test needs:
+// size, checksum and received time derived from NUMBER, hot path "h/<sop>".
+inline InstanceRecord TestInstance(const std::string& patient, const std::string& study, const std::string& series,
+                                   const std::string& sop, int64_t number) {
+  InstanceRecord r;
+  r.patient_id = patient;
+  r.patient_name = "Doe^" + patient;
+  r.study_uid = study;
+  r.study_date = "20240315";
+  r.series_uid = series;
+  r.modality = "CT";
+  r.sop_uid = sop;
+  r.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+  r.transfer_syntax = "1.2.840.10008.1.2.1";
+  r.instance_number = number;
+  r.size = 1000;
+  r.checksum = "00000000000000" + std::to_string(10 + number);
+  r.received_ms = 1000 * number;
+  r.location.hot_path = "h/" + sop;
+  return r;
+}
+
 }  // namespace strata

@@ -17,22 +17,10 @@ namespace {
 InstanceRecord Make(const std::string& patient, const std::string& issuer, const std::string& study,
                     const std::string& series, const std::string& sop, const std::string& modality = "CT",
                     int64_t number = 1) {
-  InstanceRecord r;
-  r.patient_id = patient;
+  InstanceRecord r = TestInstance(patient, study, series, sop, number);
   r.issuer = issuer;
   r.patient_name = "Doe^" + patient + issuer;
-  r.study_uid = study;
-  r.study_date = "20240315";
-  r.series_uid = series;
   r.modality = modality;
-  r.sop_uid = sop;
-  r.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
-  r.transfer_syntax = "1.2.840.10008.1.2.1";
-  r.instance_number = number;
-  r.size = 1000;
-  r.checksum = "00000000000000" + std::to_string(10 + number);
-  r.received_ms = 1000 * number;
-  r.location.hot_path = "h/" + sop;
   return r;
 }
 

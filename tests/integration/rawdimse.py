@@ -163,6 +163,7 @@ class FindAssociation(Association):
         self._pdvs = []
 
     def _next_pdv(self):
+        """The next PDV as (presentation context ID, message control header, fragment)."""
         while not self._pdvs:
             t, payload = self._recv_pdu()
             if t != 0x04:
@@ -170,19 +171,23 @@ class FindAssociation(Association):
             pos = 0
             while pos < len(payload):
                 n = struct.unpack(">I", payload[pos:pos + 4])[0]
-                self._pdvs.append((payload[pos + 5], payload[pos + 6:pos + 4 + n]))
+                self._pdvs.append((payload[pos + 4], payload[pos + 5], payload[pos + 6:pos + 4 + n]))
                 pos += 4 + n
         return self._pdvs.pop(0)
 
-    def _read_message(self, command):
+    def _message_on(self, command):
+        """A whole command set or data set: (presentation context ID, bytes)."""
         data = b""
         while True:
-            hdr, chunk = self._next_pdv()
+            pc, hdr, chunk = self._next_pdv()
             if bool(hdr & 0x01) != command:
                 raise ConnectionError("expected a %s fragment" % ("command" if command else "data set"))
             data += chunk
             if hdr & 0x02:
-                return data
+                return pc, data
+
+    def _read_message(self, command):
+        return self._message_on(command)[1]
 
     def find(self, identifier):
         """Sends IDENTIFIER (data set bytes); returns (final status, [response identifier bytes])."""
@@ -244,28 +249,6 @@ class GetAssociation(FindAssociation):
             raise ConnectionError("association not accepted (PDU type 0x%02x)" % t)
         self.msg_id = 1
 
-    def _next_pdv_with_context(self):
-        while not self._pdvs:
-            t, payload = self._recv_pdu()
-            if t != 0x04:
-                raise ConnectionError("expected P-DATA, got PDU type 0x%02x" % t)
-            pos = 0
-            while pos < len(payload):
-                n = struct.unpack(">I", payload[pos:pos + 4])[0]
-                self._pdvs.append((payload[pos + 4], payload[pos + 5], payload[pos + 6:pos + 4 + n]))
-                pos += 4 + n
-        return self._pdvs.pop(0)
-
-    def _message(self, command):
-        data, pc = b"", None
-        while True:
-            pc, hdr, chunk = self._next_pdv_with_context()
-            if bool(hdr & 0x01) != command:
-                raise ConnectionError("expected a %s fragment" % ("command" if command else "data set"))
-            data += chunk
-            if hdr & 0x02:
-                return pc, data
-
     def get(self, identifier):
         """Sends the C-GET-RQ; returns (final status, {SOP Instance UID: data set bytes})."""
         cmd = _command({
@@ -280,12 +263,12 @@ class GetAssociation(FindAssociation):
         self._pdv(identifier, command=False, last=True)
         received = {}
         while True:
-            pc, raw = self._message(command=True)
+            pc, raw = self._message_on(command=True)
             c = parse_command(raw)
             field = struct.unpack("<H", c[(0x0000, 0x0100)])[0]
             if field == 0x0001:  # C-STORE-RQ sub-operation
                 assert struct.unpack("<H", c[(0x0000, 0x0800)])[0] != 0x0101, "C-STORE-RQ without a data set"
-                _, data = self._message(command=False)
+                _, data = self._message_on(command=False)
                 sop = c[(0x0000, 0x1000)].rstrip(b"\0 ").decode()
                 received[sop] = data
                 rsp = _command({
@@ -301,7 +284,7 @@ class GetAssociation(FindAssociation):
             elif field == 0x8010:  # C-GET-RSP
                 status = struct.unpack("<H", c[(0x0000, 0x0900)])[0]
                 if struct.unpack("<H", c.get((0x0000, 0x0800), b"\x01\x01"))[0] != 0x0101:
-                    self._message(command=False)  # a failed-instance list
+                    self._message_on(command=False)  # a failed-instance list
                 if status not in (0xFF00, 0xFF01):
                     return status, received
             else:

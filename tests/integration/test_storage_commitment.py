@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 
 from conftest import STRATA, Server, free_port, gen, run, storescu  # noqa: E402
 import rawdimse  # noqa: E402
-from rawdimse import _command, _item, _uid  # noqa: E402
+from rawdimse import _command, _item, _uid, parse_command  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 STGCMT_CLASS = "1.2.840.10008.1.20.1"
@@ -45,15 +45,6 @@ def encode(ds):
 
 def decode(data):
     return pydicom.filereader.read_dataset(DicomBytesIO(data), is_implicit_VR=False, is_little_endian=True)
-
-
-def parse_command(cmd):
-    out, pos = {}, 0
-    while pos + 8 <= len(cmd):
-        g, e, n = struct.unpack("<HHI", cmd[pos:pos + 8])
-        out[(g, e)] = cmd[pos + 8:pos + 8 + n]
-        pos += 8 + n
-    return out
 
 
 def us(cmd, tag):

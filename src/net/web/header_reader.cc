@@ -10,6 +10,7 @@
 #include "archive/correction_patch.h"
 #include "codec/part10_io.h"
 #include "dicom/transfer_syntax.h"
+#include "util/little_endian.h"
 
 namespace strata::web {
 namespace {
@@ -17,14 +18,6 @@ namespace {
 constexpr size_t kPreamble = 128;
 constexpr size_t kFirstRead = 16 * 1024;
 constexpr int kMaxDepth = 24;
-
-uint16_t Le16(const char* p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | (static_cast<uint8_t>(p[1]) << 8));
-}
-uint32_t Le32(const char* p) {
-  return uint32_t{static_cast<uint8_t>(p[0])} | (uint32_t{static_cast<uint8_t>(p[1])} << 8) |
-         (uint32_t{static_cast<uint8_t>(p[2])} << 16) | (uint32_t{static_cast<uint8_t>(p[3])} << 24);
-}
 
 bool LongLengthVr(const char* vr) {
   static const char* kLong[] = {"OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UT", "UN", "UC", "UR", "SV", "UV"};
