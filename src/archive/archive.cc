@@ -132,6 +132,11 @@ Result<StoreResult> Archive::StoreFileOnce(const std::string& temp_path, const s
 
   StoreResult out;
   InstanceRecord& r = out.record;
+  auto lap = [last = std::chrono::steady_clock::now()](int64_t* into) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    *into = std::chrono::duration_cast<std::chrono::microseconds>(now - last).count();
+    last = now;
+  };
   DatasetScan scan;
   if (Status s = ScanInstanceFile(env_, temp_path, &scan, &r); !s.ok()) {
     spdlog::warn("event=store_refused sop={} reason=\"{}\"", r.sop_uid.empty() ? expected_sop_uid : r.sop_uid,
@@ -188,10 +193,14 @@ Result<StoreResult> Archive::StoreFileOnce(const std::string& temp_path, const s
   r.location.hot_path = HotStore::NewRelativePath(r);
   // The data first (fdatasync of this file only; the receiver started its writeback while
   // the scan ran), then the name: the group commit syncs the directories before the row.
+  lap(&out.timings.scan_us);
   if (Status s = env_->SyncFile(temp_path); !s.ok()) return s;
+  lap(&out.timings.sync_us);
   STRATA_RETURN_IF_ERROR(hot_->Place(temp_path, r.location.hot_path));
+  lap(&out.timings.place_us);
   guard.path.clear();
   auto added = committer_->Commit(r);
+  lap(&out.timings.commit_us);
   if (!added.ok()) {
     if (added.status().code() == Status::Code::kUnknownOutcome) {
       // The commit may have landed: find out before deleting anything or answering.

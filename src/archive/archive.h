@@ -78,11 +78,21 @@ struct DeleteReport {
   std::vector<std::string> packs_to_compact;   // packs left with dead entries (the converter rewrites them)
 };
 
+// Where the time of one StoreFile went, in microseconds (steady clock), so that the
+// association's log line can say it per phase (issue 13: "where each millisecond goes").
+struct StoreTimings {
+  int64_t scan_us = 0;    // DatasetScan, the attributes, the rejection and duplicate lookups
+  int64_t sync_us = 0;    // fdatasync of the received file
+  int64_t place_us = 0;   // the rename into the layout
+  int64_t commit_us = 0;  // waiting for the group commit: directory fsyncs and the catalog transaction
+};
+
 struct StoreResult {
   enum class Outcome { kStored, kIdentical, kDuplicateKept, kReplaced };
   Outcome outcome = Outcome::kStored;
   InstanceRecord record;
   std::string warning;  // set for kDuplicateKept
+  StoreTimings timings;
 };
 
 class Archive {

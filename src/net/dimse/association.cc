@@ -238,12 +238,14 @@ void ServeConnection(const ServiceEnv& env, Admission* admission, int fd, const 
   spdlog::info(
       "event=association peer={} calling={} called={} tls=\"{}\" echo={} store={} find={} move={} get={} commit={} "
       "instances_in={} bytes_in={} instances_out={} bytes_out={} failures={} warnings={} seconds={:.3f} "
-      "mb_per_s={:.1f} status=\"{}\"",
+      "mb_per_s={:.1f} store_ms=\"receive:{:.0f} scan:{:.0f} sync:{:.0f} place:{:.0f} commit:{:.0f} respond:{:.0f}\" "
+      "status=\"{}\"",
       st.peer, st.calling, st.called,
       !st.tls ? std::string("-") : st.tls_identities.empty() ? std::string("anonymous") : st.tls_identities.front(),
       st.echo, st.store, st.find, st.move, st.get, st.commit, st.instances_in, st.bytes_in,
       st.instances_out, st.bytes_out, st.failures, st.warnings, secs,
-      secs > 0 ? (st.bytes_in + st.bytes_out) / 1e6 / secs : 0.0, st.status);
+      secs > 0 ? (st.bytes_in + st.bytes_out) / 1e6 / secs : 0.0, st.receive_us / 1e3, st.scan_us / 1e3,
+      st.sync_us / 1e3, st.place_us / 1e3, st.commit_us / 1e3, st.respond_us / 1e3, st.status);
 }
 
 }  // namespace strata

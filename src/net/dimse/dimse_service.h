@@ -28,6 +28,9 @@ struct AssocStats {
   std::vector<std::string> tls_identities;  // of its verified client certificate (CN, SANs)
   int echo = 0, store = 0, find = 0, move = 0, get = 0, commit = 0;
   uint64_t instances_in = 0, instances_out = 0, bytes_in = 0, bytes_out = 0, failures = 0, warnings = 0;
+  // C-STORE time per phase, summed over the association (microseconds): receiving the data
+  // set, then StoreFile's phases (archive/archive.h StoreTimings), then sending the response.
+  int64_t receive_us = 0, scan_us = 0, sync_us = 0, place_us = 0, commit_us = 0, respond_us = 0;
   std::string status = "ok";
 };
 

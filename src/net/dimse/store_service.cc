@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "net/dimse/dimse_service.h"
@@ -138,9 +139,11 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
   const std::string cls = TrimDicom(req.AffectedSOPClassUID);
   std::string temp = env.archive->NewIncomingPath();
   OFCondition broken = EC_Normal;
+  const auto t0 = std::chrono::steady_clock::now();
   Status received = req.DataSetType == DIMSE_DATASET_NULL
                         ? Status::InvalidArgument("C-STORE-RQ without data set")
                         : ReceiveToFile(assoc, pc, &req, temp, env.opt->idle_timeout_s, &broken);
+  st->receive_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
   if (broken.bad()) {
     unlink(temp.c_str());
     ++st->failures;
@@ -161,6 +164,10 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
       }
     } else {
       const StoreResult& sr = res.value();
+      st->scan_us += sr.timings.scan_us;
+      st->sync_us += sr.timings.sync_us;
+      st->place_us += sr.timings.place_us;
+      st->commit_us += sr.timings.commit_us;
       // The change is reported done only once its audit record is on disk.
       if (env.opt->audit != nullptr) {
         AuditEvent e = DimseAudit(*st, "store", "C-STORE");
@@ -189,8 +196,11 @@ OFCondition HandleStore(const ServiceEnv& env, T_ASC_Association* assoc, T_ASC_P
     spdlog::warn("event=store_failed calling={} sop={} status=0x{:04X} error=\"{}\"", st->calling, sop, rsp.DimseStatus,
                  failed.ToString());
   }
-  return DIMSE_sendStoreResponse(assoc, pc, &req, &rsp,
-                                 failed.ok() && rsp.DimseStatus == STATUS_Success ? nullptr : &detail);
+  const auto t1 = std::chrono::steady_clock::now();
+  OFCondition sent = DIMSE_sendStoreResponse(assoc, pc, &req, &rsp,
+                                             failed.ok() && rsp.DimseStatus == STATUS_Success ? nullptr : &detail);
+  st->respond_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t1).count();
+  return sent;
 }
 
 }  // namespace strata
