@@ -15,6 +15,7 @@ source patient is gone, and only a merge of ours removes it: counted as acknowle
 rejection note re-sent is the identical instance. A change never confirmed is `unsure`: its
 studies get no further change and the catalog decides afterwards (it must hold one of the
 two states)."""
+import hashlib
 import http.client
 import json
 import random
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -51,6 +54,27 @@ def _undefined_lengths(ds):
             for item in elem.value:
                 item.is_undefined_length_sequence_item = True
                 _undefined_lengths(item)
+
+
+def _explicit_length_digest(ds):
+    """SHA-256 of DS's data set with explicit-length sequences and items: DCMTK's storescu
+    re-encodes a file's undefined-length sequences so when it sends it (checked: pydicom's
+    explicit-length write is byte for byte what storescp -B receives), and WADO-RS returns the
+    stored bytes as received. getscu turns them back into undefined lengths, the file's form.
+    Either encoding is the acknowledged data set. DS itself is left as it was."""
+    def explicit(d, undo):
+        for elem in d:
+            if elem.VR == "SQ":
+                elem.is_undefined_length = undo
+                for item in elem.value:
+                    item.is_undefined_length_sequence_item = undo
+                    explicit(item, undo)
+    explicit(ds, False)
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, ds)
+    explicit(ds, True)
+    return hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 class LifeLedger:
@@ -308,7 +332,7 @@ class LifecycleClient:
         path = self.dir / study / str(ds.SeriesInstanceUID) / (str(ds.SOPInstanceUID) + ".dcm")
         path.parent.mkdir(parents=True, exist_ok=True)
         ds.save_as(str(path), write_like_original=False)
-        inst = Instance(str(path), False)
+        inst = Instance(str(path), False, alt_sha=_explicit_length_digest(ds))
         self.c.by_sop[inst.sop] = inst
         self.ledger.paths[inst.sop] = inst.path
         self.c.by_study[study].append(inst)

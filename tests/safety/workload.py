@@ -23,12 +23,15 @@ _SENDING = re.compile(r"Sending file: (.+)$")
 
 
 class Instance:
-    __slots__ = ("path", "sop", "sha", "study", "late")
+    __slots__ = ("path", "sop", "sha", "alt_sha", "study", "late")
 
-    def __init__(self, path, late):
+    def __init__(self, path, late, alt_sha=None):
         self.path = path
         data = Path(path).read_bytes()
         self.sop, self.sha = dataset_digest(data)
+        # The data set as DCMTK's storescu re-encodes it on the wire, when that differs (only
+        # for the lifecycle client's rejection notes: see lifecycle.rejection_note).
+        self.alt_sha = alt_sha
         self.study = Path(path).parent.parent.name  # strata-gen: DIR/<study>/<series>/<sop>.dcm
         self.late = late
 
@@ -76,8 +79,8 @@ class Ledger:
 
     def ack(self, inst, route):
         with self.lock:
-            e = self.acked.setdefault(inst.sop, {"sha": inst.sha, "study": inst.study, "routes": set(),
-                                                 "t": time.time()})
+            e = self.acked.setdefault(inst.sop, {"sha": inst.sha, "alt_sha": inst.alt_sha, "study": inst.study,
+                                                 "routes": set(), "t": time.time()})
             e["routes"].add(route)
 
     def delete_sent(self, sops, info):
