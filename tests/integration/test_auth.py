@@ -309,7 +309,15 @@ def test_rejected_association_is_audited(server_factory, small_study):
     s = server_factory(extra=["--dimse-allowed-aets", "MODALITY", "--audit-file", "${data}/audit.jsonl"])
     p = storescu(s, small_study[:1], "-aet", "INTRUDER", check=False)
     assert "Association Rejected" in dimse_status(p) or "rejected" in dimse_status(p).lower()
-    recs = audit_records(s)
+    # The server records the rejection after it has sent A-ASSOCIATE-RJ, so storescu may have
+    # exited first: wait for the record (seen once in CI: read before it was written).
+    deadline = time.monotonic() + 10
+    while True:
+        recs = audit_records(s)
+        if any(r["action"] == "reject" and r["AlternativeUserID"] == "INTRUDER" for r in recs) or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert any(r["action"] == "reject" and r["AlternativeUserID"] == "INTRUDER" for r in recs), recs
 
 
